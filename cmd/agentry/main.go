@@ -1,0 +1,144 @@
+// Command agentry is a self-hosted agent registry, wire-compatible with the
+// Amazon Bedrock AgentCore registry API.
+//
+//	agentry serve     run the registry (embedded SQLite by default)
+//	agentry version   print the version
+//
+// This file only parses flags and environment and wires the server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"regexp"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/server"
+)
+
+const usage = `agentry: a self-hosted agent registry.
+
+Usage:
+  agentry serve [flags]   run the registry
+  agentry version         print the version
+
+Run "agentry serve -h" for the flags of serve.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:], os.Stdout, os.Stderr)
+	case "version", "--version", "-version":
+		fmt.Println("agentry", version())
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "agentry: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "agentry:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
+}
+
+// env returns the environment variable name, or def when it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+var regionPattern = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("agentry serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	fs.StringVar(&cfg.Listen, "listen", env("AGENTRY_LISTEN", "127.0.0.1:8080"), "address to listen on (AGENTRY_LISTEN)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("AGENTRY_DATA_DIR", "./agentry-data"), "directory for the database and root credentials (AGENTRY_DATA_DIR)")
+	fs.StringVar(&cfg.Region, "region", env("AGENTRY_REGION", "us-east-1"), "AWS region this registry answers as, in ARNs and SigV4 scopes (AGENTRY_REGION)")
+	fs.StringVar(&cfg.AccountID, "account-id", env("AGENTRY_ACCOUNT_ID", "000000000000"), "12-digit account id in ARNs (AGENTRY_ACCOUNT_ID)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("AGENTRY_PUBLIC_URL", ""), "externally visible base URL (AGENTRY_PUBLIC_URL; default from --listen)")
+	logFormat := fs.String("log-format", env("AGENTRY_LOG_FORMAT", "json"), "log format: json or text (AGENTRY_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if !accountIDPattern.MatchString(cfg.AccountID) {
+		return fmt.Errorf("--account-id must be 12 digits, got %q", cfg.AccountID)
+	}
+	if !regionPattern.MatchString(cfg.Region) {
+		return fmt.Errorf("--region must be a region name such as us-east-1, got %q", cfg.Region)
+	}
+	switch *logFormat {
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	default:
+		return fmt.Errorf("--log-format must be json or text, got %q", *logFormat)
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.Listen
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	root, created, err := credentials.LoadRoot(cfg.DataDir, os.Getenv("AGENTRY_ROOT_ACCESS_KEY_ID"), os.Getenv("AGENTRY_ROOT_SECRET_ACCESS_KEY"))
+	if err != nil {
+		return err
+	}
+	cfg.Root = root
+	if created {
+		// Printed once, on stdout and never in the log stream.
+		fmt.Fprintf(stdout, "agentry: created root credentials in %s (mode 0600); they are shown only now:\n"+
+			"  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=%s\n",
+			cfg.DataDir, root.AccessKeyID, root.SecretAccessKey)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("agentry serving", "listen", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"data_dir", cfg.DataDir, "region", cfg.Region, "account_id", cfg.AccountID, "version", version())
+	err = srv.Serve(ctx, ln)
+	cfg.Logger.Info("agentry stopped")
+	return err
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+
+	"github.com/agentry/agentry/credentials"
+)
+
+// The tests run the real command: the test binary re-executes itself as
+// "agentry" when AGENTRY_TEST_MAIN is set.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("AGENTRY_TEST_MAIN"); args != "" {
+		os.Args = append([]string{"agentry"}, strings.Split(args, "\x1f")...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+type process struct {
+	cmd    *exec.Cmd
+	url    string
+	stdout *bytes.Buffer
+	done   chan struct{} // closed when the process has exited
+	err    error         // its exit status, once done is closed
+}
+
+// startAgentry runs "agentry serve" on a free loopback port and waits until
+// it answers /healthz.
+func startAgentry(t *testing.T, dataDir string, env ...string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "AGENTRY_TEST_MAIN="+strings.Join([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, "\x1f"))
+	cmd.Env = append(cmd.Env, env...)
+	p := &process{cmd: cmd, stdout: new(bytes.Buffer), done: make(chan struct{})}
+	cmd.Stdout = p.stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line struct{ Msg, Listen string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "agentry serving" {
+				addr <- line.Listen
+			}
+		}
+	}()
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	select {
+	case a := <-addr:
+		p.url = "http://" + a
+	case <-p.done:
+		t.Fatalf("agentry exited before serving: %v", p.err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("agentry did not start within 30 s")
+	}
+	resp, err := http.Get(p.url + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	return p
+}
+
+func sdkClient(url string, key credentials.Key) *ctl.Client {
+	return ctl.New(ctl.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  awscreds.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+func keyEnv(k credentials.Key) []string {
+	return []string{"AGENTRY_ROOT_ACCESS_KEY_ID=" + k.AccessKeyID, "AGENTRY_ROOT_SECRET_ACCESS_KEY=" + k.SecretAccessKey}
+}
+
+// TestKillDuringWritesLosesNothing kills the server with SIGKILL while
+// clients write, restarts it, and checks that every write that had been
+// answered with success is there.
+func TestKillDuringWritesLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills real processes")
+	}
+	dir := t.TempDir()
+	key := credentials.Generate()
+	ctx := context.Background()
+
+	p := startAgentry(t, dir, keyEnv(key)...)
+	reg, err := sdkClient(p.url, key).CreateRegistry(ctx, &ctl.CreateRegistryInput{Name: aws.String("durable")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		acked []string
+	)
+	for round := range 3 {
+		c := sdkClient(p.url, key)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					name := fmt.Sprintf("r%d-w%d-%d", round, w, i)
+					_, err := c.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
+						RegistryId: reg.RegistryArn, Name: aws.String(name), DescriptorType: types.DescriptorTypeCustom,
+						Descriptors: &types.Descriptors{Custom: &types.CustomDescriptor{InlineContent: aws.String(`{"n":1}`)}},
+					})
+					if err != nil {
+						return // the server is gone
+					}
+					mu.Lock()
+					acked = append(acked, name)
+					mu.Unlock()
+				}
+			}()
+		}
+		time.Sleep(time.Duration(300+200*round) * time.Millisecond)
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		wg.Wait()
+		<-p.done
+		p = startAgentry(t, dir, keyEnv(key)...)
+	}
+
+	stored := map[string]bool{}
+	pg := ctl.NewListRegistryRecordsPaginator(sdkClient(p.url, key), &ctl.ListRegistryRecordsInput{RegistryId: reg.RegistryArn, MaxResults: aws.Int32(100)})
+	for pg.HasMorePages() {
+		out, err := pg.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.RegistryRecords {
+			stored[aws.ToString(r.Name)] = true
+		}
+	}
+	if len(acked) < 20 {
+		t.Fatalf("only %d writes were acknowledged; the test did not exercise the server", len(acked))
+	}
+	lost := 0
+	for _, name := range acked {
+		if !stored[name] {
+			lost++
+			t.Errorf("acknowledged record %s was lost", name)
+		}
+	}
+	t.Logf("%d acknowledged writes across 3 kills, %d stored, %d lost", len(acked), len(stored), lost)
+}
+
+func TestFirstStartCreatesRootCredentials(t *testing.T) {
+	dir := t.TempDir()
+	p := startAgentry(t, dir)
+	out := p.stdout.String()
+	if !strings.Contains(out, "AWS_ACCESS_KEY_ID=") || !strings.Contains(out, "AWS_SECRET_ACCESS_KEY=") {
+		t.Fatalf("first start did not print credentials: %q", out)
+	}
+	path := filepath.Join(dir, credentials.FileName)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s has mode %v, want 0600", path, fi.Mode().Perm())
+	}
+	key, _, err := credentials.LoadRoot(dir, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, key.SecretAccessKey) {
+		t.Fatal("printed secret differs from the stored one")
+	}
+	// The stored key signs requests.
+	if _, err := sdkClient(p.url, key).ListRegistries(context.Background(), &ctl.ListRegistriesInput{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Graceful shutdown on SIGTERM, then a second start prints nothing.
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		if p.err != nil {
+			t.Fatalf("exit after SIGTERM: %v", p.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit within 10 s of SIGTERM")
+	}
+	p2 := startAgentry(t, dir)
+	if strings.Contains(p2.stdout.String(), "AWS_SECRET_ACCESS_KEY") {
+		t.Fatal("second start printed the credentials again")
+	}
+}

@@ -1,0 +1,280 @@
+// Package httpapi serves agentry's AWS-compatible REST surface: the
+// registry control plane of Amazon Bedrock AgentCore (restJson1), so that
+// the AWS SDKs, the AWS CLI and curl --aws-sigv4 work against it unchanged.
+//
+// Every request but the health check must carry a valid AWS Signature
+// Version 4. Domain errors are mapped to AWS error shapes in errors.go only.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/sigv4"
+)
+
+// DefaultMaxBodyBytes bounds a request body: five descriptors of 100 KiB
+// each, JSON-escaped, fit with room to spare.
+const DefaultMaxBodyBytes = 2 << 20
+
+// Config wires the handler.
+type Config struct {
+	Service  *registry.Service
+	Verifier *sigv4.Verifier
+	Logger   *slog.Logger
+	// MaxBodyBytes caps request bodies; 0 = DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Ready reports whether the server may take traffic; nil = always.
+	Ready func() bool
+}
+
+// New returns the HTTP handler of the whole REST surface.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	a := &api{svc: cfg.Service}
+	signed := http.NewServeMux()
+	a.routes(signed)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Ready != nil && !cfg.Ready() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("/", authenticate(cfg.Verifier, cfg.MaxBodyBytes, signed))
+	return withRequestInfo(cfg.Logger, mux)
+}
+
+type api struct {
+	svc *registry.Service
+}
+
+// handlerFunc is a handler that may fail; errors are answered by writeError.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}
+
+func (a *api) routes(mux *http.ServeMux) {
+	mux.Handle("POST /registries", handlerFunc(a.createRegistry))
+	mux.Handle("GET /registries", handlerFunc(a.listRegistries))
+	mux.Handle("GET /registries/{registryId}", handlerFunc(a.getRegistry))
+	mux.Handle("PATCH /registries/{registryId}", handlerFunc(a.updateRegistry))
+	mux.Handle("DELETE /registries/{registryId}", handlerFunc(a.deleteRegistry))
+	mux.Handle("POST /registries/{registryId}/records", handlerFunc(a.createRecord))
+	mux.Handle("GET /registries/{registryId}/records", handlerFunc(a.listRecords))
+	mux.Handle("GET /registries/{registryId}/records/{recordId}", handlerFunc(a.getRecord))
+	mux.Handle("PATCH /registries/{registryId}/records/{recordId}", handlerFunc(a.updateRecord))
+	mux.Handle("DELETE /registries/{registryId}/records/{recordId}", handlerFunc(a.deleteRecord))
+	mux.Handle("POST /registries/{registryId}/records/{recordId}/submit-for-approval", handlerFunc(a.submitRecord))
+	mux.Handle("PATCH /registries/{registryId}/records/{recordId}/status", handlerFunc(a.updateRecordStatus))
+	mux.Handle("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return registry.Errorf(registry.KindNotFound, "No operation matches %s %s.", r.Method, r.URL.Path)
+	}))
+}
+
+// ---- request info and logging ----
+
+type requestInfo struct {
+	id        string
+	log       *slog.Logger
+	principal string
+	errorName string
+}
+
+type ctxKey struct{}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(ctxKey{}).(*requestInfo)
+	return info
+}
+
+func setErrorName(r *http.Request, name string) {
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.errorName = name
+	}
+}
+
+var requestCounter atomic.Uint64
+
+// withRequestInfo gives each request an id (returned as x-amzn-RequestId,
+// which the AWS SDKs surface), recovers from panics, and logs one line per
+// request. Nothing secret is logged: no headers, no bodies, no query.
+func withRequestInfo(base *slog.Logger, next http.Handler) http.Handler {
+	prefix := registry.NewID(8)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := fmt.Sprintf("%s-%08d", prefix, requestCounter.Add(1))
+		info := &requestInfo{id: id, log: base.With("request_id", id)}
+		w.Header().Set("X-Amzn-Requestid", id)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				info.log.Error("panic", "panic", p, "stack", string(debug.Stack()))
+				if !sw.wrote {
+					writeError(sw, r, errors.New("panic"))
+				}
+			}
+			attrs := []any{"method", r.Method, "path", r.URL.EscapedPath(), "status", sw.status,
+				"duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+			if info.principal != "" {
+				attrs = append(attrs, "principal", info.principal)
+			}
+			if info.errorName != "" {
+				attrs = append(attrs, "error", info.errorName)
+			}
+			info.log.Info("request", attrs...)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// ---- authentication ----
+
+// authenticate reads the body (bounded), verifies the SigV4 signature over
+// it, and passes the request on with the body restored. A request that is
+// too large or badly signed never reaches a handler.
+func authenticate(v *sigv4.Verifier, maxBody int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBody {
+			writeError(w, r, tooLarge(maxBody))
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeError(w, r, tooLarge(maxBody))
+				return
+			}
+			writeError(w, r, registry.Errorf(registry.KindInvalid, "Could not read the request body."))
+			return
+		}
+		keyID, err := v.Verify(r, body)
+		if err != nil {
+			var se *sigv4.Error
+			if !errors.As(err, &se) {
+				writeError(w, r, err)
+				return
+			}
+			writeErrorShape(w, r, http.StatusForbidden, se.Code, errorJSON{Message: se.Message})
+			return
+		}
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.principal = keyID
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tooLarge(limit int64) error {
+	return &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonFieldValidationFailed,
+		Message: fmt.Sprintf("The request body is larger than the limit of %d bytes.", limit)}
+}
+
+// ---- JSON helpers ----
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"message":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// decode reads a JSON request body into v. An empty body is an empty
+// object. Syntax and type errors become ValidationExceptions that say where.
+func decode(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return registry.Errorf(registry.KindInvalid, "Could not read the request body.")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return parseError(err)
+	}
+	return nil
+}
+
+func parseError(err error) error {
+	e := &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonCannotParse}
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var wrapper *wrapperError
+	switch {
+	case errors.As(err, &syntax):
+		e.Message = fmt.Sprintf("The request body is not valid JSON (at byte %d): %s.", syntax.Offset, syntax.Error())
+	case errors.As(err, &typ):
+		e.Message = fmt.Sprintf("%s: must be %s, got JSON %s.", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+		e.Reason = registry.ReasonFieldValidationFailed
+		e.Fields = []registry.FieldError{{Name: typ.Field, Message: fmt.Sprintf("must be %s, got JSON %s", jsonKind(typ.Type.Kind().String()), typ.Value)}}
+	case errors.As(err, &wrapper):
+		e.Message = wrapper.Error()
+	default:
+		e.Message = "The request body could not be parsed: " + err.Error()
+	}
+	return e
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	default:
+		return "a number"
+	}
+}

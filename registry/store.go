@@ -1,0 +1,72 @@
+package registry
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps registries, records and idempotency entries. Every use case
+// runs in exactly one transaction, so a request that fails changes nothing.
+// Implementations: store/sqlite (the embedded default).
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it when fn
+	// returns nil. The commit is durable when Update returns.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction. Lookups of missing resources return an *Error of
+// KindNotFound; inserts that break a uniqueness rule return KindConflict.
+type Tx interface {
+	Registry(id string) (Registry, error)
+	CreateRegistry(r Registry) error
+	PutRegistry(r Registry) error
+	DeleteRegistry(id string) error
+	ListRegistries(q RegistryQuery) ([]Registry, error)
+
+	Record(registryID, recordID string) (Record, error)
+	CountRecords(registryID string) (int, error)
+	CreateRecord(r Record) error
+	PutRecord(r Record) error
+	DeleteRecord(registryID, recordID string) error
+	ListRecords(q RecordQuery) ([]Record, error)
+
+	// Idempotency returns the entry stored under key, ok=false if none.
+	Idempotency(key string) (entry Idempotency, ok bool, err error)
+	PutIdempotency(e Idempotency) error
+
+	// Setting returns a named server-wide value, ok=false if unset.
+	Setting(name string) (value []byte, ok bool, err error)
+	PutSetting(name string, value []byte) error
+}
+
+// RegistryQuery selects a page of registries ordered by name, then id.
+type RegistryQuery struct {
+	Status         RegistryStatus // "" = any
+	AuthorizerType AuthorizerType // "" = any
+	AfterName      string         // keyset: return registries after (AfterName, AfterID)
+	AfterID        string
+	Limit          int
+}
+
+// RecordQuery selects a page of one registry's records ordered by name,
+// then id. Filters apply to the latest revision.
+type RecordQuery struct {
+	RegistryID     string
+	Name           string         // "" = any
+	Status         RecordStatus   // "" = any
+	DescriptorType DescriptorType // "" = any
+	AfterName      string
+	AfterID        string
+	Limit          int
+}
+
+// Idempotency remembers the outcome of a request made with a client token.
+type Idempotency struct {
+	Key         string // operation, scope and token
+	Fingerprint string // hash of the request's parameters
+	Result      []byte // the first result, encoded by the service
+	CreatedAt   time.Time
+}

@@ -1,0 +1,115 @@
+// Package server assembles agentry from its parts: the store, the registry
+// service, the REST surface and the HTTP server, and runs it until its
+// context ends, then drains in-flight requests.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/httpapi"
+	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/sigv4"
+	"github.com/agentry/agentry/store/sqlite"
+)
+
+// Config is everything agentry serve needs.
+type Config struct {
+	Listen    string // host:port
+	DataDir   string
+	Region    string
+	AccountID string
+	PublicURL string // externally visible base URL; "" = from Listen
+	Root      credentials.Key
+	Logger    *slog.Logger
+	// ShutdownTimeout bounds the drain of in-flight requests; 0 = 30 s.
+	ShutdownTimeout time.Duration
+}
+
+// DatabaseFile is the SQLite file inside the data directory.
+const DatabaseFile = "agentry.db"
+
+// Server is an assembled agentry, ready to serve.
+type Server struct {
+	cfg     Config
+	store   registry.Store
+	handler http.Handler
+}
+
+// New opens the store and builds the handler.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	if err != nil {
+		return nil, err
+	}
+	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	root := cfg.Root
+	verifier := &sigv4.Verifier{
+		Region:   cfg.Region,
+		Services: []string{"bedrock-agentcore", "agent-registry"},
+		Lookup: func(id string) (string, bool) {
+			if id == root.AccessKeyID {
+				return root.SecretAccessKey, true
+			}
+			return "", false
+		},
+	}
+	h := httpapi.New(httpapi.Config{Service: svc, Verifier: verifier, Logger: cfg.Logger})
+	return &Server{cfg: cfg, store: store, handler: h}, nil
+}
+
+// Handler is the whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close releases the store.
+func (s *Server) Close() error { return s.store.Close() }
+
+// Serve answers requests on ln until ctx ends, then stops taking new
+// connections, waits for in-flight requests, and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	timeout := s.cfg.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	return err
+}

@@ -1,0 +1,335 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/agentry/agentry/registry"
+)
+
+// txn implements registry.Tx on one SQL transaction.
+type txn struct {
+	ctx      context.Context
+	tx       *sql.Tx
+	readOnly bool
+}
+
+var errReadOnly = errors.New("sqlite: write in a read-only transaction")
+
+func (t *txn) exec(query string, args ...any) (sql.Result, error) {
+	if t.readOnly {
+		return nil, errReadOnly
+	}
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func millis(t time.Time) int64      { return t.UnixMilli() }
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// ---- registries ----
+
+const registryColumns = `id, name, description, authorizer_type, authorizer_config, auto_approval, status, status_reason, created_at, updated_at`
+
+func scanRegistry(row interface{ Scan(...any) error }) (registry.Registry, error) {
+	var (
+		r          registry.Registry
+		cfg        sql.NullString
+		created    int64
+		updated    int64
+		autoApprov int
+	)
+	err := row.Scan(&r.ID, &r.Name, &r.Description, &r.AuthorizerType, &cfg, &autoApprov, &r.Status, &r.StatusReason, &created, &updated)
+	if err != nil {
+		return r, err
+	}
+	if cfg.Valid {
+		r.Authorizer = new(registry.AuthorizerConfig)
+		if err := json.Unmarshal([]byte(cfg.String), r.Authorizer); err != nil {
+			return r, err
+		}
+	}
+	r.AutoApproval = autoApprov != 0
+	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return r, nil
+}
+
+func registryArgs(r registry.Registry) []any {
+	var cfg sql.NullString
+	if r.Authorizer != nil {
+		b, _ := json.Marshal(r.Authorizer)
+		cfg = sql.NullString{String: string(b), Valid: true}
+	}
+	auto := 0
+	if r.AutoApproval {
+		auto = 1
+	}
+	return []any{r.ID, r.Name, r.Description, string(r.AuthorizerType), cfg, auto, string(r.Status), r.StatusReason,
+		millis(r.CreatedAt), millis(r.UpdatedAt)}
+}
+
+func (t *txn) Registry(id string) (registry.Registry, error) {
+	r, err := scanRegistry(t.tx.QueryRowContext(t.ctx, `SELECT `+registryColumns+` FROM registries WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, registry.Errorf(registry.KindNotFound, "Registry %s was not found.", id)
+	}
+	return r, err
+}
+
+func (t *txn) CreateRegistry(r registry.Registry) error {
+	_, err := t.exec(`INSERT INTO registries (`+registryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, registryArgs(r)...)
+	if isUnique(err) {
+		return registry.Errorf(registry.KindConflict, "A registry named %q already exists.", r.Name)
+	}
+	return err
+}
+
+func (t *txn) PutRegistry(r registry.Registry) error {
+	args := registryArgs(r)
+	_, err := t.exec(`UPDATE registries SET name = ?, description = ?, authorizer_type = ?, authorizer_config = ?,
+		auto_approval = ?, status = ?, status_reason = ?, created_at = ?, updated_at = ? WHERE id = ?`,
+		append(args[1:], args[0])...)
+	if isUnique(err) {
+		return registry.Errorf(registry.KindConflict, "A registry named %q already exists.", r.Name)
+	}
+	return err
+}
+
+func (t *txn) DeleteRegistry(id string) error {
+	_, err := t.exec(`DELETE FROM registries WHERE id = ?`, id)
+	return err
+}
+
+func (t *txn) ListRegistries(q registry.RegistryQuery) ([]registry.Registry, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if q.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(q.Status))
+	}
+	if q.AuthorizerType != "" {
+		where, args = append(where, "authorizer_type = ?"), append(args, string(q.AuthorizerType))
+	}
+	if q.AfterName != "" || q.AfterID != "" {
+		where, args = append(where, "(name, id) > (?, ?)"), append(args, q.AfterName, q.AfterID)
+	}
+	query := `SELECT ` + registryColumns + ` FROM registries`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY name, id LIMIT ?"
+	rows, err := t.tx.QueryContext(t.ctx, query, append(args, q.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []registry.Registry
+	for rows.Next() {
+		r, err := scanRegistry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ---- records ----
+
+// revisionRow is the stored JSON form of a revision, kept apart from the
+// domain type so that renaming a Go field cannot change the file format.
+type revisionRow struct {
+	Name           string               `json:"name"`
+	Description    string               `json:"description,omitempty"`
+	DescriptorType string               `json:"descriptorType"`
+	Descriptors    registry.Descriptors `json:"descriptors"`
+	Version        string               `json:"version,omitempty"`
+	Status         string               `json:"status"`
+	StatusReason   string               `json:"statusReason,omitempty"`
+	UpdatedAt      int64                `json:"updatedAt"`
+}
+
+func encodeRevision(r registry.Revision) string {
+	b, _ := json.Marshal(revisionRow{
+		Name: r.Name, Description: r.Description, DescriptorType: string(r.DescriptorType),
+		Descriptors: r.Descriptors, Version: r.Version, Status: string(r.Status),
+		StatusReason: r.StatusReason, UpdatedAt: millis(r.UpdatedAt),
+	})
+	return string(b)
+}
+
+func decodeRevision(s string) (registry.Revision, error) {
+	var row revisionRow
+	if err := json.Unmarshal([]byte(s), &row); err != nil {
+		return registry.Revision{}, err
+	}
+	return registry.Revision{
+		Name: row.Name, Description: row.Description, DescriptorType: registry.DescriptorType(row.DescriptorType),
+		Descriptors: row.Descriptors, Version: row.Version, Status: registry.RecordStatus(row.Status),
+		StatusReason: row.StatusReason, UpdatedAt: fromMillis(row.UpdatedAt),
+	}, nil
+}
+
+const recordColumns = `registry_id, id, created_at, latest, approved`
+
+func scanRecord(row interface{ Scan(...any) error }) (registry.Record, error) {
+	var (
+		r        registry.Record
+		created  int64
+		latest   string
+		approved sql.NullString
+	)
+	if err := row.Scan(&r.RegistryID, &r.ID, &created, &latest, &approved); err != nil {
+		return r, err
+	}
+	r.CreatedAt = fromMillis(created)
+	var err error
+	if r.Latest, err = decodeRevision(latest); err != nil {
+		return r, err
+	}
+	if approved.Valid {
+		a, err := decodeRevision(approved.String)
+		if err != nil {
+			return r, err
+		}
+		r.Approved = &a
+	}
+	return r, nil
+}
+
+func recordArgs(r registry.Record) []any {
+	var approved sql.NullString
+	if r.Approved != nil {
+		approved = sql.NullString{String: encodeRevision(*r.Approved), Valid: true}
+	}
+	return []any{r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType), millis(r.CreatedAt),
+		encodeRevision(r.Latest), approved, r.RegistryID, r.ID}
+}
+
+func (t *txn) Record(registryID, recordID string) (registry.Record, error) {
+	r, err := scanRecord(t.tx.QueryRowContext(t.ctx,
+		`SELECT `+recordColumns+` FROM records WHERE registry_id = ? AND id = ?`, registryID, recordID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, registry.Errorf(registry.KindNotFound, "Record %s was not found in registry %s.", recordID, registryID)
+	}
+	return r, err
+}
+
+func (t *txn) CountRecords(registryID string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM records WHERE registry_id = ?`, registryID).Scan(&n)
+	return n, err
+}
+
+func recordNameConflict(r registry.Record) error {
+	return registry.Errorf(registry.KindConflict, "A record named %q already exists in registry %s.", r.Latest.Name, r.RegistryID)
+}
+
+func (t *txn) CreateRecord(r registry.Record) error {
+	_, err := t.exec(`INSERT INTO records (name, status, descriptor_type, created_at, latest, approved, registry_id, id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, recordArgs(r)...)
+	if isUnique(err) {
+		return recordNameConflict(r)
+	}
+	return err
+}
+
+func (t *txn) PutRecord(r registry.Record) error {
+	_, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?
+		WHERE registry_id = ? AND id = ?`, recordArgs(r)...)
+	if isUnique(err) {
+		return recordNameConflict(r)
+	}
+	return err
+}
+
+func (t *txn) DeleteRecord(registryID, recordID string) error {
+	res, err := t.exec(`DELETE FROM records WHERE registry_id = ? AND id = ?`, registryID, recordID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return registry.Errorf(registry.KindNotFound, "Record %s was not found in registry %s.", recordID, registryID)
+	}
+	return nil
+}
+
+func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
+	where := []string{"registry_id = ?"}
+	args := []any{q.RegistryID}
+	if q.Name != "" {
+		where, args = append(where, "name = ?"), append(args, q.Name)
+	}
+	if q.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(q.Status))
+	}
+	if q.DescriptorType != "" {
+		where, args = append(where, "descriptor_type = ?"), append(args, string(q.DescriptorType))
+	}
+	if q.AfterName != "" || q.AfterID != "" {
+		where, args = append(where, "(name, id) > (?, ?)"), append(args, q.AfterName, q.AfterID)
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+recordColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []registry.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ---- idempotency and settings ----
+
+func (t *txn) Idempotency(key string) (registry.Idempotency, bool, error) {
+	e := registry.Idempotency{Key: key}
+	var created int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT fingerprint, result, created_at FROM idempotency WHERE key = ?`, key).
+		Scan(&e.Fingerprint, &e.Result, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, false, nil
+	}
+	e.CreatedAt = fromMillis(created)
+	return e, err == nil, err
+}
+
+func (t *txn) PutIdempotency(e registry.Idempotency) error {
+	// Forget tokens past the window; the index makes this cheap.
+	cutoff := millis(e.CreatedAt.Add(-registry.IdempotencyWindow))
+	if _, err := t.exec(`DELETE FROM idempotency WHERE created_at < ?`, cutoff); err != nil {
+		return err
+	}
+	_, err := t.exec(`INSERT OR REPLACE INTO idempotency (key, fingerprint, result, created_at) VALUES (?, ?, ?, ?)`,
+		e.Key, e.Fingerprint, e.Result, millis(e.CreatedAt))
+	return err
+}
+
+func (t *txn) Setting(name string) ([]byte, bool, error) {
+	var v []byte
+	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	return v, err == nil, err
+}
+
+func (t *txn) PutSetting(name string, value []byte) error {
+	_, err := t.exec(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return err
+}
