@@ -114,15 +114,6 @@ func (fe *fieldErrors) add(field, format string, args ...any) {
 	*fe = append(*fe, FieldError{Name: field, Message: fmt.Sprintf(format, args...)})
 }
 
-func (fe *fieldErrors) merge(err error) error {
-	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindInvalid {
-		return err
-	}
-	*fe = append(*fe, e.Fields...)
-	return nil
-}
-
 // err returns nil when nothing was collected.
 func (fe fieldErrors) err() error {
 	if len(fe) == 0 {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -16,10 +17,12 @@ const IdempotencyWindow = 24 * time.Hour
 const defaultListResults = 20
 
 // Change tells listeners, after the commit, that what is discoverable in a
-// registry may have changed. RecordID is "" when the whole registry went.
+// registry may have changed. Record is the record as committed, nil when it
+// was deleted; RecordID is "" when the whole registry was deleted.
 type Change struct {
 	RegistryID string
 	RecordID   string
+	Record     *Record
 }
 
 // Options configure a Service.
@@ -35,6 +38,9 @@ type Options struct {
 // whole input first, then reads and writes through the store in one
 // transaction, so a failed call changes nothing.
 type Service struct {
+	// notifyMu keeps listeners seeing changes in commit order: it is held
+	// from the start of a notifying write until its listeners have run.
+	notifyMu  sync.Mutex
 	store     Store
 	ARNs      ARNs
 	now       func() time.Time
@@ -72,6 +78,21 @@ func NewService(ctx context.Context, opts Options) (*Service, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// updateAndNotify runs fn in a write transaction and, once it has
+// committed, passes the change that change returns (if any) to the
+// listener, in commit order.
+func (s *Service) updateAndNotify(ctx context.Context, fn func(Tx) error, change func() *Change) error {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	if err := s.store.Update(ctx, fn); err != nil {
+		return err
+	}
+	if c := change(); c != nil {
+		s.onChange(*c)
+	}
+	return nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
@@ -302,7 +323,7 @@ func (s *Service) DeleteRegistry(ctx context.Context, registryID string) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	return s.updateAndNotify(ctx, func(tx Tx) error {
 		r, err := tx.Registry(id)
 		if err != nil {
 			return err
@@ -315,11 +336,7 @@ func (s *Service) DeleteRegistry(ctx context.Context, registryID string) error {
 			return Errorf(KindConflict, "Registry %s (%s) still has %d records; delete them before deleting the registry.", r.ID, r.Name, n)
 		}
 		return tx.DeleteRegistry(id)
-	})
-	if err == nil {
-		s.onChange(Change{RegistryID: id})
-	}
-	return err
+	}, func() *Change { return &Change{RegistryID: id} })
 }
 
 // ---- records ----
@@ -554,7 +571,7 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 	}
 	var r Record
 	changed := false
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.updateAndNotify(ctx, func(tx Tx) error {
 		if _, err := tx.Registry(regID); err != nil {
 			return err
 		}
@@ -596,10 +613,12 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		r.Latest = next
 		changed = true
 		return tx.PutRecord(r)
+	}, func() *Change {
+		if !changed {
+			return nil
+		}
+		return &Change{RegistryID: regID, RecordID: recID, Record: &r}
 	})
-	if err == nil && changed {
-		s.onChange(Change{RegistryID: regID, RecordID: recID})
-	}
 	return r, err
 }
 
@@ -659,16 +678,12 @@ func (s *Service) DeleteRecord(ctx context.Context, registryID, recordID string)
 	if err != nil {
 		return err
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	return s.updateAndNotify(ctx, func(tx Tx) error {
 		if _, err := tx.Registry(regID); err != nil {
 			return err
 		}
 		return tx.DeleteRecord(regID, recID)
-	})
-	if err == nil {
-		s.onChange(Change{RegistryID: regID, RecordID: recID})
-	}
-	return err
+	}, func() *Change { return &Change{RegistryID: regID, RecordID: recID} })
 }
 
 // SubmitRecord sends a DRAFT for approval, or approves it at once when the
@@ -679,7 +694,7 @@ func (s *Service) SubmitRecord(ctx context.Context, registryID, recordID string)
 		return Record{}, err
 	}
 	var r Record
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.updateAndNotify(ctx, func(tx Tx) error {
 		reg, err := tx.Registry(regID)
 		if err != nil {
 			return err
@@ -691,10 +706,12 @@ func (s *Service) SubmitRecord(ctx context.Context, registryID, recordID string)
 			return err
 		}
 		return tx.PutRecord(r)
+	}, func() *Change {
+		if r.Latest.Status != StatusApproved {
+			return nil
+		}
+		return &Change{RegistryID: regID, RecordID: recID, Record: &r}
 	})
-	if err == nil && r.Latest.Status == StatusApproved {
-		s.onChange(Change{RegistryID: regID, RecordID: recID})
-	}
 	return r, err
 }
 
@@ -719,7 +736,7 @@ func (s *Service) SetRecordStatus(ctx context.Context, in SetRecordStatusInput) 
 		return Record{}, err
 	}
 	var r Record
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.updateAndNotify(ctx, func(tx Tx) error {
 		if _, err := tx.Registry(regID); err != nil {
 			return err
 		}
@@ -730,10 +747,7 @@ func (s *Service) SetRecordStatus(ctx context.Context, in SetRecordStatusInput) 
 			return err
 		}
 		return tx.PutRecord(r)
-	})
-	if err == nil {
-		s.onChange(Change{RegistryID: regID, RecordID: recID})
-	}
+	}, func() *Change { return &Change{RegistryID: regID, RecordID: recID, Record: &r} })
 	return r, err
 }
 

@@ -94,18 +94,29 @@ func (t *txn) CreateRegistry(r registry.Registry) error {
 
 func (t *txn) PutRegistry(r registry.Registry) error {
 	args := registryArgs(r)
-	_, err := t.exec(`UPDATE registries SET name = ?, description = ?, authorizer_type = ?, authorizer_config = ?,
+	res, err := t.exec(`UPDATE registries SET name = ?, description = ?, authorizer_type = ?, authorizer_config = ?,
 		auto_approval = ?, status = ?, status_reason = ?, created_at = ?, updated_at = ? WHERE id = ?`,
 		append(args[1:], args[0])...)
 	if isUnique(err) {
 		return registry.Errorf(registry.KindConflict, "A registry named %q already exists.", r.Name)
 	}
-	return err
+	return matchedOne(res, err, registry.Errorf(registry.KindNotFound, "Registry %s was not found.", r.ID))
 }
 
 func (t *txn) DeleteRegistry(id string) error {
-	_, err := t.exec(`DELETE FROM registries WHERE id = ?`, id)
-	return err
+	res, err := t.exec(`DELETE FROM registries WHERE id = ?`, id)
+	return matchedOne(res, err, registry.Errorf(registry.KindNotFound, "Registry %s was not found.", id))
+}
+
+// matchedOne returns notFound when an UPDATE or DELETE matched no row.
+func matchedOne(res sql.Result, err, notFound error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound
+	}
+	return nil
 }
 
 func (t *txn) ListRegistries(q registry.RegistryQuery) ([]registry.Registry, error) {
@@ -244,12 +255,12 @@ func (t *txn) CreateRecord(r registry.Record) error {
 }
 
 func (t *txn) PutRecord(r registry.Record) error {
-	_, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?
+	res, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?
 		WHERE registry_id = ? AND id = ?`, recordArgs(r)...)
 	if isUnique(err) {
 		return recordNameConflict(r)
 	}
-	return err
+	return matchedOne(res, err, registry.Errorf(registry.KindNotFound, "Record %s was not found in registry %s.", r.ID, r.RegistryID))
 }
 
 func (t *txn) DeleteRecord(registryID, recordID string) error {
