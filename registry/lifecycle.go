@@ -86,14 +86,23 @@ func (r *Record) approve(reason string) {
 // place; a revision under review, rejected or approved is replaced by a new
 // DRAFT (the approved copy, if any, stays in r.Approved).
 func (r *Record) BeginEdit(now time.Time) error {
+	if err := r.checkEditable(); err != nil {
+		return err
+	}
+	r.Latest.Status = StatusDraft
+	r.Latest.StatusReason = ""
+	r.Latest.UpdatedAt = now
+	return nil
+}
+
+// checkEditable refuses edits of a final or unsettled record, including
+// edits that would change nothing.
+func (r *Record) checkEditable() error {
 	switch r.Latest.Status {
 	case StatusDeprecated:
 		return Errorf(KindConflict, "Record %s is DEPRECATED, which is final; it cannot be edited (requested %s).", r.ID, StatusDraft)
 	case StatusCreating, StatusUpdating:
 		return Errorf(KindConflict, "Record %s is %s; wait until it settles before editing it.", r.ID, r.Latest.Status)
 	}
-	r.Latest.Status = StatusDraft
-	r.Latest.StatusReason = ""
-	r.Latest.UpdatedAt = now
 	return nil
 }

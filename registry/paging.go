@@ -18,8 +18,8 @@ type pageCursor struct {
 
 const maxTokenLen = 2048
 
-// encodeToken returns an opaque token: the cursor and an HMAC over it, so
-// callers can neither read offsets from it nor forge one.
+// encodeToken returns an opaque token: the cursor (a name and an id, never
+// an offset) and an HMAC over it, so callers cannot forge or alter one.
 func encodeToken(key []byte, c pageCursor) string {
 	payload, _ := json.Marshal(c)
 	mac := hmac.New(sha256.New, key)

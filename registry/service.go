@@ -31,7 +31,7 @@ type Options struct {
 	Region    string
 	AccountID string
 	Now       func() time.Time // nil = time.Now
-	OnChange  func(Change)     // nil = nobody listens
+	OnChange  func(Change)     // nil = nobody listens; runs under a lock, so it must not call the Service
 }
 
 // Service implements the registry's use cases. Each method validates its
@@ -576,6 +576,9 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 			return err
 		}
 		if r, err = tx.Record(regID, recID); err != nil {
+			return err
+		}
+		if err := r.checkEditable(); err != nil {
 			return err
 		}
 		next := r.Latest

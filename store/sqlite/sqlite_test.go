@@ -1,0 +1,135 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/store/sqlite"
+	"github.com/agentry/agentry/store/storetest"
+)
+
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) registry.Store {
+		return open(t, filepath.Join(t.TempDir(), "agentry.db"))
+	})
+}
+
+func TestPragmas(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "agentry.db"))
+	defer s.Close()
+	write, read := s.Pools()
+	// Hold several read connections at once so the check covers more than
+	// the one connection a pool would otherwise hand out every time.
+	pools := []struct {
+		name  string
+		db    *sql.DB
+		conns int
+	}{
+		{"write", write, 1},
+		{"read", read, 3},
+	}
+	ctx := t.Context()
+	for _, p := range pools {
+		for i := range p.conns {
+			conn, err := p.db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for _, want := range []struct{ pragma, value string }{
+				{"journal_mode", "wal"},
+				{"synchronous", "2"}, // FULL
+				{"foreign_keys", "1"},
+			} {
+				var got string
+				if err := conn.QueryRowContext(ctx, "PRAGMA "+want.pragma).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != want.value {
+					t.Errorf("%s pool, connection %d: %s = %s, want %s", p.name, i, want.pragma, got, want.value)
+				}
+			}
+		}
+	}
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agentry.db")
+	ctx := t.Context()
+	reg := registry.Registry{ID: registry.NewID(12), Name: "kept", AuthorizerType: registry.AuthorizerAWSIAM, Status: registry.RegistryReady}
+
+	s := open(t, path)
+	err := s.Update(ctx, func(tx registry.Tx) error {
+		return errors.Join(tx.CreateRegistry(reg), tx.PutSetting("paging-key", []byte("secret")))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second Open finds the schema in place: the migrations, which create
+	// their tables unconditionally, would fail if they ran again.
+	s = open(t, path)
+	defer s.Close()
+	err = s.View(ctx, func(tx registry.Tx) error {
+		got, err := tx.Registry(reg.ID)
+		if err != nil {
+			return err
+		}
+		if got.Name != reg.Name {
+			t.Errorf("reopened registry name = %q, want %q", got.Name, reg.Name)
+		}
+		if v, ok, err := tx.Setting("paging-key"); err != nil || !ok || string(v) != "secret" {
+			t.Errorf("reopened setting = %q, ok %v, err %v", v, ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations found (%v)", err)
+	}
+	write, _ := s.Pools()
+	var applied int
+	if err := write.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	if applied != len(files) {
+		t.Errorf("schema_migrations has %d rows after two opens, want one per migration (%d)", applied, len(files))
+	}
+}
+
+func TestOpenMissingDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no-such-dir", "agentry.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open succeeded in a directory that does not exist")
+	}
+	if msg := err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, "unable to open database file") {
+		t.Errorf("error %q should name the path and say the file cannot be opened", msg)
+	}
+	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Errorf("Open created the missing directory (stat: %v)", err)
+	}
+}
