@@ -49,6 +49,8 @@ const maxDepth = 32
 // column; they quote at most one offending character of the input, so a
 // malformed secret cannot leak through them.
 func decodeJSON(data []byte) (*value, error) {
+	// Tolerate the byte order mark some Windows editors write.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	v, err := decodeValue(dec, "", 0)
