@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/sigv4"
 )
@@ -31,7 +32,11 @@ const DefaultMaxBodyBytes = 2 << 20
 type Config struct {
 	Service  *registry.Service
 	Verifier *sigv4.Verifier
-	Logger   *slog.Logger
+	// Principals maps a verified access key id to its principal; nil when
+	// the key is unknown (Verifier.Lookup and Principals must agree).
+	Principals func(accessKeyID string) *iam.Principal
+	Region     string
+	Logger     *slog.Logger
 	// MaxBodyBytes caps request bodies; 0 = DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Ready reports whether the server may take traffic; nil = always.
@@ -46,7 +51,7 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	a := &api{svc: cfg.Service}
+	a := &api{svc: cfg.Service, region: cfg.Region, now: time.Now}
 	signed := http.NewServeMux()
 	a.routes(signed)
 
@@ -58,12 +63,14 @@ func New(cfg Config) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("/", authenticate(cfg.Verifier, cfg.MaxBodyBytes, signed))
+	mux.Handle("/", authenticate(cfg.Verifier, cfg.Principals, cfg.MaxBodyBytes, signed))
 	return withRequestInfo(cfg.Logger, mux)
 }
 
 type api struct {
-	svc *registry.Service
+	svc    *registry.Service
+	region string
+	now    func() time.Time
 }
 
 // handlerFunc is a handler that may fail; errors are answered by writeError.
@@ -76,18 +83,21 @@ func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) routes(mux *http.ServeMux) {
-	mux.Handle("POST /registries", handlerFunc(a.createRegistry))
-	mux.Handle("GET /registries", handlerFunc(a.listRegistries))
-	mux.Handle("GET /registries/{registryId}", handlerFunc(a.getRegistry))
-	mux.Handle("PATCH /registries/{registryId}", handlerFunc(a.updateRegistry))
-	mux.Handle("DELETE /registries/{registryId}", handlerFunc(a.deleteRegistry))
-	mux.Handle("POST /registries/{registryId}/records", handlerFunc(a.createRecord))
-	mux.Handle("GET /registries/{registryId}/records", handlerFunc(a.listRecords))
-	mux.Handle("GET /registries/{registryId}/records/{recordId}", handlerFunc(a.getRecord))
-	mux.Handle("PATCH /registries/{registryId}/records/{recordId}", handlerFunc(a.updateRecord))
-	mux.Handle("DELETE /registries/{registryId}/records/{recordId}", handlerFunc(a.deleteRecord))
-	mux.Handle("POST /registries/{registryId}/records/{recordId}/submit-for-approval", handlerFunc(a.submitRecord))
-	mux.Handle("PATCH /registries/{registryId}/records/{recordId}/status", handlerFunc(a.updateRecordStatus))
+	op := a.operation
+	mux.Handle("POST /registries", op("CreateRegistry", a.allRegistries, a.createRegistry))
+	mux.Handle("GET /registries", op("ListRegistries", a.allRegistries, a.listRegistries))
+	mux.Handle("GET /registries/{registryId}", op("GetRegistry", a.registryARN, a.getRegistry))
+	mux.Handle("PATCH /registries/{registryId}", op("UpdateRegistry", a.registryARN, a.updateRegistry))
+	mux.Handle("DELETE /registries/{registryId}", op("DeleteRegistry", a.registryARN, a.deleteRegistry))
+	mux.Handle("POST /registries/{registryId}/records", op("CreateRegistryRecord", a.registryARN, a.createRecord))
+	mux.Handle("GET /registries/{registryId}/records", op("ListRegistryRecords", a.registryARN, a.listRecords))
+	mux.Handle("GET /registries/{registryId}/records/{recordId}", op("GetRegistryRecord", a.recordARN, a.getRecord))
+	mux.Handle("PATCH /registries/{registryId}/records/{recordId}", op("UpdateRegistryRecord", a.recordARN, a.updateRecord))
+	mux.Handle("DELETE /registries/{registryId}/records/{recordId}", op("DeleteRegistryRecord", a.recordARN, a.deleteRecord))
+	mux.Handle("POST /registries/{registryId}/records/{recordId}/submit-for-approval",
+		op("SubmitRegistryRecordForApproval", a.recordARN, a.submitRecord))
+	mux.Handle("PATCH /registries/{registryId}/records/{recordId}/status",
+		op("UpdateRegistryRecordStatus", a.recordARN, a.updateRecordStatus))
 	mux.Handle("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return registry.Errorf(registry.KindNotFound, "No operation matches %s %s.", r.Method, r.URL.Path)
 	}))
@@ -98,7 +108,7 @@ func (a *api) routes(mux *http.ServeMux) {
 type requestInfo struct {
 	id        string
 	log       *slog.Logger
-	principal string
+	principal *iam.Principal
 	errorName string
 }
 
@@ -141,8 +151,8 @@ func withRequestInfo(base *slog.Logger, next http.Handler) http.Handler {
 			}
 			attrs := []any{"method", r.Method, "path", r.URL.EscapedPath(), "status", sw.status,
 				"duration_ms", float64(time.Since(start).Microseconds()) / 1000}
-			if info.principal != "" {
-				attrs = append(attrs, "principal", info.principal)
+			if info.principal != nil {
+				attrs = append(attrs, "principal", info.principal.ARN)
 			}
 			if info.errorName != "" {
 				attrs = append(attrs, "error", info.errorName)
@@ -176,7 +186,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // authenticate reads the body (bounded), verifies the SigV4 signature over
 // it, and passes the request on with the body restored. A request that is
 // too large or badly signed never reaches a handler.
-func authenticate(v *sigv4.Verifier, maxBody int64, next http.Handler) http.Handler {
+func authenticate(v *sigv4.Verifier, principals func(string) *iam.Principal, maxBody int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBody {
 			writeError(w, r, tooLarge(maxBody))
@@ -202,8 +212,14 @@ func authenticate(v *sigv4.Verifier, maxBody int64, next http.Handler) http.Hand
 			writeErrorShape(w, r, http.StatusForbidden, se.Code, errorJSON{Message: se.Message})
 			return
 		}
+		p := principals(keyID)
+		if p == nil { // the key was removed between the two look-ups
+			writeErrorShape(w, r, http.StatusForbidden, sigv4.CodeUnrecognizedClient,
+				errorJSON{Message: "The security token included in the request is invalid."})
+			return
+		}
 		if info := requestInfoFrom(r.Context()); info != nil {
-			info.principal = keyID
+			info.principal = p
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))

@@ -31,12 +31,20 @@ type testServer struct {
 
 func startServer(t testing.TB) *testServer {
 	t.Helper()
+	return startServerWith(t, func(*server.Config) {})
+}
+
+// startServerWith is startServer with a chance to change the configuration.
+func startServerWith(t testing.TB, configure func(*server.Config)) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	key := credentials.Generate()
-	srv, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DataDir: t.TempDir(), Region: "us-east-1", AccountID: "123456789012", Root: key,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	configure(&cfg)
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/httpapi"
+	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/sigv4"
 	"github.com/agentry/agentry/store/sqlite"
@@ -29,7 +30,9 @@ type Config struct {
 	AccountID string
 	PublicURL string // externally visible base URL; "" = from Listen
 	Root      credentials.Key
-	Logger    *slog.Logger
+	// IAMFile is the principals-and-policies file; "" = the root principal only.
+	IAMFile string
+	Logger  *slog.Logger
 	// ShutdownTimeout bounds the drain of in-flight requests; 0 = 30 s.
 	ShutdownTimeout time.Duration
 }
@@ -41,6 +44,7 @@ const DatabaseFile = "agentry.db"
 type Server struct {
 	cfg     Config
 	store   registry.Store
+	iam     *iam.Store
 	handler http.Handler
 }
 
@@ -61,20 +65,31 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	root := cfg.Root
+	principals, err := iam.NewStore(cfg.IAMFile, cfg.AccountID,
+		iam.WithRoot(iam.Root(cfg.Root.AccessKeyID, cfg.Root.SecretAccessKey, cfg.AccountID)),
+		iam.WithLogger(cfg.Logger))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
 		Services: []string{"bedrock-agentcore", "agent-registry"},
-		Lookup: func(id string) (string, bool) {
-			if id == root.AccessKeyID {
-				return root.SecretAccessKey, true
-			}
-			return "", false
-		},
+		Lookup:   principals.SecretKey,
 	}
-	h := httpapi.New(httpapi.Config{Service: svc, Verifier: verifier, Logger: cfg.Logger})
-	return &Server{cfg: cfg, store: store, handler: h}, nil
+	h := httpapi.New(httpapi.Config{
+		Service: svc, Verifier: verifier, Region: cfg.Region, Logger: cfg.Logger,
+		Principals: func(id string) *iam.Principal {
+			p, _, _ := principals.Lookup(id)
+			return p
+		},
+	})
+	return &Server{cfg: cfg, store: store, iam: principals, handler: h}, nil
 }
+
+// ReloadIAM re-reads the principals file; on error the previous one stays
+// in force.
+func (s *Server) ReloadIAM() error { return s.iam.Reload() }
 
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -96,6 +111,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if s.cfg.IAMFile != "" {
+		go s.iam.Watch(ctx, iam.DefaultPollInterval)
+	}
 	select {
 	case err := <-errc:
 		return err

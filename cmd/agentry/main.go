@@ -86,6 +86,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Region, "region", env("AGENTRY_REGION", "us-east-1"), "AWS region this registry answers as, in ARNs and SigV4 scopes (AGENTRY_REGION)")
 	fs.StringVar(&cfg.AccountID, "account-id", env("AGENTRY_ACCOUNT_ID", "000000000000"), "12-digit account id in ARNs (AGENTRY_ACCOUNT_ID)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("AGENTRY_PUBLIC_URL", ""), "externally visible base URL (AGENTRY_PUBLIC_URL; default from --listen)")
+	fs.StringVar(&cfg.IAMFile, "iam-file", env("AGENTRY_IAM_FILE", ""), "principals-and-policies file, reloaded on SIGHUP and on change (AGENTRY_IAM_FILE)")
 	logFormat := fs.String("log-format", env("AGENTRY_LOG_FORMAT", "json"), "log format: json or text (AGENTRY_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -138,6 +139,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Logger.Info("agentry serving", "listen", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"data_dir", cfg.DataDir, "region", cfg.Region, "account_id", cfg.AccountID, "version", version())
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := srv.ReloadIAM(); err != nil {
+				cfg.Logger.Error("IAM file not reloaded; the previous one stays in force", "err", err)
+			} else {
+				cfg.Logger.Info("IAM file reloaded", "file", cfg.IAMFile)
+			}
+		}
+	}()
 	err = srv.Serve(ctx, ln)
 	cfg.Logger.Info("agentry stopped")
 	return err
