@@ -1,0 +1,306 @@
+package jwtauth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/agentry/agentry/registry"
+)
+
+func TestIsPublicAddr(t *testing.T) {
+	for _, tc := range []struct {
+		ip     string
+		public bool
+	}{
+		{"127.0.0.1", false},
+		{"127.255.255.254", false},
+		{"10.1.2.3", false},
+		{"172.16.0.1", false},
+		{"172.31.255.255", false},
+		{"192.168.1.1", false},
+		{"169.254.169.254", false},
+		{"100.64.0.1", false},
+		{"100.127.255.255", false},
+		{"0.0.0.0", false},
+		{"0.1.2.3", false},
+		{"224.0.0.1", false},
+		{"239.255.255.250", false},
+		{"255.255.255.255", false},
+		{"198.18.0.1", false},
+		{"192.0.2.1", false},
+		{"::1", false},
+		{"::", false},
+		{"fe80::1", false},
+		{"fe80::1%eth0", false},
+		{"fc00::1", false},
+		{"fd12:3456::1", false},
+		{"fec0::1", false},
+		{"ff02::1", false},
+		{"::ffff:127.0.0.1", false},
+		{"::ffff:10.0.0.1", false},
+		{"::ffff:169.254.169.254", false},
+		{"::127.0.0.1", false},
+		{"64:ff9b::a00:1", false},     // NAT64 of 10.0.0.1
+		{"64:ff9b::a9fe:a9fe", false}, // NAT64 of 169.254.169.254
+		{"2002:7f00:1::1", false},     // 6to4 of 127.0.0.1
+		{"2001:db8::1", false},
+		{"2001:0:4136:e378::1", false}, // Teredo
+
+		{"8.8.8.8", true},
+		{"1.1.1.1", true},
+		{"172.32.0.1", true},
+		{"100.128.0.1", true},
+		{"169.255.0.1", true},
+		{"2606:4700:4700::1111", true},
+		{"::ffff:8.8.8.8", true},
+		{"64:ff9b::808:808", true},
+		{"2002:808:808::1", true},
+	} {
+		if got := IsPublicAddr(netip.MustParseAddr(tc.ip)); got != tc.public {
+			t.Errorf("IsPublicAddr(%s) = %v, want %v", tc.ip, got, tc.public)
+		}
+	}
+	if IsPublicAddr(netip.Addr{}) {
+		t.Error("the zero Addr is public")
+	}
+}
+
+func TestDialControl(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"8.8.8.8:443":         true,
+		"[2606:4700::1]:443":  true,
+		"127.0.0.1:443":       false,
+		"[::1]:443":           false,
+		"[::ffff:a00:1]:443":  false,
+		"169.254.169.254:80":  false,
+		"not-an-address:443":  false,
+		"example.com:443":     false,
+		"[fe80::1%eth0]:8080": false,
+	} {
+		err := dialControl("tcp4", addr, nil)
+		if (err == nil) != ok || (err != nil && !errors.Is(err, ErrBlockedAddress)) {
+			t.Errorf("dialControl(%s) = %v", addr, err)
+		}
+	}
+	if err := dialControl("udp4", "8.8.8.8:53", nil); err == nil {
+		t.Error("udp allowed")
+	}
+}
+
+// Without AllowPrivate, discovery URLs that reach loopback, private or
+// link-local addresses are refused before any connection is made, whether
+// the address is literal or comes from name resolution.
+func TestPrivateTargetsRefused(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request reached the server: %s", r.URL)
+	}))
+	srv.Config.ConnState = func(net.Conn, http.ConnState) { conns.Add(1) }
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+
+	v := newVerifier(t, Options{})
+	for _, host := range []string{
+		fmt.Sprintf("127.0.0.1:%d", port),
+		fmt.Sprintf("localhost:%d", port), // resolves to loopback: refused at dial time
+		fmt.Sprintf("[::1]:%d", port),
+		fmt.Sprintf("[::ffff:127.0.0.1]:%d", port),
+		"10.0.0.1",
+		"169.254.169.254",
+		"100.64.0.1",
+		"0.0.0.0",
+	} {
+		t.Run(host, func(t *testing.T) {
+			_, err := v.Issuer(context.Background(), "https://"+host+DiscoverySuffix)
+			wantUnavailable(t, err)
+			if !errors.Is(err, ErrBlockedAddress) {
+				t.Fatalf("error %v, want ErrBlockedAddress", err)
+			}
+		})
+	}
+	if n := conns.Load(); n != 0 {
+		t.Fatalf("%d connections reached the server", n)
+	}
+
+	// The safe client itself, as URL sync will use it.
+	c := NewSafeHTTPClient(false)
+	_, err := c.Get(fmt.Sprintf("https://localhost:%d/", port))
+	if !errors.Is(err, ErrBlockedAddress) {
+		t.Fatalf("safe client to localhost: %v", err)
+	}
+	if n := conns.Load(); n != 0 {
+		t.Fatalf("%d connections reached the server", n)
+	}
+}
+
+func TestSchemeAndURLChecks(t *testing.T) {
+	v := newVerifier(t, Options{})
+	for _, u := range []string{
+		"http://idp.example" + DiscoverySuffix, // https required
+		"ftp://idp.example" + DiscoverySuffix,
+		"https://user:pw@idp.example" + DiscoverySuffix,
+		"idp.example" + DiscoverySuffix,
+		"https://idp.example/oidc",
+		"https://idp.example" + DiscoverySuffix + "/",
+		"https://idp.example" + DiscoverySuffix + "?x=1",
+		"https://idp.example/.well-known/oauth-authorization-server",
+		"",
+		"https://%zz",
+	} {
+		_, err := v.Verify(context.Background(), registry.CustomJWTAuthorizer{DiscoveryURL: u}, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+		e := wantUnavailable(t, err)
+		if !errors.Is(err, ErrInsecureURL) {
+			t.Errorf("%q: error %v, want ErrInsecureURL", u, err)
+		}
+		if strings.Contains(e.Description, "idp.example") {
+			t.Errorf("description names the configuration: %q", e.Description)
+		}
+	}
+
+	// With AllowPrivate, http is fine but the path rule still holds.
+	ti := newIssuer(t)
+	vp := newVerifier(t, Options{AllowPrivate: true})
+	_, err := vp.Issuer(context.Background(), ti.srv.URL+"/oidc")
+	wantUnavailable(t, err)
+	if n := ti.discoveryHits.Load(); n != 0 {
+		t.Fatalf("bad discovery URL fetched %d times", n)
+	}
+	if iss, err := vp.Issuer(context.Background(), ti.discoveryURL()); err != nil || iss != ti.issuer() {
+		t.Fatalf("Issuer = %q, %v", iss, err)
+	}
+}
+
+// roundTripFunc serves canned responses without a network.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The jwks_uri a discovery document names is held to the same rules.
+func TestJWKSURIChecked(t *testing.T) {
+	for jwksURI, want := range map[string]error{
+		"https://10.0.0.1/jwks":         ErrBlockedAddress,
+		"https://169.254.169.254/jwks":  ErrBlockedAddress,
+		"https://[::1]/jwks":            ErrBlockedAddress,
+		"http://idp.example/jwks":       ErrInsecureURL,
+		"https://u:p@idp.example/jwks":  ErrInsecureURL,
+		"file:///etc/passwd":            ErrInsecureURL,
+		"https://idp.example/jwks.json": nil,
+	} {
+		client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Path != DiscoverySuffix {
+				return &http.Response{StatusCode: 404, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+			}
+			body := fmt.Sprintf(`{"issuer":"https://idp.example","jwks_uri":%q}`, jwksURI)
+			return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+		})}
+		v := newVerifier(t, Options{HTTPClient: client})
+		_, err := v.Issuer(context.Background(), "https://idp.example"+DiscoverySuffix)
+		if want == nil {
+			if err != nil {
+				t.Errorf("%s: %v", jwksURI, err)
+			}
+			continue
+		}
+		wantUnavailable(t, err)
+		if !errors.Is(err, want) {
+			t.Errorf("%s: error %v, want %v", jwksURI, err, want)
+		}
+	}
+}
+
+func TestSafeClientRedirects(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		var n int
+		fmt.Sscanf(r.URL.Path, "/r/%d", &n)
+		if n > 0 {
+			http.Redirect(w, r, fmt.Sprintf("/r/%d", n-1), http.StatusFound)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	c := NewSafeHTTPClient(true)
+	resp, err := c.Get(srv.URL + "/r/3")
+	if err != nil {
+		t.Fatalf("3 redirects: %v", err)
+	}
+	resp.Body.Close()
+	if _, err := c.Get(srv.URL + "/r/4"); err == nil || !strings.Contains(err.Error(), "redirects") {
+		t.Fatalf("4 redirects: %v", err)
+	}
+
+	// Each hop is checked like the first request.
+	strict := NewSafeHTTPClient(false)
+	first, _ := http.NewRequest("GET", "https://idp.example/", nil)
+	for target, want := range map[string]error{
+		"http://idp.example/x":      ErrInsecureURL,
+		"https://127.0.0.1/x":       ErrBlockedAddress,
+		"https://169.254.169.254/x": ErrBlockedAddress,
+		"https://other.example/x":   nil,
+	} {
+		next, _ := http.NewRequest("GET", target, nil)
+		err := strict.CheckRedirect(next, []*http.Request{first})
+		if !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("redirect to %s: %v, want %v", target, err, want)
+		}
+	}
+}
+
+func TestCappedBody(t *testing.T) {
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{0, true}, {100, true}, {101, false}, {5000, false}} {
+		b := &cappedBody{rc: io.NopCloser(bytes.NewReader(make([]byte, tc.n))), left: 100}
+		got, err := io.ReadAll(b)
+		if tc.ok && (err != nil || len(got) != tc.n) {
+			t.Errorf("%d bytes: %d, %v", tc.n, len(got), err)
+		}
+		if !tc.ok && !errors.Is(err, ErrResponseTooLarge) {
+			t.Errorf("%d bytes: %v, want ErrResponseTooLarge", tc.n, err)
+		}
+		if _, err := readCapped(bytes.NewReader(make([]byte, tc.n)), 100); (err == nil) != tc.ok {
+			t.Errorf("readCapped %d bytes: %v", tc.n, err)
+		}
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, tc := range []struct {
+		u            string
+		allowPrivate bool
+		ok           bool
+	}{
+		{"https://idp.example/x", false, true},
+		{"https://8.8.8.8/x", false, true},
+		{"http://idp.example/x", false, false},
+		{"http://idp.example/x", true, true},
+		{"http://127.0.0.1:8080/x", true, true},
+		{"https://127.0.0.1/x", false, false},
+		{"https://[::1]/x", false, false},
+		{"https://u@idp.example/x", true, false},
+		{"/relative", true, false},
+		{"https://:443/x", true, false},
+		{"gopher://idp.example/", true, false},
+	} {
+		u, err := url.Parse(tc.u)
+		must(t, err)
+		if err := CheckURL(u, tc.allowPrivate); (err == nil) != tc.ok {
+			t.Errorf("CheckURL(%s, %v) = %v", tc.u, tc.allowPrivate, err)
+		}
+	}
+}

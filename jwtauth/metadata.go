@@ -1,0 +1,134 @@
+package jwtauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/agentry/agentry/registry"
+)
+
+// MetadataPrefix is the well-known path of RFC 9728 protected resource
+// metadata.
+const MetadataPrefix = "/.well-known/oauth-protected-resource"
+
+// BearerToken extracts the token of an Authorization header value of the
+// form "Bearer <token>" (scheme case-insensitive, surrounding spaces
+// trimmed). It reports false for another scheme, an empty token, or a token
+// with inner whitespace.
+func BearerToken(authorizationHeader string) (token string, ok bool) {
+	scheme, tok, found := strings.Cut(strings.TrimSpace(authorizationHeader), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+		return "", false
+	}
+	return tok, true
+}
+
+// MetadataURL returns where RFC 9728 (section 3.1) puts the metadata of the
+// resource at resourceURL: the well-known prefix inserted between host and
+// path, e.g. https://h/registry/ID/mcp ->
+// https://h/.well-known/oauth-protected-resource/registry/ID/mcp.
+func MetadataURL(resourceURL string) (string, error) {
+	u, err := url.Parse(resourceURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", errors.New("jwtauth: resource URL must be absolute")
+	}
+	u.Path = MetadataPrefix + strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// ResourceMetadata returns the RFC 9728 protected resource metadata document
+// for the resource at resourceURL, protected by tokens of issuer. scopes are
+// the scopes to advertise (see AdvertisedScopes); none omits the member.
+func ResourceMetadata(resourceURL, issuer string, scopes []string) []byte {
+	doc := struct {
+		Resource               string   `json:"resource"`
+		AuthorizationServers   []string `json:"authorization_servers"`
+		ScopesSupported        []string `json:"scopes_supported,omitempty"`
+		BearerMethodsSupported []string `json:"bearer_methods_supported"`
+	}{resourceURL, []string{issuer}, scopes, []string{"header"}}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		// Strings and string slices always marshal.
+		panic(fmt.Sprintf("jwtauth: marshal resource metadata: %v", err))
+	}
+	return b
+}
+
+// AdvertisedScopes returns cfg's allowed scopes as clients should request
+// them: each replaced by its advertisedScopeMapping entry, if any, without
+// duplicates.
+func AdvertisedScopes(cfg registry.CustomJWTAuthorizer) []string {
+	var out []string
+	for _, s := range cfg.AllowedScopes {
+		if m, ok := cfg.AdvertisedScopeMapping[s]; ok && m != "" {
+			s = m
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Challenge returns the WWW-Authenticate value for a refused request:
+//
+//	Bearer resource_metadata="<url>"                        no token was sent (err nil)
+//	..., error="invalid_token", error_description="..."     the token failed
+//	..., error="insufficient_scope", error_description="..." the token lacks every allowed scope
+//
+// followed by scope="<scopes>" when scopes is non-empty, the scopes to
+// request (see AdvertisedScopes). An Unavailable error judged no token, so
+// it gets no error attribute; the caller should answer 503 anyway.
+func Challenge(resourceMetadataURL string, scopes []string, err error) string {
+	var b strings.Builder
+	b.WriteString("Bearer resource_metadata=")
+	b.WriteString(quote(resourceMetadataURL))
+	var e *Error
+	if errors.As(err, &e) && !e.Unavailable {
+		b.WriteString(", error=")
+		b.WriteString(quote(e.Code))
+		if e.Description != "" {
+			b.WriteString(", error_description=")
+			b.WriteString(quote(e.Description))
+		}
+	} else if err != nil && !errors.Is(err, ErrUnavailable) {
+		b.WriteString(`, error="invalid_token"`)
+	}
+	if len(scopes) > 0 {
+		b.WriteString(", scope=")
+		b.WriteString(quote(strings.Join(scopes, " ")))
+	}
+	return b.String()
+}
+
+// quote makes an RFC 9110 quoted-string: backslash and double quote are
+// escaped, and control characters (which would allow header injection) are
+// dropped.
+func quote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

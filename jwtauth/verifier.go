@@ -1,0 +1,374 @@
+package jwtauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/agentry/agentry/registry"
+)
+
+// DiscoverySuffix is how every discoveryUrl must end.
+const DiscoverySuffix = "/.well-known/openid-configuration"
+
+// Defaults for the zero values of Options.
+const (
+	DefaultSkew               = 60 * time.Second
+	DefaultMinRefreshInterval = 30 * time.Second
+	DefaultJWKSRefresh        = 15 * time.Minute
+	DefaultDiscoveryTTL       = time.Hour
+)
+
+// minJWKSRefresh is the floor under an IdP's Cache-Control max-age.
+const minJWKSRefresh = time.Minute
+
+// Options configures a Verifier. The zero value is usable: https only,
+// public addresses only, the defaults above.
+type Options struct {
+	// AllowPrivate allows http and loopback/private/link-local targets for
+	// discovery and JWKS fetches (--allow-private-urls).
+	AllowPrivate bool
+	// Skew is the clock tolerance for exp, nbf and iat: 0 means
+	// DefaultSkew, a negative value means none.
+	Skew time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// HTTPClient fetches discovery documents and JWKS; nil means
+	// NewSafeHTTPClient(AllowPrivate). The verifier still caps bodies, bounds
+	// each fetch by FetchTimeout and checks URL schemes with another client,
+	// but only the safe client checks the addresses it dials.
+	HTTPClient *http.Client
+	// Logger receives fetch failures and refreshes, never tokens; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// MinRefreshInterval is the least time between two fetches of one JWKS
+	// caused by tokens with an unknown kid (0: DefaultMinRefreshInterval).
+	MinRefreshInterval time.Duration
+	// JWKSRefresh is how often a JWKS is fetched again in the background
+	// (0: DefaultJWKSRefresh). A Cache-Control max-age shortens it, down to
+	// one minute, never lengthens it: a key the IdP withdraws stops being
+	// accepted within JWKSRefresh.
+	JWKSRefresh time.Duration
+	// DiscoveryTTL is how long a discovery document is used before it is
+	// fetched again (0: DefaultDiscoveryTTL).
+	DiscoveryTTL time.Duration
+
+	// tick is how often the background refresher wakes (tests lengthen it
+	// so that only their explicit refreshDue calls refresh).
+	tick time.Duration
+}
+
+// Verifier verifies bearer tokens against registries' CUSTOM_JWT
+// configurations. Discovery documents and key sets are cached by URL, not by
+// registry, so a configuration change takes effect on the next request and
+// registries sharing an IdP share its keys. It is safe for concurrent use.
+type Verifier struct {
+	allowPrivate bool
+	skew         time.Duration
+	now          func() time.Time
+	client       *http.Client
+	log          *slog.Logger
+	minRefresh   time.Duration
+	jwksRefresh  time.Duration
+	discoveryTTL time.Duration
+	fetchTimeout time.Duration
+
+	docs *cache[*discoveryDoc]
+	sets *cache[*keySet]
+
+	ctx      context.Context // canceled by Close; parent of every fetch
+	cancel   context.CancelFunc
+	life     sync.Mutex // guards closed and fetches.Add against Close
+	closed   bool
+	fetches  sync.WaitGroup
+	loopDone chan struct{}
+}
+
+// discoveryDoc is what Verify uses from an OIDC discovery document.
+type discoveryDoc struct {
+	issuer  string
+	jwksURI string
+}
+
+// New returns a Verifier and starts its background refresher; Close stops
+// it.
+func New(opts Options) *Verifier {
+	v := &Verifier{
+		allowPrivate: opts.AllowPrivate,
+		skew:         opts.Skew,
+		now:          opts.Now,
+		client:       opts.HTTPClient,
+		log:          opts.Logger,
+		minRefresh:   orDefault(opts.MinRefreshInterval, DefaultMinRefreshInterval),
+		jwksRefresh:  orDefault(opts.JWKSRefresh, DefaultJWKSRefresh),
+		discoveryTTL: orDefault(opts.DiscoveryTTL, DefaultDiscoveryTTL),
+		fetchTimeout: FetchTimeout,
+		loopDone:     make(chan struct{}),
+	}
+	switch {
+	case v.skew == 0:
+		v.skew = DefaultSkew
+	case v.skew < 0:
+		v.skew = 0
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.client == nil {
+		v.client = NewSafeHTTPClient(opts.AllowPrivate)
+	}
+	if v.log == nil {
+		v.log = slog.Default()
+	}
+	v.docs = newCache(v, "discovery", v.fetchDiscovery)
+	v.sets = newCache(v, "jwks", v.fetchJWKS)
+	v.ctx, v.cancel = context.WithCancel(context.Background())
+	go v.loop(orDefault(opts.tick, 15*time.Second))
+	return v
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Close stops the background refresher and waits for fetches in progress,
+// which it cancels. Verify keeps working from the caches afterwards but
+// fetches nothing.
+func (v *Verifier) Close() {
+	v.life.Lock()
+	if v.closed {
+		v.life.Unlock()
+		return
+	}
+	v.closed = true
+	v.life.Unlock()
+	v.cancel()
+	<-v.loopDone
+	v.fetches.Wait()
+}
+
+func (v *Verifier) loop(every time.Duration) {
+	defer close(v.loopDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-v.ctx.Done():
+			return
+		case <-t.C:
+			v.refreshDue()
+		}
+	}
+}
+
+// refreshDue starts the refreshes that are due and evicts idle entries.
+func (v *Verifier) refreshDue() {
+	now := v.now()
+	v.docs.tick(now)
+	v.sets.tick(now)
+}
+
+// Verify checks token against cfg: size, compact form, allowed algorithm,
+// the signature with a key from the JWKS that cfg.DiscoveryURL names, the
+// issuer, exp (required), nbf and iat, and then every check cfg configures.
+// On failure the error is an *Error.
+func (v *Verifier) Verify(ctx context.Context, cfg registry.CustomJWTAuthorizer, token string) (*Claims, error) {
+	if token == "" {
+		return nil, invalid("no token")
+	}
+	if len(token) > MaxTokenBytes {
+		return nil, invalid("token is too large")
+	}
+	h, err := parseHeader(token)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := v.discover(ctx, cfg.DiscoveryURL)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := v.keysFor(ctx, doc.jwksURI, h)
+	if err != nil {
+		return nil, err
+	}
+	payload, ok := verifySignature(token, h, keys)
+	if !ok {
+		return nil, invalid("token signature is invalid")
+	}
+	return checkClaims(&cfg, doc.issuer, payload, v.now(), v.skew)
+}
+
+// Issuer returns the issuer named by the discovery document at
+// discoveryURL, for the protected resource metadata. The error is an *Error
+// with Unavailable set.
+func (v *Verifier) Issuer(ctx context.Context, discoveryURL string) (string, error) {
+	doc, err := v.discover(ctx, discoveryURL)
+	if err != nil {
+		return "", err
+	}
+	return doc.issuer, nil
+}
+
+func (v *Verifier) discover(ctx context.Context, discoveryURL string) (*discoveryDoc, error) {
+	if err := v.checkDiscoveryURL(discoveryURL); err != nil {
+		return nil, unavailable("the registry's identity provider configuration is invalid", err)
+	}
+	doc, err := v.docs.get(ctx, discoveryURL)
+	if err != nil {
+		return nil, unavailable("the identity provider could not be reached", err)
+	}
+	return doc, nil
+}
+
+func (v *Verifier) checkDiscoveryURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%w: discovery URL does not parse", ErrInsecureURL)
+	}
+	if err := CheckURL(u, v.allowPrivate); err != nil {
+		return err
+	}
+	if !strings.HasSuffix(u.Path, DiscoverySuffix) || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%w: discovery URL must end with %s", ErrInsecureURL, DiscoverySuffix)
+	}
+	return nil
+}
+
+// keysFor returns the keys that may verify a token with header h.
+func (v *Verifier) keysFor(ctx context.Context, jwksURI string, h header) ([]*publicKey, error) {
+	set, err := v.sets.get(ctx, jwksURI)
+	if err != nil {
+		return nil, unavailable("the identity provider's keys could not be obtained", err)
+	}
+	fit, known := set.candidates(h)
+	if !known {
+		// The IdP may have rotated to a key we have not seen yet. Refresh at
+		// most once per minRefresh per JWKS, so that tokens with random kids
+		// cannot make us hammer the IdP. While the IdP fails, an unknown kid
+		// cannot be judged.
+		set, err = v.sets.refresh(ctx, jwksURI, v.minRefresh)
+		if err != nil {
+			return nil, unavailable("the identity provider's keys could not be obtained", err)
+		}
+		if fit, known = set.candidates(h); !known {
+			return nil, invalid("token signing key is unknown")
+		}
+	}
+	if len(fit) == 0 {
+		return nil, invalid("token signing key does not fit its algorithm")
+	}
+	return fit, nil
+}
+
+func (v *Verifier) fetchDiscovery(ctx context.Context, discoveryURL string) (*discoveryDoc, time.Duration, error) {
+	body, _, err := v.fetchURL(ctx, discoveryURL)
+	if err != nil {
+		return nil, 0, err
+	}
+	var d struct {
+		Issuer  any `json:"issuer"`
+		JWKSURI any `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal(body, &d); err != nil {
+		return nil, 0, fmt.Errorf("discovery document is not valid JSON: %w", err)
+	}
+	iss, _ := d.Issuer.(string)
+	jwks, _ := d.JWKSURI.(string)
+	if iss == "" || jwks == "" {
+		return nil, 0, errors.New("discovery document lacks issuer or jwks_uri")
+	}
+	u, err := url.Parse(jwks)
+	if err != nil {
+		return nil, 0, errors.New("discovery document's jwks_uri does not parse")
+	}
+	if err := CheckURL(u, v.allowPrivate); err != nil {
+		return nil, 0, fmt.Errorf("discovery document's jwks_uri: %w", err)
+	}
+	// The issuer is not required to equal the discovery URL's prefix (OIDC
+	// Discovery 4.3): the administrator chose this URL, and IdPs such as
+	// Entra ID's multi-tenant endpoints break that rule.
+	return &discoveryDoc{issuer: iss, jwksURI: jwks}, v.discoveryTTL, nil
+}
+
+func (v *Verifier) fetchJWKS(ctx context.Context, jwksURI string) (*keySet, time.Duration, error) {
+	body, hdr, err := v.fetchURL(ctx, jwksURI)
+	if err != nil {
+		return nil, 0, err
+	}
+	set, skipped, err := parseJWKS(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	if skipped > 0 {
+		v.log.Debug("jwtauth: skipped unusable JWKS keys", "url", jwksURI, "skipped", skipped, "kept", len(set.keys))
+	}
+	return set, v.jwksTTL(hdr), nil
+}
+
+// jwksTTL honours Cache-Control max-age between one minute and JWKSRefresh.
+func (v *Verifier) jwksTTL(h http.Header) time.Duration {
+	age, ok := maxAge(h.Get("Cache-Control"))
+	if !ok {
+		return v.jwksRefresh
+	}
+	return min(v.jwksRefresh, max(age, min(minJWKSRefresh, v.jwksRefresh)))
+}
+
+// maxAge reads the shortest lifetime a Cache-Control value allows; no-cache
+// and no-store count as zero.
+func maxAge(cc string) (time.Duration, bool) {
+	age, found := time.Duration(1<<63-1), false
+	for _, d := range strings.Split(cc, ",") {
+		d = strings.ToLower(strings.TrimSpace(d))
+		switch {
+		case d == "no-cache" || d == "no-store":
+			age, found = 0, true
+		case strings.HasPrefix(d, "max-age="):
+			n, err := strconv.ParseInt(strings.Trim(d[len("max-age="):], `"`), 10, 64)
+			if err == nil && n >= 0 {
+				age, found = min(age, time.Duration(min(n, 1<<32))*time.Second), true
+			}
+		}
+	}
+	return age, found
+}
+
+// fetchURL GETs a JSON document with the verifier's limits.
+func (v *Verifier) fetchURL(ctx context.Context, rawURL string) ([]byte, http.Header, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: does not parse", ErrInsecureURL)
+	}
+	if err := CheckURL(u, v.allowPrivate); err != nil {
+		return nil, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("GET %s: status %d", u.Redacted(), resp.StatusCode)
+	}
+	body, err := readCapped(resp.Body, MaxResponseBytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("GET %s: %w", u.Redacted(), err)
+	}
+	return body, resp.Header, nil
+}
