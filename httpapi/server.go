@@ -14,13 +14,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/agentry/agentry/iam"
+	"github.com/agentry/agentry/jwtauth"
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/sigv4"
 )
 
@@ -36,7 +41,21 @@ type Config struct {
 	// the key is unknown (Verifier.Lookup and Principals must agree).
 	Principals func(accessKeyID string) *iam.Principal
 	Region     string
-	Logger     *slog.Logger
+	// Index serves searches; JWT verifies bearer tokens of CUSTOM_JWT
+	// registries.
+	Index *search.Index
+	JWT   *jwtauth.Verifier
+	// PublicURL is the base URL clients reach this server at, without a
+	// trailing slash.
+	PublicURL string
+	// AllowedHosts and AllowedOrigins extend the MCP endpoint's allow-lists
+	// (hostnames; origins as scheme://host[:port]). The public URL's host is
+	// always allowed, and so are loopback names when it is a loopback host.
+	AllowedHosts   []string
+	AllowedOrigins []string
+	// Version is reported to MCP clients.
+	Version string
+	Logger  *slog.Logger
 	// MaxBodyBytes caps request bodies; 0 = DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Ready reports whether the server may take traffic; nil = always.
@@ -51,7 +70,9 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	a := &api{svc: cfg.Service, region: cfg.Region, now: time.Now}
+	a := &api{svc: cfg.Service, region: cfg.Region, now: time.Now, verifier: cfg.Verifier, principals: cfg.Principals,
+		index: cfg.Index, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/")}
+	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
 	a.routes(signed)
 
@@ -63,21 +84,54 @@ func New(cfg Config) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.Handle("POST /registry-records/search", a.consumerAuth([]string{"SearchRegistryRecords"}, searchRegistryOf,
+		func(string) string { return "" }, handlerFunc(a.searchRecords)))
+	mux.Handle("/registry/{registryId}/mcp", a.mcpHandler(cfg.Version))
+	mux.Handle("GET /.well-known/oauth-protected-resource/registry/{registryId}/mcp", handlerFunc(a.protectedResourceMetadata))
 	mux.Handle("/", authenticate(cfg.Verifier, cfg.Principals, cfg.MaxBodyBytes, signed))
 	return withRequestInfo(cfg.Logger, mux)
 }
 
 type api struct {
-	svc    *registry.Service
-	region string
-	now    func() time.Time
+	svc            *registry.Service
+	region         string
+	now            func() time.Time
+	verifier       *sigv4.Verifier
+	principals     func(string) *iam.Principal
+	index          *search.Index
+	jwt            *jwtauth.Verifier
+	publicURL      string
+	allowedHosts   map[string]struct{}
+	allowedOrigins map[string]struct{}
+}
+
+// allowLists builds the MCP endpoint's host and origin allow-lists.
+func allowLists(publicURL string, hosts, origins []string) (map[string]struct{}, map[string]struct{}) {
+	h, o := map[string]struct{}{}, map[string]struct{}{}
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		name := strings.ToLower(u.Hostname())
+		h[name] = struct{}{}
+		o[strings.ToLower(u.Scheme+"://"+u.Host)] = struct{}{}
+		if ip := net.ParseIP(name); name == "localhost" || (ip != nil && ip.IsLoopback()) {
+			for _, l := range []string{"localhost", "127.0.0.1", "::1"} {
+				h[l] = struct{}{}
+			}
+		}
+	}
+	for _, s := range hosts {
+		h[strings.ToLower(strings.TrimSpace(s))] = struct{}{}
+	}
+	for _, s := range origins {
+		o[strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "/"))] = struct{}{}
+	}
+	return h, o
 }
 
 // handlerFunc is a handler that may fail; errors are answered by writeError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := h(w, r); err != nil {
+	if err := h(w, r); err != nil && err != errAnswered {
 		writeError(w, r, err)
 	}
 }
@@ -109,6 +163,7 @@ type requestInfo struct {
 	id        string
 	log       *slog.Logger
 	principal *iam.Principal
+	subject   string // the token subject of a JWT caller
 	errorName string
 }
 
@@ -153,6 +208,9 @@ func withRequestInfo(base *slog.Logger, next http.Handler) http.Handler {
 				"duration_ms", float64(time.Since(start).Microseconds()) / 1000}
 			if info.principal != nil {
 				attrs = append(attrs, "principal", info.principal.ARN)
+			}
+			if info.subject != "" {
+				attrs = append(attrs, "subject", info.subject)
 			}
 			if info.errorName != "" {
 				attrs = append(attrs, "error", info.errorName)

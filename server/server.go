@@ -17,7 +17,9 @@ import (
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/iam"
+	"github.com/agentry/agentry/jwtauth"
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/sigv4"
 	"github.com/agentry/agentry/store/sqlite"
 )
@@ -32,6 +34,14 @@ type Config struct {
 	Root      credentials.Key
 	// IAMFile is the principals-and-policies file; "" = the root principal only.
 	IAMFile string
+	// AllowPrivateURLs lets the server fetch from loopback and private
+	// addresses (OIDC discovery and JWKS of CUSTOM_JWT registries).
+	AllowPrivateURLs bool
+	// AllowedHosts and AllowedOrigins extend the MCP endpoint's allow-lists.
+	AllowedHosts   []string
+	AllowedOrigins []string
+	// Version is reported to MCP clients.
+	Version string
 	Logger  *slog.Logger
 	// ShutdownTimeout bounds the drain of in-flight requests; 0 = 30 s.
 	ShutdownTimeout time.Duration
@@ -45,6 +55,7 @@ type Server struct {
 	cfg     Config
 	store   registry.Store
 	iam     *iam.Store
+	jwt     *jwtauth.Verifier
 	handler http.Handler
 }
 
@@ -60,11 +71,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID})
+	index := search.NewIndex(search.Options{})
+	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
+		OnChange: func(c registry.Change) { applyChange(index, c) }})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	if err := loadIndex(ctx, store, index); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("build the search index: %w", err)
+	}
+	cfg.Logger.Info("search is lexical only: no embedder is configured")
 	principals, err := iam.NewStore(cfg.IAMFile, cfg.AccountID,
 		iam.WithRoot(iam.Root(cfg.Root.AccessKeyID, cfg.Root.SecretAccessKey, cfg.AccountID)),
 		iam.WithLogger(cfg.Logger))
@@ -77,14 +95,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Services: []string{"bedrock-agentcore", "agent-registry"},
 		Lookup:   principals.SecretKey,
 	}
+	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Logger: cfg.Logger})
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + cfg.Listen
+	}
 	h := httpapi.New(httpapi.Config{
 		Service: svc, Verifier: verifier, Region: cfg.Region, Logger: cfg.Logger,
 		Principals: func(id string) *iam.Principal {
 			p, _, _ := principals.Lookup(id)
 			return p
 		},
+		Index: index, JWT: jwt, PublicURL: publicURL,
+		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version,
 	})
-	return &Server{cfg: cfg, store: store, iam: principals, handler: h}, nil
+	return &Server{cfg: cfg, store: store, iam: principals, jwt: jwt, handler: h}, nil
 }
 
 // ReloadIAM re-reads the principals file; on error the previous one stays
@@ -94,8 +119,11 @@ func (s *Server) ReloadIAM() error { return s.iam.Reload() }
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close releases the store and stops background work.
+func (s *Server) Close() error {
+	s.jwt.Close()
+	return s.store.Close()
+}
 
 // Serve answers requests on ln until ctx ends, then stops taking new
 // connections, waits for in-flight requests, and returns.

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/agentry/agentry/credentials"
@@ -87,6 +88,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.AccountID, "account-id", env("AGENTRY_ACCOUNT_ID", "000000000000"), "12-digit account id in ARNs (AGENTRY_ACCOUNT_ID)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("AGENTRY_PUBLIC_URL", ""), "externally visible base URL (AGENTRY_PUBLIC_URL; default from --listen)")
 	fs.StringVar(&cfg.IAMFile, "iam-file", env("AGENTRY_IAM_FILE", ""), "principals-and-policies file, reloaded on SIGHUP and on change (AGENTRY_IAM_FILE)")
+	fs.BoolVar(&cfg.AllowPrivateURLs, "allow-private-urls", env("AGENTRY_ALLOW_PRIVATE_URLS", "") == "true",
+		"allow fetching OIDC discovery and JWKS from loopback and private addresses (AGENTRY_ALLOW_PRIVATE_URLS=true)")
+	allowedHosts := fs.String("allowed-hosts", env("AGENTRY_ALLOWED_HOSTS", ""), "extra Host names the MCP endpoint accepts, comma-separated (AGENTRY_ALLOWED_HOSTS)")
+	allowedOrigins := fs.String("allowed-origins", env("AGENTRY_ALLOWED_ORIGINS", ""), "extra browser origins the MCP endpoint accepts, comma-separated (AGENTRY_ALLOWED_ORIGINS)")
 	logFormat := fs.String("log-format", env("AGENTRY_LOG_FORMAT", "json"), "log format: json or text (AGENTRY_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,6 +116,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Listen
 	}
+	cfg.AllowedHosts, cfg.AllowedOrigins = splitList(*allowedHosts), splitList(*allowedOrigins)
+	cfg.Version = version()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
@@ -154,4 +161,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	err = srv.Serve(ctx, ln)
 	cfg.Logger.Info("agentry stopped")
 	return err
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

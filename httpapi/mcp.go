@@ -1,0 +1,232 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentry/agentry/jwtauth"
+	"github.com/agentry/agentry/registry"
+)
+
+// The MCP endpoint: /registry/{registryId}/mcp serves the Model Context
+// Protocol over Streamable HTTP, stateless with JSON responses, so that any
+// replica can answer any request. It has one tool, search_registry_records.
+
+const searchToolName = "search_registry_records"
+
+const searchToolDescription = `Search this registry for MCP servers, A2A agents, agent skills and other resources that can help with a task, by describing the task in plain language.
+
+Use it when you need a capability you do not have (reading email, querying a database, booking travel, managing a Kubernetes cluster ...): describe what you want to do, and use the records returned (best match first) to decide which server, agent or skill to connect to. Each record carries its descriptors: for an MCP server its server.json (packages, remotes and how to run or reach it) and, when published, its tool list; for an A2A agent its agent card; for a skill its SKILL.md.
+
+Arguments:
+- searchQuery (required): what you need, in natural language or keywords, 1 to 256 characters. Example: "create GitHub issues from a chat".
+- maxResults: how many records to return, 1 to 20 (default 10).
+- filter: optional, narrows results by exact metadata. Fields: "name", "descriptorType" (MCP, A2A, AGENT_SKILLS or CUSTOM) and "version". Field operators: {"<field>": {"$eq": value}}, {"$ne": value}, {"$in": [values]}. Logical operators: {"$and": [filters]}, {"$or": [filters]}.
+  Examples: {"descriptorType": {"$eq": "MCP"}}
+            {"$and": [{"descriptorType": {"$in": ["MCP", "A2A"]}}, {"version": {"$ne": "0.1.0"}}]}
+
+Only records approved by the registry's curators are returned.`
+
+// searchToolArgs are the tool's arguments.
+type searchToolArgs struct {
+	SearchQuery string `json:"searchQuery"`
+	MaxResults  *int   `json:"maxResults,omitempty"`
+	Filter      any    `json:"filter,omitempty"`
+}
+
+var (
+	searchInputSchema = mustSchema(`{
+  "type": "object",
+  "properties": {
+    "searchQuery": {"type": "string", "minLength": 1, "maxLength": 256,
+      "description": "What you need, in natural language or keywords."},
+    "maxResults": {"type": "integer", "minimum": 1, "maximum": 20, "default": 10,
+      "description": "How many records to return, best first."},
+    "filter": {"type": "object",
+      "description": "Exact-match metadata filter over name, descriptorType and version with $eq, $ne, $in, $and, $or."}
+  },
+  "required": ["searchQuery"],
+  "additionalProperties": false
+}`)
+	searchOutputSchema = mustSchema(`{
+  "type": "object",
+  "properties": {
+    "registryRecords": {
+      "type": "array",
+      "description": "Matching approved records, best first.",
+      "items": {
+        "type": "object",
+        "properties": {
+          "registryArn": {"type": "string"},
+          "recordArn": {"type": "string"},
+          "recordId": {"type": "string"},
+          "name": {"type": "string"},
+          "description": {"type": "string"},
+          "descriptorType": {"type": "string", "enum": ["MCP", "A2A", "CUSTOM", "AGENT_SKILLS"]},
+          "descriptors": {"type": "object",
+            "description": "The record's documents: mcp.server and mcp.tools, a2a.agentCard, agentSkills.skillMd and skillDefinition, or custom; each inlineContent is a JSON or markdown string."},
+          "version": {"type": "string"},
+          "status": {"type": "string"},
+          "createdAt": {"type": "string", "format": "date-time"},
+          "updatedAt": {"type": "string", "format": "date-time"}
+        },
+        "required": ["registryArn", "recordArn", "recordId", "name", "descriptorType", "descriptors", "status", "createdAt", "updatedAt"]
+      }
+    }
+  },
+  "required": ["registryRecords"]
+}`)
+)
+
+func mustSchema(s string) *jsonschema.Schema {
+	var schema jsonschema.Schema
+	if err := json.Unmarshal([]byte(s), &schema); err != nil {
+		panic(err)
+	}
+	return &schema
+}
+
+// mcpServer builds the one MCP server all registries share; the registry of
+// a call comes from the request context.
+func (a *api) mcpServer(version string) *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: "agentry", Title: "agentry registry", Version: version}, &mcp.ServerOptions{
+		Instructions: "This server searches an agent registry. Call " + searchToolName +
+			" with a plain-language description of what you need to find MCP servers, agents and skills that can do it.",
+	})
+	readOnly := false
+	mcp.AddTool(s, &mcp.Tool{
+		Name:         searchToolName,
+		Title:        "Search the registry",
+		Description:  searchToolDescription,
+		InputSchema:  searchInputSchema,
+		OutputSchema: searchOutputSchema,
+		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &readOnly},
+	}, a.searchTool)
+	return s
+}
+
+func (a *api) searchTool(ctx context.Context, _ *mcp.CallToolRequest, in searchToolArgs) (*mcp.CallToolResult, searchResultJSON, error) {
+	c := consumerFrom(ctx)
+	if c == nil {
+		return nil, searchResultJSON{}, registry.Errorf(registry.KindInternal, "no registry in context")
+	}
+	out, err := a.runSearch(ctx, c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
+		filter: in.Filter, filterField: "filter"})
+	if err != nil {
+		// A tool error (isError: true) that the model can read and act on.
+		var re *registry.Error
+		if !errors.As(err, &re) {
+			re = registry.Internal(err)
+		}
+		if re.Kind == registry.KindInternal {
+			if info := requestInfoFrom(ctx); info != nil {
+				info.log.Error("search failed", "err", err)
+			}
+		}
+		return nil, searchResultJSON{}, errors.New(re.Message)
+	}
+	return nil, out, nil
+}
+
+// protectedResourceMetadata serves RFC 9728 metadata for the MCP endpoint
+// of a CUSTOM_JWT registry, so that MCP clients find where to get a token.
+func (a *api) protectedResourceMetadata(w http.ResponseWriter, r *http.Request) error {
+	reg, err := a.svc.GetRegistry(r.Context(), r.PathValue("registryId"))
+	if err != nil {
+		return err
+	}
+	if reg.AuthorizerType != registry.AuthorizerCustomJWT || reg.Authorizer == nil || reg.Authorizer.CustomJWT == nil {
+		return registry.Errorf(registry.KindNotFound, "Registry %s uses %s authorization; it has no OAuth protected resource metadata.", reg.ID, reg.AuthorizerType)
+	}
+	cfg := *reg.Authorizer.CustomJWT
+	issuer, err := a.jwt.Issuer(r.Context(), cfg.DiscoveryURL)
+	if err != nil {
+		logger(r).Warn("identity provider unavailable", "registry", reg.ID, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeErrorShape(w, r, http.StatusServiceUnavailable, "ServiceUnavailableException",
+			errorJSON{Message: "The registry's identity provider could not be reached; try again shortly."})
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "max-age=300")
+	w.Write(jwtauth.ResourceMetadata(a.mcpURL(reg.ID), issuer, jwtauth.AdvertisedScopes(cfg)))
+	return nil
+}
+
+// mcpHandler is the whole MCP endpoint: origin and host checks, consumer
+// authentication, then the SDK's Streamable HTTP handler.
+func (a *api) mcpHandler(version string) http.Handler {
+	server := a.mcpServer(version)
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
+		Stateless:    true,
+		JSONResponse: true,
+		// Our own host and origin allow-list replaces the SDK's localhost
+		// guard, which refuses every request a local proxy forwards.
+		DisableLocalhostProtection: true,
+	})
+	registryOf := func(r *http.Request, _ []byte) (string, error) { return r.PathValue("registryId"), nil }
+	authed := a.consumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, registryOf, a.mcpMetadataURL, sdk)
+	return a.hostGuard(authed)
+}
+
+// mcpURL is the public URL of a registry's MCP endpoint.
+func (a *api) mcpURL(registryID string) string {
+	return a.publicURL + "/registry/" + url.PathEscape(registryID) + "/mcp"
+}
+
+// mcpMetadataURL is the RFC 9728 protected resource metadata URL of a
+// registry's MCP endpoint.
+func (a *api) mcpMetadataURL(registryID string) string {
+	return a.publicURL + "/.well-known/oauth-protected-resource/registry/" + url.PathEscape(registryID) + "/mcp"
+}
+
+// hostGuard refuses requests whose Host or Origin is not allowed: a web
+// page must not reach a registry on a user's machine through DNS
+// rebinding, nor call it from another origin.
+func (a *api) hostGuard(next http.Handler) http.Handler {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if !a.hostAllowed(hostname(r.Host)) {
+			return registry.Errorf(registry.KindForbidden, "Host %q is not allowed; add it with --allowed-hosts.", truncate(r.Host, 100))
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			u, err := url.Parse(origin)
+			if err != nil || !a.originAllowed(u) {
+				return registry.Errorf(registry.KindForbidden, "Origin %q is not allowed; add it with --allowed-origins.", truncate(origin, 100))
+			}
+		}
+		next.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+func (a *api) hostAllowed(host string) bool {
+	_, ok := a.allowedHosts[strings.ToLower(host)]
+	return ok
+}
+
+func (a *api) originAllowed(u *url.URL) bool {
+	if _, ok := a.allowedOrigins[strings.ToLower(u.Scheme+"://"+u.Host)]; ok {
+		return true
+	}
+	return (u.Scheme == "http" || u.Scheme == "https") && a.hostAllowed(u.Hostname())
+}
+
+// hostname strips the port from a Host header value.
+func hostname(hostport string) string {
+	u := url.URL{Host: hostport}
+	return u.Hostname()
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

@@ -1,0 +1,143 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/search"
+)
+
+// Limits of SearchRegistryRecords.
+const (
+	maxSearchQuery    = 256
+	maxSearchResults  = 20
+	defaultMaxResults = 10
+)
+
+// searchRecordJSON is the data plane's RegistryRecordSummary: what search
+// serves, always the approved revision.
+type searchRecordJSON struct {
+	RegistryArn    string                  `json:"registryArn"`
+	RecordArn      string                  `json:"recordArn"`
+	RecordID       string                  `json:"recordId"`
+	Name           string                  `json:"name"`
+	Description    string                  `json:"description,omitempty"`
+	DescriptorType registry.DescriptorType `json:"descriptorType"`
+	Descriptors    registry.Descriptors    `json:"descriptors"`
+	Version        string                  `json:"version,omitempty"`
+	Status         registry.RecordStatus   `json:"status"`
+	CreatedAt      timestamp               `json:"createdAt"`
+	UpdatedAt      timestamp               `json:"updatedAt"`
+}
+
+type searchResultJSON struct {
+	RegistryRecords []searchRecordJSON `json:"registryRecords"`
+}
+
+// searchInput is a search before validation; field names are those of the
+// caller's surface (REST or MCP).
+type searchInput struct {
+	query       string
+	maxResults  *int
+	filter      any // decoded JSON; nil = none
+	filterField string
+}
+
+// runSearch validates in and searches the registry.
+func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) (searchResultJSON, error) {
+	var fields []registry.FieldError
+	if n := utf8.RuneCountInString(in.query); n < 1 || n > maxSearchQuery {
+		fields = append(fields, registry.FieldError{Name: "searchQuery",
+			Message: "must be 1 to 256 characters, got " + strconv.Itoa(n)})
+	}
+	max := defaultMaxResults
+	if in.maxResults != nil {
+		max = *in.maxResults
+		if max < 1 || max > maxSearchResults {
+			fields = append(fields, registry.FieldError{Name: "maxResults", Message: "must be between 1 and 20, got " + strconv.Itoa(max)})
+		}
+	}
+	var filter *search.Filter
+	if in.filter != nil {
+		f, err := search.ParseFilterValue(in.filter, in.filterField)
+		if err != nil {
+			var re *registry.Error
+			if !errors.As(err, &re) {
+				return searchResultJSON{}, err
+			}
+			fields = append(fields, re.Fields...)
+		}
+		filter = f
+	}
+	if len(fields) > 0 {
+		msg := "Invalid request: " + fields[0].Name + ": " + fields[0].Message
+		for _, f := range fields[1:] {
+			msg += "; " + f.Name + ": " + f.Message
+		}
+		return searchResultJSON{}, &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonFieldValidationFailed,
+			Message: msg, Fields: fields}
+	}
+	hits, err := a.index.Search(ctx, search.Query{RegistryID: registryID, Text: in.query, Filter: filter, MaxResults: max})
+	if err != nil {
+		return searchResultJSON{}, err
+	}
+	out := searchResultJSON{RegistryRecords: make([]searchRecordJSON, 0, len(hits))}
+	for _, h := range hits {
+		rev := h.Revision
+		out.RegistryRecords = append(out.RegistryRecords, searchRecordJSON{
+			RegistryArn: a.svc.ARNs.Registry(registryID), RecordArn: a.svc.ARNs.Record(registryID, h.RecordID),
+			RecordID: h.RecordID, Name: rev.Name, Description: rev.Description, DescriptorType: rev.DescriptorType,
+			Descriptors: rev.Descriptors, Version: rev.Version, Status: rev.Status,
+			CreatedAt: timestamp(h.CreatedAt), UpdatedAt: timestamp(rev.UpdatedAt),
+		})
+	}
+	return out, nil
+}
+
+// searchBody is the body of SearchRegistryRecords.
+type searchBody struct {
+	SearchQuery string          `json:"searchQuery"`
+	RegistryIDs []string        `json:"registryIds"`
+	MaxResults  *int            `json:"maxResults"`
+	Filters     json.RawMessage `json:"filters"`
+}
+
+// searchRegistryOf names the registry of a SearchRegistryRecords body.
+func searchRegistryOf(_ *http.Request, body []byte) (string, error) {
+	var in searchBody
+	if err := json.Unmarshal(body, &in); err != nil {
+		return "", parseError(err)
+	}
+	if len(in.RegistryIDs) != 1 {
+		return "", &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonFieldValidationFailed,
+			Message: "registryIds: must name exactly one registry, got " + strconv.Itoa(len(in.RegistryIDs)),
+			Fields:  []registry.FieldError{{Name: "registryIds", Message: "must name exactly one registry"}}}
+	}
+	return in.RegistryIDs[0], nil
+}
+
+func (a *api) searchRecords(w http.ResponseWriter, r *http.Request) error {
+	c := consumerFrom(r.Context())
+	var in searchBody
+	if err := json.Unmarshal(c.body, &in); err != nil {
+		return parseError(err)
+	}
+	var filter any
+	if len(in.Filters) > 0 && string(in.Filters) != "null" {
+		if err := json.Unmarshal(in.Filters, &filter); err != nil {
+			return parseError(err)
+		}
+	}
+	out, err := a.runSearch(r.Context(), c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
+		filter: filter, filterField: "filters"})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
