@@ -21,6 +21,11 @@ import (
 
 const searchToolName = "search_registry_records"
 
+// mcpProtocolVersions are the MCP revisions served, newest first. They all
+// speak Streamable HTTP; the SDK's draft revisions are left out until they
+// are published.
+var mcpProtocolVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26"}
+
 const searchToolDescription = `Search this registry for MCP servers, A2A agents, agent skills and other resources that can help with a task, by describing the task in plain language.
 
 Use it when you need a capability you do not have (reading email, querying a database, booking travel, managing a Kubernetes cluster ...): describe what you want to do, and use the records returned (best match first) to decide which server, agent or skill to connect to. Each record carries its descriptors: for an MCP server its server.json (packages, remotes and how to run or reach it) and, when published, its tool list; for an A2A agent its agent card; for a skill its SKILL.md.
@@ -97,6 +102,7 @@ func mustSchema(s string) *jsonschema.Schema {
 // a call comes from the request context.
 func (a *api) mcpServer(version string) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "agentry", Title: "agentry registry", Version: version}, &mcp.ServerOptions{
+		SupportedProtocolVersions: mcpProtocolVersions,
 		Instructions: "This server searches an agent registry. Call " + searchToolName +
 			" with a plain-language description of what you need to find MCP servers, agents and skills that can do it.",
 	})

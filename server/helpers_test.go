@@ -39,16 +39,19 @@ func startServerWith(t testing.TB, configure func(*server.Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	key := credentials.Generate()
+	hs := httptest.NewUnstartedServer(nil)
 	cfg := server.Config{
 		DataDir: t.TempDir(), Region: "us-east-1", AccountID: "123456789012", Root: key,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PublicURL: "http://" + hs.Listener.Addr().String(),
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	configure(&cfg)
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs.Config.Handler = srv.Handler()
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
 		srv.Close()
