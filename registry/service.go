@@ -335,7 +335,10 @@ func (s *Service) DeleteRegistry(ctx context.Context, registryID string) error {
 		if n > 0 {
 			return Errorf(KindConflict, "Registry %s (%s) still has %d records; delete them before deleting the registry.", r.ID, r.Name, n)
 		}
-		return tx.DeleteRegistry(id)
+		if err := tx.DeleteRegistry(id); err != nil {
+			return err
+		}
+		return tx.AppendChange(id, "", s.clock())
 	}, func() *Change { return &Change{RegistryID: id} })
 }
 
@@ -615,7 +618,7 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		next.Status, next.StatusReason, next.UpdatedAt = r.Latest.Status, r.Latest.StatusReason, r.Latest.UpdatedAt
 		r.Latest = next
 		changed = true
-		return tx.PutRecord(r)
+		return s.putRecord(tx, r)
 	}, func() *Change {
 		if !changed {
 			return nil
@@ -623,6 +626,14 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		return &Change{RegistryID: regID, RecordID: recID, Record: &r}
 	})
 	return r, err
+}
+
+// putRecord stores a changed record and records the change in the feed.
+func (s *Service) putRecord(tx Tx, r Record) error {
+	if err := tx.PutRecord(r); err != nil {
+		return err
+	}
+	return tx.AppendChange(r.RegistryID, r.ID, r.Latest.UpdatedAt)
 }
 
 func sameContent(a, b Revision) bool {
@@ -685,7 +696,10 @@ func (s *Service) DeleteRecord(ctx context.Context, registryID, recordID string)
 		if _, err := tx.Registry(regID); err != nil {
 			return err
 		}
-		return tx.DeleteRecord(regID, recID)
+		if err := tx.DeleteRecord(regID, recID); err != nil {
+			return err
+		}
+		return tx.AppendChange(regID, recID, s.clock())
 	}, func() *Change { return &Change{RegistryID: regID, RecordID: recID} })
 }
 
@@ -708,7 +722,7 @@ func (s *Service) SubmitRecord(ctx context.Context, registryID, recordID string)
 		if err := r.Submit(reg.AutoApproval, s.clock()); err != nil {
 			return err
 		}
-		return tx.PutRecord(r)
+		return s.putRecord(tx, r)
 	}, func() *Change {
 		if r.Latest.Status != StatusApproved {
 			return nil
@@ -749,7 +763,7 @@ func (s *Service) SetRecordStatus(ctx context.Context, in SetRecordStatusInput) 
 		if err := r.SetStatus(in.Status, in.Reason, s.clock()); err != nil {
 			return err
 		}
-		return tx.PutRecord(r)
+		return s.putRecord(tx, r)
 	}, func() *Change { return &Change{RegistryID: regID, RecordID: recID, Record: &r} })
 	return r, err
 }

@@ -14,8 +14,25 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
+	// ChangesSince returns up to limit entries of the change feed with a
+	// sequence number above after, in sequence order. Replicas that share a
+	// store follow it to keep their search indexes in step.
+	ChangesSince(ctx context.Context, after int64, limit int) ([]ChangeEntry, error)
 	Close() error
 }
+
+// ChangeEntry is one entry of the change feed: something discoverable in a
+// registry may have changed. RecordID is "" when the registry was deleted.
+type ChangeEntry struct {
+	Seq        int64
+	RegistryID string
+	RecordID   string
+	At         time.Time
+}
+
+// ChangeRetention is how long the change feed keeps entries; a replica
+// that has been away for longer rebuilds its index from the store.
+const ChangeRetention = 7 * 24 * time.Hour
 
 // Tx is one transaction. Lookups of missing resources return an *Error of
 // KindNotFound; inserts that break a uniqueness rule return KindConflict.
@@ -36,6 +53,10 @@ type Tx interface {
 	// Idempotency returns the entry stored under key, ok=false if none.
 	Idempotency(key string) (entry Idempotency, ok bool, err error)
 	PutIdempotency(e Idempotency) error
+
+	// AppendChange adds an entry to the change feed, committed with the
+	// transaction; older entries past ChangeRetention may be pruned.
+	AppendChange(registryID, recordID string, at time.Time) error
 
 	// Setting returns a named server-wide value, ok=false if unset.
 	Setting(name string) (value []byte, ok bool, err error)

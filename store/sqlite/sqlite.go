@@ -146,3 +146,26 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(regi
 	}
 	return err
 }
+
+// ChangesSince returns change feed entries after seq, oldest first.
+func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]registry.ChangeEntry, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT seq, registry_id, record_id, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, registry.Internal(err)
+	}
+	defer rows.Close()
+	var out []registry.ChangeEntry
+	for rows.Next() {
+		var e registry.ChangeEntry
+		var at int64
+		if err := rows.Scan(&e.Seq, &e.RegistryID, &e.RecordID, &at); err != nil {
+			return nil, registry.Internal(err)
+		}
+		e.At = fromMillis(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, registry.Internal(err)
+	}
+	return out, nil
+}

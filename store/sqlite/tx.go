@@ -344,3 +344,13 @@ func (t *txn) PutSetting(name string, value []byte) error {
 	_, err := t.exec(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	return err
 }
+
+// ---- change feed ----
+
+func (t *txn) AppendChange(registryID, recordID string, at time.Time) error {
+	if _, err := t.exec(`DELETE FROM changes WHERE at < ?`, millis(at.Add(-registry.ChangeRetention))); err != nil {
+		return err
+	}
+	_, err := t.exec(`INSERT INTO changes (registry_id, record_id, at) VALUES (?, ?, ?)`, registryID, recordID, millis(at))
+	return err
+}
