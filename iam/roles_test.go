@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// examples returns the JSON blocks of EXAMPLES.md keyed by the "## "
+// examples returns the JSON blocks of docs/iam.md keyed by the "## "
 // heading above them.
 func examples(t *testing.T) map[string][]string {
 	t.Helper()
-	b, err := os.ReadFile("EXAMPLES.md")
+	b, err := os.ReadFile("../docs/iam.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestExamplesParse(t *testing.T) {
 		}
 	}
 	if n < 5 {
-		t.Errorf("found %d JSON blocks in EXAMPLES.md, want at least 5", n)
+		t.Errorf("found %d JSON blocks in docs/iam.md, want at least 5", n)
 	}
 }
 
@@ -63,7 +63,7 @@ func TestExampleRoles(t *testing.T) {
 	role := func(heading string) *Principal {
 		t.Helper()
 		if len(ex[heading]) == 0 {
-			t.Fatalf("EXAMPLES.md has no %q policy", heading)
+			t.Fatalf("docs/iam.md has no %q policy", heading)
 		}
 		return principal(t, ex[heading][0])
 	}
