@@ -38,8 +38,14 @@ func checkName(fe *fieldErrors, field, name string, max int) {
 
 func checkLength(fe *fieldErrors, field, s string, min, max int) {
 	n := utf8.RuneCountInString(s)
-	if n < min || n > max {
+	switch {
+	case n < min || n > max:
 		fe.add(field, "must be %d to %d characters, got %d", min, max, n)
+	case !utf8.ValidString(s):
+		fe.add(field, "must be valid UTF-8")
+	case strings.ContainsRune(s, 0):
+		// No store can keep NUL in text, and no person means it.
+		fe.add(field, "must not contain NUL characters")
 	}
 }
 
