@@ -58,8 +58,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// MaxBodyBytes caps request bodies; 0 = DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// Ready reports whether the server may take traffic; nil = always.
-	Ready func() bool
+	// Ready reports why the server should not take traffic, nil when it
+	// may; a nil Ready means always ready.
+	Ready func(context.Context) error
 }
 
 // New returns the HTTP handler of the whole REST surface.
@@ -77,12 +78,19 @@ func New(cfg Config) http.Handler {
 	a.routes(signed)
 
 	mux := http.NewServeMux()
+	// /healthz: the process serves requests. /readyz: it should get
+	// traffic (its database answers and its search index is current).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if cfg.Ready != nil && !cfg.Ready() {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
-			return
-		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Ready != nil {
+			if err := cfg.Ready(r.Context()); err != nil {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("POST /registry-records/search", a.consumerAuth([]string{"SearchRegistryRecords"}, searchRegistryOf,
 		func(string) string { return "" }, handlerFunc(a.searchRecords)))

@@ -18,6 +18,9 @@ type Store interface {
 	// sequence number above after, in sequence order. Replicas that share a
 	// store follow it to keep their search indexes in step.
 	ChangesSince(ctx context.Context, after int64, limit int) ([]ChangeEntry, error)
+	// LatestChange returns the highest sequence number in the change feed,
+	// 0 when it is empty.
+	LatestChange(ctx context.Context) (int64, error)
 	Close() error
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/server"
+	"github.com/agentry/agentry/store/postgres/pgtest"
 )
 
 // testServer is a real agentry (SQLite store, SigV4, full HTTP stack) on a
@@ -27,6 +29,15 @@ type testServer struct {
 	Key    credentials.Key
 	Client *ctl.Client
 	srv    *server.Server
+	cfg    server.Config
+}
+
+// The API tests run on SQLite, and on PostgreSQL when AGENTRY_TEST_STORE is
+// "postgres" (scripts/test runs both).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Wait()
+	os.Exit(code)
 }
 
 func startServer(t testing.TB) *testServer {
@@ -45,6 +56,9 @@ func startServerWith(t testing.TB, configure func(*server.Config)) *testServer {
 		PublicURL: "http://" + hs.Listener.Addr().String(),
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	if os.Getenv("AGENTRY_TEST_STORE") == "postgres" {
+		cfg.DatabaseURL = pgtest.NewDatabase(t, false)
+	}
 	configure(&cfg)
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -56,7 +70,7 @@ func startServerWith(t testing.TB, configure func(*server.Config)) *testServer {
 		hs.Close()
 		srv.Close()
 	})
-	ts := &testServer{URL: hs.URL, Key: key, srv: srv}
+	ts := &testServer{URL: hs.URL, Key: key, srv: srv, cfg: cfg}
 	ts.Client = ts.clientWith(key.AccessKeyID, key.SecretAccessKey)
 	return ts
 }

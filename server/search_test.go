@@ -239,7 +239,7 @@ func TestSearchIndexSurvivesRestart(t *testing.T) {
 	key := ts.Key
 	ts.srv.Close()
 
-	ts2 := startServerWith(t, func(c *server.Config) { c.DataDir = dir; c.Root = key })
+	ts2 := startServerWith(t, func(c *server.Config) { c.DataDir, c.DatabaseURL, c.Root = dir, ts.cfg.DatabaseURL, key })
 	out, err := ts2.dataClient(key.AccessKeyID, key.SecretAccessKey).SearchRegistryRecords(context.Background(),
 		&data.SearchRegistryRecordsInput{RegistryIds: []string{reg}, SearchQuery: aws.String("postgres sql")})
 	if err != nil || len(out.RegistryRecords) == 0 || aws.ToString(out.RegistryRecords[0].Name) != "postgres" {

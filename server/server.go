@@ -21,6 +21,7 @@ import (
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/sigv4"
+	"github.com/agentry/agentry/store/postgres"
 	"github.com/agentry/agentry/store/sqlite"
 )
 
@@ -32,6 +33,10 @@ type Config struct {
 	AccountID string
 	PublicURL string // externally visible base URL; "" = from Listen
 	Root      credentials.Key
+	// DatabaseURL selects PostgreSQL (postgres://...); "" = SQLite in DataDir.
+	DatabaseURL string
+	// DBMaxConns caps the PostgreSQL connection pool; 0 = the default (16).
+	DBMaxConns int32
 	// IAMFile is the principals-and-policies file; "" = the root principal only.
 	IAMFile string
 	// AllowPrivateURLs lets the server fetch from loopback and private
@@ -54,6 +59,7 @@ const DatabaseFile = "agentry.db"
 type Server struct {
 	cfg     Config
 	store   registry.Store
+	feed    *indexSync
 	iam     *iam.Store
 	jwt     *jwtauth.Verifier
 	handler http.Handler
@@ -67,18 +73,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	index := search.NewIndex(search.Options{})
+	feed := &indexSync{store: store, index: index, log: cfg.Logger}
 	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
-		OnChange: func(c registry.Change) { applyChange(index, c) }})
+		OnChange: feed.onChange})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	if err := loadIndex(ctx, store, index); err != nil {
+	if err := feed.load(ctx); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("build the search index: %w", err)
 	}
@@ -108,8 +115,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Index: index, JWT: jwt, PublicURL: publicURL,
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version,
+		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
 	})
-	return &Server{cfg: cfg, store: store, iam: principals, jwt: jwt, handler: h}, nil
+	srv := &Server{cfg: cfg, store: store, feed: feed, iam: principals, jwt: jwt}
+	srv.handler = h
+	return srv, nil
 }
 
 // ReloadIAM re-reads the principals file; on error the previous one stays
@@ -142,6 +152,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.IAMFile != "" {
 		go s.iam.Watch(ctx, iam.DefaultPollInterval)
 	}
+	if s.cfg.DatabaseURL != "" {
+		// Other replicas write to the same database.
+		go s.feed.follow(ctx, feedPoll)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -158,4 +172,49 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = errors.Join(err, serveErr)
 	}
 	return err
+}
+
+// feedPoll is how often a replica looks for other replicas' changes when no
+// notification arrives.
+const feedPoll = time.Second
+
+// openStore opens PostgreSQL when a database URL is configured, else the
+// embedded SQLite file in the data directory.
+func openStore(ctx context.Context, cfg Config) (registry.Store, error) {
+	if cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: cfg.DBMaxConns, Logger: cfg.Logger})
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+}
+
+// Migrate brings the configured database's schema up to date.
+func Migrate(ctx context.Context, cfg Config) error {
+	if cfg.DatabaseURL != "" {
+		return postgres.Migrate(ctx, cfg.DatabaseURL)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	if err != nil {
+		return err
+	}
+	return store.Close()
+}
+
+// ready reports whether this replica can serve: its database answers and,
+// when it shares the database with other replicas, its search index is
+// following the change feed.
+func ready(ctx context.Context, store registry.Store, feed *indexSync, shared bool) error {
+	if p, ok := store.(interface{ Ping(context.Context) error }); ok {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := p.Ping(ctx); err != nil {
+			return errors.New("the database cannot be reached")
+		}
+	}
+	if shared && !feed.healthy(3*feedPoll) {
+		return errors.New("the search index is behind the database")
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strconv"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -29,8 +30,10 @@ import (
 const usage = `agentry: a self-hosted agent registry.
 
 Usage:
-  agentry serve [flags]   run the registry
-  agentry version         print the version
+  agentry serve [flags]     run the registry
+  agentry migrate [flags]   bring the database schema up to date and exit
+                            (serve also does this at start)
+  agentry version           print the version
 
 Run "agentry serve -h" for the flags of serve.
 `
@@ -44,6 +47,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:], os.Stdout, os.Stderr)
+	case "migrate":
+		err = migrate(os.Args[2:], os.Stderr)
 	case "version", "--version", "-version":
 		fmt.Println("agentry", version())
 	case "help", "-h", "--help":
@@ -87,6 +92,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Region, "region", env("AGENTRY_REGION", "us-east-1"), "AWS region this registry answers as, in ARNs and SigV4 scopes (AGENTRY_REGION)")
 	fs.StringVar(&cfg.AccountID, "account-id", env("AGENTRY_ACCOUNT_ID", "000000000000"), "12-digit account id in ARNs (AGENTRY_ACCOUNT_ID)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("AGENTRY_PUBLIC_URL", ""), "externally visible base URL (AGENTRY_PUBLIC_URL; default from --listen)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", env("AGENTRY_DATABASE_URL", ""), "PostgreSQL URL (postgres://...) for several replicas; default: SQLite in --data-dir (AGENTRY_DATABASE_URL)")
+	dbMaxConns := fs.Int("db-max-conns", envInt("AGENTRY_DB_MAX_CONNS", 16), "PostgreSQL connection pool size per replica (AGENTRY_DB_MAX_CONNS)")
 	fs.StringVar(&cfg.IAMFile, "iam-file", env("AGENTRY_IAM_FILE", ""), "principals-and-policies file, reloaded on SIGHUP and on change (AGENTRY_IAM_FILE)")
 	fs.BoolVar(&cfg.AllowPrivateURLs, "allow-private-urls", env("AGENTRY_ALLOW_PRIVATE_URLS", "") == "true",
 		"allow fetching OIDC discovery and JWKS from loopback and private addresses (AGENTRY_ALLOW_PRIVATE_URLS=true)")
@@ -117,6 +124,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		cfg.PublicURL = "http://" + cfg.Listen
 	}
 	cfg.AllowedHosts, cfg.AllowedOrigins = splitList(*allowedHosts), splitList(*allowedOrigins)
+	if *dbMaxConns < 1 || *dbMaxConns > 1000 {
+		return fmt.Errorf("--db-max-conns must be 1 to 1000, got %d", *dbMaxConns)
+	}
+	cfg.DBMaxConns = int32(*dbMaxConns)
 	cfg.Version = version()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
@@ -163,6 +174,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// envInt is env for integers; an unparsable value is reported by the flag
+// check that follows, as 0.
+func envInt(name string, def int) int {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	n, _ := strconv.Atoi(v)
+	return n
+}
+
 // splitList splits a comma-separated flag value, dropping empty items.
 func splitList(s string) []string {
 	var out []string
@@ -172,4 +194,22 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func migrate(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("agentry migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	fs.StringVar(&cfg.DatabaseURL, "database-url", env("AGENTRY_DATABASE_URL", ""), "PostgreSQL URL; default: SQLite in --data-dir (AGENTRY_DATABASE_URL)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("AGENTRY_DATA_DIR", "./agentry-data"), "data directory of the SQLite database (AGENTRY_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := server.Migrate(ctx, cfg); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "agentry: the database schema is up to date")
+	return nil
 }

@@ -2,10 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,132 +17,14 @@ import (
 
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/store/postgres"
+	"github.com/agentry/agentry/store/postgres/pgtest"
 	"github.com/agentry/agentry/store/storetest"
-)
-
-// The tests create a database per test, cloned from a template migrated
-// once per run, on the server that AGENTRY_TEST_DATABASE_URL (a URL naming a
-// maintenance database, for a role that may create databases) points at.
-const defaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-var (
-	templateMu sync.Mutex
-	template   string // the migrated template database, "" until made
-
-	// DROP DATABASE waits for a checkpoint, which takes most of a second;
-	// the drops of a run's databases run in the background, where their
-	// checkpoints coalesce, and TestMain waits for them.
-	drops sync.WaitGroup
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	drops.Wait()
-	if template != "" {
-		if err := dropDatabase(context.Background(), template); err != nil {
-			fmt.Fprintf(os.Stderr, "drop the template database %s: %v\n", template, err)
-		}
-	}
+	pgtest.Wait()
 	os.Exit(code)
-}
-
-func adminURL() string {
-	if u := os.Getenv("AGENTRY_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultAdminURL
-}
-
-// connectAdmin connects to the maintenance database. Without a server the
-// test is skipped, unless it runs under CI, where that is a failure.
-func connectAdmin(t testing.TB) *pgx.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, adminURL())
-	if err == nil {
-		return conn
-	}
-	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-		t.Fatalf("PostgreSQL is required under CI and not reachable: %v", err)
-	}
-	t.Skipf("PostgreSQL not reachable (%v); set AGENTRY_TEST_DATABASE_URL, or start the local server with "+
-		"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", err)
-	return nil
-}
-
-func dropDatabase(ctx context.Context, name string) error {
-	conn, err := pgx.Connect(ctx, adminURL())
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
-	return err
-}
-
-// databaseURL returns adminURL with the database replaced by name.
-func databaseURL(t testing.TB, name string) string {
-	t.Helper()
-	u, err := url.Parse(adminURL())
-	if err != nil || u.Scheme == "" {
-		t.Fatalf("AGENTRY_TEST_DATABASE_URL must be a postgres:// URL (%v)", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func randomName(prefix string) string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
-// newDatabase creates a database for this test, dropped when it ends, and
-// returns its URL. A migrated one is a copy of the template, which is much
-// faster than migrating; an empty one has no tables at all.
-func newDatabase(t testing.TB, migrated bool) string {
-	t.Helper()
-	conn := connectAdmin(t)
-	ctx := context.Background()
-	defer conn.Close(ctx)
-	name := randomName("agentry_test_")
-	create := `CREATE DATABASE ` + pgx.Identifier{name}.Sanitize()
-	if migrated {
-		create += ` TEMPLATE ` + pgx.Identifier{migratedTemplate(t, conn)}.Sanitize()
-	}
-	if _, err := conn.Exec(ctx, create); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		drops.Go(func() {
-			if err := dropDatabase(context.Background(), name); err != nil {
-				fmt.Fprintf(os.Stderr, "drop database %s: %v\n", name, err)
-			}
-		})
-	})
-	return databaseURL(t, name)
-}
-
-// migratedTemplate returns the template database, creating and migrating
-// it on first use.
-func migratedTemplate(t testing.TB, conn *pgx.Conn) string {
-	t.Helper()
-	templateMu.Lock()
-	defer templateMu.Unlock()
-	if template != "" {
-		return template
-	}
-	name := randomName("agentry_template_")
-	ctx := context.Background()
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create template database: %v", err)
-	}
-	template = name // dropped by TestMain, even if migrating fails
-	if err := postgres.Migrate(ctx, databaseURL(t, name)); err != nil {
-		t.Fatalf("migrate the template database: %v", err)
-	}
-	return template
 }
 
 func open(t testing.TB, url string) *postgres.Store {
@@ -167,7 +46,7 @@ func openClosed(t testing.TB, url string) *postgres.Store {
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) registry.Store {
-		return open(t, newDatabase(t, true))
+		return open(t, pgtest.NewDatabase(t, true))
 	})
 }
 
@@ -187,7 +66,7 @@ func sampleRecord(registryID, name string) registry.Record {
 }
 
 func TestOpenMigratesOnceConcurrently(t *testing.T) {
-	url := newDatabase(t, false)
+	url := pgtest.NewDatabase(t, false)
 	const replicas = 3
 	stores := make([]*postgres.Store, replicas)
 	errs := make([]error, replicas)
@@ -236,8 +115,8 @@ func TestOpenMigratesOnceConcurrently(t *testing.T) {
 // read and write the tables but not create any, as when the schema owner
 // runs "agentry migrate" and the replicas run with less.
 func TestOpenAsApplicationRole(t *testing.T) {
-	dbURL := newDatabase(t, true)
-	role := randomName("agentry_app_")
+	dbURL := pgtest.NewDatabase(t, true)
+	role := pgtest.RandomName("agentry_app_")
 	ctx := t.Context()
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -280,7 +159,7 @@ func TestOpenAsApplicationRole(t *testing.T) {
 }
 
 func TestOpenOptions(t *testing.T) {
-	url := newDatabase(t, true)
+	url := pgtest.NewDatabase(t, true)
 	sep := "?"
 	if strings.Contains(url, "?") {
 		sep = "&"
@@ -329,7 +208,7 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 func TestErrorsLeaveAsDomainErrors(t *testing.T) {
-	s := open(t, newDatabase(t, true))
+	s := open(t, pgtest.NewDatabase(t, true))
 	s.Close()
 	err := s.Update(t.Context(), func(tx registry.Tx) error { return nil })
 	if k := registry.ErrorKind(err); err == nil || k != registry.KindInternal || !isDomainError(err) {
@@ -351,7 +230,7 @@ func isDomainError(err error) bool {
 // must see both entries: if the second could commit first, its higher seq
 // would move the follower past the first entry for good.
 func TestFeedVisibleInSeqOrder(t *testing.T) {
-	url := newDatabase(t, true)
+	url := pgtest.NewDatabase(t, true)
 	slow, fast := openClosed(t, url), openClosed(t, url) // two replicas
 	ctx := t.Context()
 
@@ -472,7 +351,7 @@ func expectNoSignal(t *testing.T, ch <-chan struct{}, d time.Duration, what stri
 var errAbort = errors.New("abort the transaction")
 
 func TestListen(t *testing.T) {
-	url := newDatabase(t, true)
+	url := pgtest.NewDatabase(t, true)
 	listener, writer := openClosed(t, url), openClosed(t, url)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -525,7 +404,7 @@ func TestListen(t *testing.T) {
 }
 
 func TestListenReconnects(t *testing.T) {
-	url := newDatabase(t, true)
+	url := pgtest.NewDatabase(t, true)
 	listener, writer := openClosed(t, url), openClosed(t, url)
 	ch, err := listener.Listen(t.Context())
 	if err != nil {
@@ -533,7 +412,7 @@ func TestListenReconnects(t *testing.T) {
 	}
 
 	// Cut the listening connection, as a server restart or failover would.
-	admin := connectAdmin(t)
+	admin := pgtest.ConnectAdmin(t)
 	defer admin.Close(context.Background())
 	rows, _ := admin.Query(t.Context(), `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`,
 		strings.TrimPrefix(mustParse(t, url).Path, "/"), postgres.ListenerName)
@@ -557,7 +436,7 @@ func TestListenReconnects(t *testing.T) {
 }
 
 func TestCloseEndsListeners(t *testing.T) {
-	s := open(t, newDatabase(t, true))
+	s := open(t, pgtest.NewDatabase(t, true))
 	ch, err := s.Listen(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -590,7 +469,7 @@ func mustParse(t *testing.T, raw string) *url.URL {
 // PostgreSQL then often reports a serialization failure rather than a
 // unique violation; the retry must still end in a conflict.
 func TestConcurrentCreateSameName(t *testing.T) {
-	url := newDatabase(t, true)
+	url := pgtest.NewDatabase(t, true)
 	stores := [2]*postgres.Store{openClosed(t, url), openClosed(t, url)}
 	reg := sampleRegistry("reg")
 	if err := stores[0].Update(t.Context(), func(tx registry.Tx) error { return tx.CreateRegistry(reg) }); err != nil {

@@ -169,3 +169,12 @@ func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]reg
 	}
 	return out, nil
 }
+
+// LatestChange returns the highest sequence number of the change feed.
+func (s *Store) LatestChange(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq); err != nil {
+		return 0, registry.Internal(err)
+	}
+	return seq, nil
+}
