@@ -18,8 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
-	"strconv"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 
