@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/store/postgres/pgtest"
 )
 
 // The tests run the real command: the test binary re-executes itself as
@@ -32,7 +33,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Wait()
+	os.Exit(code)
 }
 
 type process struct {

@@ -65,15 +65,15 @@ func proxyCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		fmt.Fprint(fs.Output(), proxyUsage)
 		fs.PrintDefaults()
 	}
-	profile := fs.String("profile", "", "AWS profile of the shared config and credentials files (default: AWS_PROFILE, else the default chain)")
-	region := fs.String("region", "", "region to sign for (default: from the AWS config and environment, else us-east-1)")
-	service := fs.String("service", "bedrock-agentcore", "service name to sign for")
+	profile := fs.String("profile", "", "AWS `profile` of the shared config and credentials files (default: AWS_PROFILE, else the default chain)")
+	region := fs.String("region", "", "`region` to sign for (default: from the AWS config and environment, else us-east-1)")
+	service := fs.String("service", "bedrock-agentcore", "`service` name to sign for")
 	bearerEnv := fs.String("bearer-env", "", "instead of signing, send the bearer token in environment variable `NAME`, read at each request (CUSTOM_JWT registries)")
 	var headers headerFlags
 	fs.Var(&headers, "header", "add the header `'Name: value'` to every request (repeatable)")
 	listen := fs.String("listen", "", "serve MCP Streamable HTTP on `host:port` (such as 127.0.0.1:8765) instead of stdio")
 	allowRemote := fs.Bool("allow-remote", false, "allow --listen on an address other than loopback (anyone who reaches it uses your credentials)")
-	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn or error")
+	logLevel := fs.String("log-level", "info", "log `level` on stderr: debug, info, warn or error")
 
 	// Flags may come before or after the endpoint, as in
 	// "agentry mcp-proxy URL --region us-east-1".
