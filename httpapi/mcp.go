@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -103,11 +105,17 @@ func mustSchema(s string) *jsonschema.Schema {
 func (a *api) mcpServer(version string) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "agentry", Title: "agentry registry", Version: version}, &mcp.ServerOptions{
 		SupportedProtocolVersions: mcpProtocolVersions,
+		// Tools only: a stateless server cannot send list-changed or log
+		// notifications.
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 		Instructions: "This server searches an agent registry. Call " + searchToolName +
 			" with a plain-language description of what you need to find MCP servers, agents and skills that can do it.",
 	})
 	readOnly := false
-	mcp.AddTool(s, &mcp.Tool{
+	// The plain AddTool: the typed one validates arguments against the
+	// schema first and answers with the validator's wording; ours says what
+	// is wrong in the words of the contract.
+	s.AddTool(&mcp.Tool{
 		Name:         searchToolName,
 		Title:        "Search the registry",
 		Description:  searchToolDescription,
@@ -118,15 +126,22 @@ func (a *api) mcpServer(version string) *mcp.Server {
 	return s
 }
 
-func (a *api) searchTool(ctx context.Context, _ *mcp.CallToolRequest, in searchToolArgs) (*mcp.CallToolResult, searchResultJSON, error) {
+func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	c := consumerFrom(ctx)
 	if c == nil {
-		return nil, searchResultJSON{}, registry.Errorf(registry.KindInternal, "no registry in context")
+		return nil, errors.New("internal error: no registry in the request context")
+	}
+	var in searchToolArgs
+	if raw := req.Params.Arguments; len(raw) > 0 && string(raw) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return toolError("Invalid arguments: " + argumentError(err)), nil
+		}
 	}
 	out, err := a.runSearch(ctx, c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
 		filter: in.Filter, filterField: "filter"})
 	if err != nil {
-		// A tool error (isError: true) that the model can read and act on.
 		var re *registry.Error
 		if !errors.As(err, &re) {
 			re = registry.Internal(err)
@@ -136,9 +151,34 @@ func (a *api) searchTool(ctx context.Context, _ *mcp.CallToolRequest, in searchT
 				info.log.Error("search failed", "err", err)
 			}
 		}
-		return nil, searchResultJSON{}, errors.New(re.Message)
+		return toolError(re.Message), nil
 	}
-	return nil, out, nil
+	text, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	return &mcp.CallToolResult{
+		StructuredContent: json.RawMessage(text),
+		Content:           []mcp.Content{&mcp.TextContent{Text: string(text)}},
+	}, nil
+}
+
+// toolError is a failed call the model can read and act on.
+func toolError(msg string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+}
+
+// argumentError explains a decoding failure of the tool's arguments.
+func argumentError(err error) string {
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s must be %s, got %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return strings.TrimPrefix(err.Error(), "json: ") + "; the arguments are searchQuery, maxResults and filter"
+	default:
+		return err.Error()
+	}
 }
 
 // protectedResourceMetadata serves RFC 9728 metadata for the MCP endpoint
