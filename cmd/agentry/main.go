@@ -33,6 +33,10 @@ Usage:
   agentry serve [flags]     run the registry
   agentry migrate [flags]   bring the database schema up to date and exit
                             (serve also does this at start)
+  agentry mcp-proxy [flags] <endpoint>
+                            serve a registry's MCP endpoint to a local MCP
+                            client (stdio, or HTTP with --listen), signing
+                            each request with SigV4 or adding a bearer token
   agentry version           print the version
 
 Run "agentry serve -h" for the flags of serve.
@@ -47,6 +51,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:], os.Stdout, os.Stderr)
+	case "mcp-proxy":
+		err = proxyCommand(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
 	case "migrate":
 		err = migrate(os.Args[2:], os.Stderr)
 	case "version", "--version", "-version":

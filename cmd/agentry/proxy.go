@@ -204,7 +204,7 @@ func checkCredentials(ctx context.Context, t *mcpproxy.SigV4Transport, log *slog
 	creds, err := t.Credentials.Retrieve(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			log.Warn("no AWS credentials found yet: requests will fail until they are", "err", err)
+			log.Warn("no AWS credentials found: requests will fail; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with --profile (after aws sso login, for SSO profiles)", "err", err)
 		}
 		return
 	}
