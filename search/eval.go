@@ -1,0 +1,139 @@
+package search
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// EvalCutoff is the rank cut-off of the evaluation metrics.
+const EvalCutoff = 10
+
+// EvalQuery is one labelled query: the records that answer it, by record
+// id or by record name. The JSON Lines form is
+// {"id": "q1", "query": "...", "relevant": ["name-or-id", ...]}.
+type EvalQuery struct {
+	ID       string   `json:"id"`
+	Text     string   `json:"query"`
+	Relevant []string `json:"relevant"`
+}
+
+// EvalResult holds the mean metrics over the queries that have at least
+// one relevant record, with binary relevance: nDCG@10, Recall@10,
+// MRR@10 and precision at 1.
+type EvalResult struct {
+	Queries  int
+	NDCG10   float64
+	Recall10 float64
+	MRR10    float64
+	P1       float64
+}
+
+func (r EvalResult) String() string {
+	return fmt.Sprintf("queries=%d nDCG@10=%.3f Recall@10=%.3f MRR@10=%.3f P@1=%.3f",
+		r.Queries, r.NDCG10, r.Recall10, r.MRR10, r.P1)
+}
+
+// ReadEvalQueries reads labelled queries as JSON Lines; blank lines are
+// skipped.
+func ReadEvalQueries(r io.Reader) ([]EvalQuery, error) {
+	var out []EvalQuery
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		b := sc.Bytes()
+		if len(b) == 0 || string(b) == "\r" {
+			continue
+		}
+		var q EvalQuery
+		if err := json.Unmarshal(b, &q); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		out = append(out, q)
+	}
+	return out, sc.Err()
+}
+
+// Evaluate runs the queries against one registry of ix, exactly as
+// SearchRegistryRecords would (maxResults 10, no filter), and returns the
+// mean metrics. A hit is relevant when its record id or name is listed.
+func Evaluate(ctx context.Context, ix *Index, registryID string, queries []EvalQuery) (EvalResult, error) {
+	type metrics struct{ ndcg, recall, rr, p1 float64 }
+	per := make([]metrics, len(queries))
+	counted := make([]bool, len(queries))
+	errs := make([]error, len(queries))
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(queries)))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(queries); i += workers {
+				q := queries[i]
+				relevant := map[string]bool{}
+				for _, r := range q.Relevant {
+					relevant[r] = true
+				}
+				if len(relevant) == 0 {
+					continue
+				}
+				hits, err := ix.Search(ctx, Query{RegistryID: registryID, Text: q.Text, MaxResults: EvalCutoff})
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				var m metrics
+				found := map[string]bool{}
+				for rank, h := range hits {
+					key := h.RecordID
+					if !relevant[key] {
+						key = h.Revision.Name
+					}
+					if !relevant[key] || found[key] {
+						continue
+					}
+					found[key] = true
+					m.ndcg += 1 / math.Log2(float64(rank+2))
+					if m.rr == 0 {
+						m.rr = 1 / float64(rank+1)
+					}
+					if rank == 0 {
+						m.p1 = 1
+					}
+				}
+				var ideal float64
+				for i := range min(len(relevant), EvalCutoff) {
+					ideal += 1 / math.Log2(float64(i+2))
+				}
+				m.ndcg /= ideal
+				m.recall = float64(len(found)) / float64(len(relevant))
+				per[i], counted[i] = m, true
+			}
+		}()
+	}
+	wg.Wait()
+	var res EvalResult
+	for i, m := range per {
+		if errs[i] != nil {
+			return EvalResult{}, errs[i]
+		}
+		if !counted[i] {
+			continue
+		}
+		res.Queries++
+		res.NDCG10 += m.ndcg
+		res.Recall10 += m.recall
+		res.MRR10 += m.rr
+		res.P1 += m.p1
+	}
+	if res.Queries > 0 {
+		n := float64(res.Queries)
+		res.NDCG10, res.Recall10, res.MRR10, res.P1 = res.NDCG10/n, res.Recall10/n, res.MRR10/n, res.P1/n
+	}
+	return res, nil
+}

@@ -1,0 +1,568 @@
+package search
+
+import (
+	"bytes"
+	"context"
+	"hash/maphash"
+	"math"
+	"reflect"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/agentry/agentry/registry"
+)
+
+// Index is the in-memory search index of every registry's approved
+// records. It is safe for concurrent use: searches of a registry run in
+// parallel and only wait for a write to the same registry, and a Put or
+// Remove is visible to every Search that starts after it returns.
+type Index struct {
+	set    settings
+	mu     sync.RWMutex // guards shards (the map, not the shards)
+	shards map[string]*shard
+}
+
+// NewIndex returns an empty index.
+func NewIndex(opts Options) *Index {
+	return &Index{set: resolve(opts), shards: map[string]*shard{}}
+}
+
+// shard is the index of one registry. Record slots are appended and never
+// reused; a removed or replaced record leaves a dead slot whose postings
+// are skipped until compact drops them. Term statistics (document
+// frequency, field lengths) always count live records only, so ranking does
+// not depend on the history of updates.
+type shard struct {
+	set      *settings
+	mu       sync.RWMutex
+	terms    map[string]uint32 // token -> term id
+	postings []postings        // by term id
+	df       []uint32          // live records per term id
+	docs     []doc             // by slot
+	dead     []bool            // by slot
+	slotOf   map[string]uint32 // record id -> live slot
+
+	live, deadSlots         int
+	postingCount, deadCount int // postings in all lists, and those of dead slots
+	sumLen                  [NumFields]uint64
+	withField               [NumFields]uint32 // live records with a non-empty field
+	vectors                 int               // live records with a vector
+	norm                    [NumFields << 8]float32
+}
+
+// postings list, for one term, the slots that contain it, in slot order,
+// one entry per field the term occurs in. A meta packs the field (3 bits),
+// the term frequency (5 bits, capped at 31: BM25 has long saturated by
+// then) and a code of the field's length (8 bits), so that scoring reads
+// nothing but the posting list and the shard's norm table.
+type postings struct {
+	slots []uint32
+	meta  []uint16
+}
+
+const (
+	metaFieldShift = 13
+	metaTFShift    = 8
+	maxTF          = 31
+)
+
+func packMeta(f Field, tf uint16, lenCode uint8) uint16 {
+	return uint16(f)<<metaFieldShift | min(tf, maxTF)<<metaTFShift | uint16(lenCode)
+}
+
+// Field lengths are coded in a byte: exact below 64 tokens, then in steps
+// of 5.2% up to about a million, as Lucene does to keep norms small.
+const lengthStep = 1.052
+
+func lengthCode(n uint32) uint8 {
+	if n < 64 {
+		return uint8(n)
+	}
+	return uint8(min(255, 64+math.Round(math.Log(float64(n)/64)/math.Log(lengthStep))))
+}
+
+func lengthOf(code uint8) float64 {
+	if code < 64 {
+		return float64(code)
+	}
+	return 64 * math.Pow(lengthStep, float64(code-64))
+}
+
+// refreshNorms recomputes the BM25F length normalisation of every field
+// and length code, w / (1 - b + b*len/avgLen), after the statistics
+// changed. It costs a couple of microseconds per write and saves a
+// division and a random memory access per posting at query time.
+func (s *shard) refreshNorms() {
+	set := s.set
+	for f := range NumFields {
+		n := s.withField[f]
+		if set.exp.flatAvg {
+			n = uint32(s.live)
+		}
+		avg := 1.0
+		if n > 0 && s.sumLen[f] > 0 {
+			avg = float64(s.sumLen[f]) / float64(n)
+		}
+		b, w := float64(set.b[f]), float64(set.weight[f])
+		for code := range 256 {
+			if d := 1 - b + b*lengthOf(uint8(code))/avg; d > 0 {
+				s.norm[int(f)<<8|code] = float32(w / d)
+			}
+		}
+	}
+}
+
+type doc struct {
+	recordID  string
+	createdAt time.Time
+	rev       registry.Revision
+	postings  int       // entries this slot added
+	vec       []float32 // unit length; nil without an embedder
+}
+
+func newShard(set *settings) *shard {
+	return &shard{set: set, terms: map[string]uint32{}, slotOf: map[string]uint32{}}
+}
+
+// shard returns the shard of a registry, creating it when asked to.
+func (ix *Index) shard(registryID string, create bool) *shard {
+	ix.mu.RLock()
+	sh := ix.shards[registryID]
+	ix.mu.RUnlock()
+	if sh != nil || !create {
+		return sh
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if sh = ix.shards[registryID]; sh == nil {
+		sh = newShard(&ix.set)
+		ix.shards[registryID] = sh
+	}
+	return sh
+}
+
+// Put indexes the approved revision of rec, replacing what was indexed for
+// the record before, or removes the record when rec.Approved is nil. The
+// index keeps its own copy of the revision. Calls for one record must come
+// in the order of the changes they reflect.
+func (ix *Index) Put(rec registry.Record) {
+	if rec.Approved == nil {
+		ix.Remove(rec.RegistryID, rec.ID)
+		return
+	}
+	if sh := ix.shard(rec.RegistryID, false); sh != nil && sh.unchanged(rec) {
+		return
+	}
+	a := ix.set.analyze(rec.ID, rec.CreatedAt, cloneRevision(*rec.Approved))
+	ix.embedDocs(context.Background(), []*analyzed{a})
+	sh := ix.shard(rec.RegistryID, true)
+	sh.mu.Lock()
+	sh.put(a)
+	sh.refreshNorms()
+	sh.mu.Unlock()
+}
+
+// PutMany indexes many records at once, analysing them in parallel while
+// earlier ones are inserted; it is how an index is filled at start-up. The
+// result is the same as calling Put for each record in order.
+func (ix *Index) PutMany(recs []registry.Record) {
+	const batch = 256
+	nb := (len(recs) + batch - 1) / batch
+	out := make([]*analyzed, len(recs))
+	done := make([]chan struct{}, nb)
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), nb) {
+		go func() {
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= nb {
+					return
+				}
+				part := out[b*batch : min((b+1)*batch, len(recs))]
+				for i := range part {
+					if rec := recs[b*batch+i]; rec.Approved != nil {
+						part[i] = ix.set.analyze(rec.ID, rec.CreatedAt, cloneRevision(*rec.Approved))
+					}
+				}
+				ix.embedDocs(context.Background(), part)
+				close(done[b])
+			}
+		}()
+	}
+	added := map[*shard]int{}
+	for b := range nb {
+		<-done[b]
+		var sh *shard
+		for i := b * batch; i < min((b+1)*batch, len(recs)); i++ {
+			if s := ix.shard(recs[i].RegistryID, out[i] != nil); s != sh {
+				if sh != nil {
+					sh.refreshNorms()
+					sh.mu.Unlock()
+				}
+				if sh = s; sh != nil {
+					sh.mu.Lock()
+				}
+			}
+			switch {
+			case out[i] != nil:
+				sh.put(out[i])
+				added[sh]++
+				out[i] = nil // let the collector have it
+			case sh != nil:
+				sh.remove(recs[i].ID)
+			}
+		}
+		if sh != nil {
+			sh.refreshNorms()
+			sh.mu.Unlock()
+		}
+	}
+	// Appending left spare capacity in the posting lists; after a large
+	// load, give it back.
+	for sh, n := range added {
+		sh.mu.Lock()
+		if n >= 1024 && n >= sh.live/4 {
+			sh.trim()
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// trim reallocates posting lists that hold much spare capacity.
+func (s *shard) trim() {
+	for i := range s.postings {
+		p := &s.postings[i]
+		if n := len(p.slots); cap(p.slots) > n+n/8+4 {
+			p.slots = append([]uint32(nil), p.slots...)
+			p.meta = append([]uint16(nil), p.meta...)
+		}
+	}
+}
+
+// Remove drops a record from the index.
+func (ix *Index) Remove(registryID, recordID string) {
+	sh := ix.shard(registryID, false)
+	if sh == nil {
+		return
+	}
+	sh.mu.Lock()
+	sh.remove(recordID)
+	sh.refreshNorms()
+	sh.mu.Unlock()
+}
+
+// RemoveRegistry drops a registry and all its records.
+func (ix *Index) RemoveRegistry(registryID string) {
+	ix.mu.Lock()
+	delete(ix.shards, registryID)
+	ix.mu.Unlock()
+}
+
+// Len returns the number of records indexed for a registry.
+func (ix *Index) Len(registryID string) int {
+	sh := ix.shard(registryID, false)
+	if sh == nil {
+		return 0
+	}
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.live
+}
+
+// unchanged reports whether rec's approved revision is what is indexed
+// already, updating the creation time if that is all that differs. The
+// change feed re-sends a record whenever its latest draft changes, while
+// the approved revision search serves stays the same. A record that lacks
+// its vector (the embedder failed) is never unchanged, so a re-send
+// retries.
+func (s *shard) unchanged(rec registry.Record) bool {
+	s.mu.RLock()
+	slot, ok := s.slotOf[rec.ID]
+	same := ok && s.holds(slot, rec.Approved)
+	sameTime := same && s.docs[slot].createdAt.Equal(rec.CreatedAt)
+	s.mu.RUnlock()
+	if !same || sameTime {
+		return same
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if slot, ok := s.slotOf[rec.ID]; ok && s.holds(slot, rec.Approved) {
+		s.docs[slot].createdAt = rec.CreatedAt
+		return true
+	}
+	return false
+}
+
+// holds reports whether slot indexes rev completely.
+func (s *shard) holds(slot uint32, rev *registry.Revision) bool {
+	d := &s.docs[slot]
+	return reflect.DeepEqual(d.rev, *rev) && (s.set.embedder == nil || d.vec != nil)
+}
+
+// analyzed is a record made ready for the index outside any lock: its
+// distinct tokens, each with its frequency per field.
+type analyzed struct {
+	recordID  string
+	createdAt time.Time
+	rev       registry.Revision
+	arena     []byte  // the distinct tokens, back to back
+	entries   []entry // one per distinct token
+	lens      [NumFields]uint32
+	embedText string
+	vec       []float32
+}
+
+type entry struct {
+	off uint32
+	n   uint8
+	tf  [NumFields]uint16
+}
+
+func (a *analyzed) token(e *entry) []byte { return a.arena[e.off : e.off+uint32(e.n)] }
+
+var (
+	hashSeed = maphash.MakeSeed()
+	tables   = sync.Pool{New: func() any { t := make([]int32, 256); return &t }}
+)
+
+func (set *settings) analyze(recordID string, createdAt time.Time, rev registry.Revision) *analyzed {
+	text := extract(&rev)
+	a := &analyzed{recordID: recordID, createdAt: createdAt, rev: rev}
+	if set.embedder != nil {
+		a.embedText = text.embedText()
+	}
+	// Count tokens in a small open-addressing table of entry numbers
+	// (+1; 0 is empty), cheaper than sorting them.
+	size := 0
+	for f := range NumFields {
+		size += text.size[f]
+	}
+	a.arena = make([]byte, 0, size/2+16)
+	a.entries = make([]entry, 0, size/12+8)
+	want := 256
+	for want < size/3 { // about two slots per distinct token
+		want <<= 1
+	}
+	sc := tables.Get().(*[]int32)
+	defer tables.Put(sc)
+	if cap(*sc) < want {
+		*sc = make([]int32, want)
+	}
+	table := (*sc)[:want]
+	clear(table)
+	insert := func(tok []byte, h uint64) int32 {
+		mask := uint64(len(table) - 1)
+		for i := h & mask; ; i = (i + 1) & mask {
+			j := table[i]
+			if j == 0 || bytes.Equal(a.token(&a.entries[j-1]), tok) {
+				return int32(i)
+			}
+		}
+	}
+	for f := Field(0); f < NumFields; f++ {
+		target := f
+		if set.exp.singleField {
+			target = FieldDescription
+		}
+		an := set.an
+		if f <= FieldTitle && set.nameAn != nil {
+			an = set.nameAn
+		}
+		for _, s := range text.fields[f] {
+			an.each(s, func(tok []byte) bool {
+				a.lens[target]++
+				i := insert(tok, maphash.Bytes(hashSeed, tok))
+				if j := table[i]; j != 0 {
+					if e := &a.entries[j-1]; e.tf[target] < maxTF {
+						e.tf[target]++
+					}
+					return true
+				}
+				e := entry{off: uint32(len(a.arena)), n: uint8(len(tok))}
+				e.tf[target] = 1
+				a.arena = append(a.arena, tok...)
+				a.entries = append(a.entries, e)
+				table[i] = int32(len(a.entries))
+				if len(a.entries)*2 > len(table) { // keep the load under a half
+					table = make([]int32, 2*len(table))
+					*sc = table
+					for j := range a.entries {
+						tok := a.token(&a.entries[j])
+						table[insert(tok, maphash.Bytes(hashSeed, tok))] = int32(j + 1)
+					}
+				}
+				return true
+			})
+		}
+	}
+	a.entries = slices.Clip(a.entries)
+	return a
+}
+
+// put adds an analysed record, replacing its previous slot.
+func (s *shard) put(a *analyzed) {
+	s.remove(a.recordID)
+	slot := uint32(len(s.docs))
+	d := doc{recordID: a.recordID, createdAt: a.createdAt, rev: a.rev, vec: a.vec}
+	for i := range a.entries {
+		e := &a.entries[i]
+		tok := a.token(e)
+		id, ok := s.terms[string(tok)]
+		if !ok {
+			id = uint32(len(s.postings))
+			s.terms[string(tok)] = id
+			s.postings = append(s.postings, postings{})
+			s.df = append(s.df, 0)
+		}
+		s.df[id]++
+		p := &s.postings[id]
+		for f, tf := range e.tf {
+			if tf > 0 {
+				p.slots = append(p.slots, slot)
+				p.meta = append(p.meta, packMeta(Field(f), tf, lengthCode(a.lens[f])))
+				d.postings++
+			}
+		}
+	}
+	s.docs = append(s.docs, d)
+	s.dead = append(s.dead, false)
+	for f := range NumFields {
+		s.sumLen[f] += uint64(a.lens[f])
+		if a.lens[f] > 0 {
+			s.withField[f]++
+		}
+	}
+	if d.vec != nil {
+		s.vectors++
+	}
+	s.slotOf[a.recordID] = slot
+	s.live++
+	s.postingCount += d.postings
+}
+
+// remove marks a record's slot dead and takes it out of the statistics.
+func (s *shard) remove(recordID string) {
+	slot, ok := s.slotOf[recordID]
+	if !ok {
+		return
+	}
+	delete(s.slotOf, recordID)
+	d := &s.docs[slot]
+	// The record's terms and field lengths are found again by analysing
+	// its revision, which costs some microseconds per removal but no
+	// memory per record.
+	a := s.set.analyze(d.recordID, d.createdAt, d.rev)
+	for i := range a.entries {
+		if id, ok := s.terms[string(a.token(&a.entries[i]))]; ok {
+			s.df[id]--
+		}
+	}
+	for f := range NumFields {
+		n := a.lens[f]
+		s.sumLen[f] -= uint64(n)
+		if n > 0 {
+			s.withField[f]--
+		}
+	}
+	if d.vec != nil {
+		s.vectors--
+	}
+	s.dead[slot] = true
+	s.live--
+	s.deadSlots++
+	s.deadCount += d.postings
+	// Keep the served content only as long as it is live.
+	*d = doc{recordID: d.recordID}
+	if s.deadSlots >= 8 && s.deadCount*3 > s.postingCount {
+		s.compact()
+	}
+}
+
+// compact drops dead slots and unused terms, renumbering both. It costs
+// one pass over the postings and runs after about a third of them died.
+func (s *shard) compact() {
+	remap := make([]uint32, len(s.docs))
+	docs := make([]doc, 0, s.live)
+	for slot := range s.docs {
+		if s.dead[slot] {
+			continue
+		}
+		remap[slot] = uint32(len(docs))
+		docs = append(docs, s.docs[slot])
+	}
+	terms := make(map[string]uint32, len(s.terms))
+	var lists []postings
+	var df []uint32
+	for tok, id := range s.terms {
+		if s.df[id] == 0 {
+			continue
+		}
+		old := s.postings[id]
+		p := postings{slots: make([]uint32, 0, len(old.slots)), meta: make([]uint16, 0, len(old.slots))}
+		for i, slot := range old.slots {
+			if !s.dead[slot] {
+				p.slots = append(p.slots, remap[slot])
+				p.meta = append(p.meta, old.meta[i])
+			}
+		}
+		terms[tok] = uint32(len(lists))
+		lists = append(lists, postings{slots: slices.Clip(p.slots), meta: slices.Clip(p.meta)})
+		df = append(df, s.df[id])
+	}
+	for id, slot := range s.slotOf {
+		s.slotOf[id] = remap[slot]
+	}
+	s.docs, s.terms, s.postings, s.df = docs, terms, lists, df
+	s.dead = make([]bool, len(docs))
+	s.deadSlots, s.deadCount, s.postingCount = 0, 0, s.postingCount-s.deadCount
+}
+
+// cloneRevision copies the descriptor structs, so that the caller may
+// reuse its values and the index's copy never changes under a reader.
+func cloneRevision(r registry.Revision) registry.Revision {
+	ds := r.Descriptors
+	if m := ds.MCP; m != nil {
+		c := *m
+		if c.Server != nil {
+			v := *c.Server
+			c.Server = &v
+		}
+		if c.Tools != nil {
+			v := *c.Tools
+			c.Tools = &v
+		}
+		ds.MCP = &c
+	}
+	if a := ds.A2A; a != nil {
+		c := *a
+		if c.AgentCard != nil {
+			v := *c.AgentCard
+			c.AgentCard = &v
+		}
+		ds.A2A = &c
+	}
+	if cu := ds.Custom; cu != nil {
+		c := *cu
+		ds.Custom = &c
+	}
+	if s := ds.AgentSkills; s != nil {
+		c := *s
+		if c.SkillMd != nil {
+			v := *c.SkillMd
+			c.SkillMd = &v
+		}
+		if c.SkillDefinition != nil {
+			v := *c.SkillDefinition
+			c.SkillDefinition = &v
+		}
+		ds.AgentSkills = &c
+	}
+	r.Descriptors = ds
+	return r
+}

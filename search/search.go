@@ -1,0 +1,500 @@
+package search
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/agentry/agentry/registry"
+)
+
+// Query is one search of one registry.
+type Query struct {
+	RegistryID string
+	Text       string
+	Filter     *Filter // nil: no filter
+	MaxResults int     // 0 or less means 10; more than 1000 means 1000
+}
+
+// Hit is one record found, best first.
+type Hit struct {
+	RecordID  string
+	Score     float64
+	Revision  registry.Revision // the approved revision, the one to serve
+	CreatedAt time.Time
+}
+
+// Bounds that keep any query cheap, whatever its text. The API allows 256
+// characters and 20 results; the evaluation sends longer task texts.
+const (
+	defaultMaxResults = 10
+	maxHits           = 1000
+	maxQueryBytes     = 16 << 10
+	maxQueryTokens    = 1024
+)
+
+// Search returns the records of q.RegistryID that best match q.Text and
+// pass q.Filter, best first. The filter applies before the cut to
+// MaxResults. An unknown registry or a query without a single indexed word
+// finds nothing. Search fails only when ctx is done.
+func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sh := ix.shard(q.RegistryID, false)
+	if sh == nil {
+		return nil, nil
+	}
+	k := q.MaxResults
+	if k <= 0 {
+		k = defaultMaxResults
+	}
+	k = min(k, maxHits)
+	groups := ix.queryTerms(q.Text)
+
+	var qvec []float32
+	if ix.set.embedder != nil && sh.hasVectors() {
+		qvec = ix.embedQuery(ctx, q.Text)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+
+	acc := accPool.Get().(*accumulator)
+	defer accPool.Put(acc)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+
+	var ranked []scored
+	if qvec == nil {
+		ranked = sh.lexical(&ix.set, acc, groups, q.Filter, k)
+	} else {
+		n := max(k, ix.set.fusion.Candidates)
+		lex := slices.Clone(sh.lexical(&ix.set, acc, groups, q.Filter, n))
+		sem := sh.semantic(acc, qvec, q.Filter, n)
+		ranked = fuse(lex, sem, ix.set.fusion, k)
+	}
+	hits := make([]Hit, len(ranked))
+	for i, r := range ranked {
+		d := &sh.docs[r.slot]
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Revision: cloneRevision(d.rev), CreatedAt: d.createdAt}
+	}
+	return hits, nil
+}
+
+// queryGroup is one query word: its tokens (the word and its synonyms,
+// which count as one term) and how often the query says it.
+type queryGroup struct {
+	tokens []string
+	weight float32
+}
+
+// queryTerms turns query text into term groups. A query made only of stop
+// words ("how do I") is read again with them, rather than finding nothing.
+func (ix *Index) queryTerms(text string) []queryGroup {
+	if len(text) > maxQueryBytes {
+		text = truncateUTF8(text, maxQueryBytes)
+	}
+	toks := collect(ix.set.an, text)
+	if len(toks) == 0 && ix.set.an.stopWords && !ix.set.exp.noFallback {
+		a := *ix.set.an
+		a.stopWords = false
+		toks = collect(&a, text)
+	}
+	var groups []queryGroup
+	index := map[string]int{} // first token of a group -> position
+	for _, t := range toks {
+		g := ix.set.synonyms[t]
+		if g == nil {
+			g = []string{t}
+		}
+		const w = 1
+		if i, ok := index[g[0]]; ok {
+			// A word repeated in a long task text is rarely twice as
+			// important; counting it once measured better.
+			if ix.set.exp.countRepeats {
+				groups[i].weight += w
+			}
+			continue
+		}
+		index[g[0]] = len(groups)
+		groups = append(groups, queryGroup{tokens: g, weight: w})
+	}
+	return groups
+}
+
+func collect(a *analyzer, text string) []string {
+	var toks []string
+	a.each(text, func(b []byte) bool {
+		toks = append(toks, string(b))
+		return len(toks) < maxQueryTokens
+	})
+	return toks
+}
+
+// accumulator is the per-query scratch space, pooled so a search does not
+// allocate per posting or per record.
+type accumulator struct {
+	score   []float32 // by slot; zero outside touched
+	touched []uint32
+	tf      []float32 // by slot, for synonym groups; zero outside tfSlots
+	tfSlots []uint32
+	top     []scored
+	terms   []qterm
+	ids     []uint32
+	kth     []float32
+}
+
+var accPool = sync.Pool{New: func() any { return new(accumulator) }}
+
+func (a *accumulator) size(n int) {
+	if len(a.score) < n {
+		a.score = make([]float32, n+n/4)
+		a.tf = make([]float32, n+n/4)
+	}
+}
+
+type scored struct {
+	slot  uint32
+	score float32
+}
+
+// qterm is one query group resolved against a shard: its term ids and
+// its weight (IDF times the query weight), which bounds what it can add
+// to a record's score, since BM25's saturated frequency stays below 1.
+type qterm struct {
+	ids  []uint32
+	idf  float32
+	cost int // postings to read
+}
+
+// lexical scores the query with BM25F and returns the best k slots that
+// pass the filter, best first. The result aliases acc.
+//
+// Terms are scored rarest first, and once the terms left cannot lift a
+// record that has not been seen yet into the top k (the sum of their
+// weights is below the k-th best score so far, "max-score" pruning), they
+// only update the records already seen, found by galloping search in
+// their postings instead of a full scan. The ranking is exact; common
+// words in a large registry just stop costing a pass over their lists.
+func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f *Filter, k int) []scored {
+	if s.live == 0 || len(groups) == 0 {
+		return nil
+	}
+	acc.size(len(s.docs))
+	n := float64(s.live)
+	terms := acc.terms[:0]
+	idBuf := acc.ids[:0]
+	for _, g := range groups {
+		start, df, cost := len(idBuf), uint32(0), 0
+		for _, t := range g.tokens {
+			if id, ok := s.terms[t]; ok && s.df[id] > 0 {
+				idBuf = append(idBuf, id)
+				// As Lucene's SynonymQuery: a group's document frequency is
+				// that of its most frequent term.
+				df = max(df, s.df[id])
+				cost += len(s.postings[id].slots)
+			}
+		}
+		if len(idBuf) > start {
+			terms = append(terms, qterm{ids: idBuf[start:len(idBuf):len(idBuf)], idf: g.weight * bm25IDF(n, float64(df)), cost: cost})
+		}
+	}
+	acc.terms, acc.ids = terms, idBuf
+	slices.SortStableFunc(terms, func(a, b qterm) int { return cmp.Compare(b.idf, a.idf) })
+	rest := float32(0) // sum of the weights of the terms not yet scored
+	for _, t := range terms {
+		rest += t.idf
+	}
+
+	score := acc.score
+	acc.touched = acc.touched[:0]
+	pruned := false
+	for i, t := range terms {
+		// Before a costly term, see whether pruning applies: it costs a
+		// pass over the records seen so far.
+		if i > 0 && len(acc.touched) >= k && !set.exp.noPrune && remainingCost(terms[i:]) > len(acc.touched) {
+			if theta := s.kthScore(acc, f, k); pruned || rest < theta {
+				pruned = true
+				s.keepContenders(acc, f, theta, rest)
+			}
+		}
+		if pruned {
+			s.scoreSeen(set, acc, t)
+		} else {
+			s.scoreAll(set, acc, t)
+		}
+		rest -= t.idf
+	}
+
+	touched := acc.touched
+	top := topK(acc.top[:0], k, func(yield func(uint32, float32)) {
+		for _, slot := range touched {
+			if !s.dead[slot] && f.matchDoc(&s.docs[slot]) {
+				yield(slot, score[slot])
+			}
+		}
+	}, s.docs)
+	for _, slot := range touched {
+		score[slot] = 0
+	}
+	acc.top = top
+	return top
+}
+
+// scoreAll adds a term's contribution to every record that has it.
+func (s *shard) scoreAll(set *settings, acc *accumulator, t qterm) {
+	norm, k1, idf := &s.norm, set.k1, t.idf
+	score, touched := acc.score, acc.touched
+	if len(t.ids) == 1 {
+		// The common case: one term, scored straight from its postings.
+		p := &s.postings[t.ids[0]]
+		slots, meta := p.slots, p.meta
+		for i := 0; i < len(slots); {
+			slot := slots[i]
+			var tf float32
+			for ; i < len(slots) && slots[i] == slot; i++ {
+				m := meta[i]
+				tf += float32(m>>metaTFShift&maxTF) * norm[m>>metaFieldShift<<8|m&0xff]
+			}
+			if tf == 0 {
+				continue
+			}
+			if score[slot] == 0 {
+				touched = append(touched, slot)
+			}
+			score[slot] += idf * tf / (k1 + tf)
+		}
+		acc.touched = touched
+		return
+	}
+	// Synonyms count as one term: their frequencies add up before
+	// saturation.
+	tfs, tfSlots := acc.tf, acc.tfSlots[:0]
+	for _, id := range t.ids {
+		p := &s.postings[id]
+		for i, slot := range p.slots {
+			m := p.meta[i]
+			v := float32(m>>metaTFShift&maxTF) * norm[m>>metaFieldShift<<8|m&0xff]
+			if v == 0 {
+				continue
+			}
+			if tfs[slot] == 0 {
+				tfSlots = append(tfSlots, slot)
+			}
+			tfs[slot] += v
+		}
+	}
+	for _, slot := range tfSlots {
+		tf := tfs[slot]
+		tfs[slot] = 0
+		if score[slot] == 0 {
+			touched = append(touched, slot)
+		}
+		score[slot] += idf * tf / (k1 + tf)
+	}
+	acc.touched, acc.tfSlots = touched, tfSlots[:0]
+}
+
+func remainingCost(terms []qterm) int {
+	n := 0
+	for _, t := range terms {
+		n += t.cost
+	}
+	return n
+}
+
+// keepContenders drops from acc.touched the records that can no longer
+// reach the top k: dead, filtered out, or too far behind the k-th best
+// score (theta) for the terms left (whose weights sum to rest) to close
+// the gap. Their scores are reset; the rest is sorted by slot.
+func (s *shard) keepContenders(acc *accumulator, f *Filter, theta, rest float32) {
+	kept := acc.touched[:0]
+	for _, slot := range acc.touched {
+		if v := acc.score[slot]; v+rest >= theta && !s.dead[slot] && f.matchDoc(&s.docs[slot]) {
+			kept = append(kept, slot)
+		} else {
+			acc.score[slot] = 0
+		}
+	}
+	slices.Sort(kept)
+	acc.touched = kept
+}
+
+// scoreSeen adds a term's contribution to the records still in the race
+// (acc.touched, sorted by slot): by galloping search in the term's
+// postings when they are few, else by one pass that skips the others.
+func (s *shard) scoreSeen(set *settings, acc *accumulator, t qterm) {
+	norm, k1, idf := &s.norm, set.k1, t.idf
+	score, tfs := acc.score, acc.tf
+	for _, id := range t.ids {
+		p := &s.postings[id]
+		slots, meta := p.slots, p.meta
+		if len(acc.touched)*8 > len(slots) {
+			for j, slot := range slots {
+				if score[slot] != 0 {
+					m := meta[j]
+					tfs[slot] += float32(m>>metaTFShift&maxTF) * norm[m>>metaFieldShift<<8|m&0xff]
+				}
+			}
+			continue
+		}
+		j := 0
+		for _, slot := range acc.touched {
+			if j = gallop(slots, j, slot); j == len(slots) {
+				break
+			}
+			for ; j < len(slots) && slots[j] == slot; j++ {
+				m := meta[j]
+				tfs[slot] += float32(m>>metaTFShift&maxTF) * norm[m>>metaFieldShift<<8|m&0xff]
+			}
+		}
+	}
+	for _, slot := range acc.touched {
+		if tf := tfs[slot]; tf > 0 {
+			tfs[slot] = 0
+			score[slot] += idf * tf / (k1 + tf)
+		}
+	}
+}
+
+// gallop returns the first index at or after from whose slot is at least
+// target: exponential steps, then binary search.
+func gallop(slots []uint32, from int, target uint32) int {
+	lo, step := from, 1
+	hi := from
+	for hi < len(slots) && slots[hi] < target {
+		lo = hi + 1
+		hi += step
+		step <<= 1
+	}
+	hi = min(hi, len(slots))
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if slots[mid] < target {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// kthScore returns the k-th best score among the live records seen so far
+// that pass the filter, or 0 (nothing can be pruned) when fewer than k do.
+func (s *shard) kthScore(acc *accumulator, f *Filter, k int) float32 {
+	h := acc.kth[:0]
+	for _, slot := range acc.touched {
+		if s.dead[slot] || !f.matchDoc(&s.docs[slot]) {
+			continue
+		}
+		v := acc.score[slot]
+		if len(h) < k {
+			h = append(h, v)
+			if len(h) == k {
+				heapifyMin(h)
+			}
+			continue
+		}
+		if v > h[0] {
+			h[0] = v
+			siftDownMin(h, 0)
+		}
+	}
+	acc.kth = h
+	if len(h) < k {
+		return 0
+	}
+	return h[0]
+}
+
+func heapifyMin(h []float32) {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftDownMin(h, i)
+	}
+}
+
+func siftDownMin(h []float32, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r] < h[l] {
+			m = r
+		}
+		if h[i] <= h[m] {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// bm25IDF is Lucene's variant, which is never negative.
+func bm25IDF(n, df float64) float32 {
+	return float32(math.Log(1 + (n-df+0.5)/(df+0.5)))
+}
+
+// topK keeps the k best of the candidates (ties broken by record id, so
+// results are stable) and returns them best first.
+func topK(h []scored, k int, candidates func(yield func(uint32, float32)), docs []doc) []scored {
+	worse := func(a, b scored) bool { // a ranks below b
+		if a.score != b.score {
+			return a.score < b.score
+		}
+		return docs[a.slot].recordID > docs[b.slot].recordID
+	}
+	// h is a min-heap on rank: h[0] is the worst kept.
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(h) && worse(h[r], h[l]) {
+				m = r
+			}
+			if !worse(h[m], h[i]) {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	candidates(func(slot uint32, score float32) {
+		c := scored{slot, score}
+		if len(h) < k {
+			h = append(h, c)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !worse(h[i], h[p]) {
+					break
+				}
+				h[i], h[p] = h[p], h[i]
+				i = p
+			}
+			return
+		}
+		if worse(c, h[0]) || c == h[0] {
+			return
+		}
+		h[0] = c
+		down(0)
+	})
+	slices.SortFunc(h, func(a, b scored) int {
+		switch {
+		case worse(b, a):
+			return -1
+		case worse(a, b):
+			return 1
+		}
+		return 0
+	})
+	return h
+}

@@ -1,0 +1,236 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Embedder turns texts into vectors for the semantic leg: an HTTP client
+// for an embeddings API, or a static embedding table loaded from disk.
+// Implementations must be safe for concurrent use.
+type Embedder interface {
+	// Embed returns one vector of Dimension() numbers per text, in order.
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+	// Fingerprint names the model and its version; vectors made under
+	// different fingerprints must never be compared.
+	Fingerprint() string
+	// Dimension is the length of every vector.
+	Dimension() int
+}
+
+// FusionMethod says how the lexical and semantic rankings are combined.
+type FusionMethod int
+
+const (
+	// FusionRRF is weighted reciprocal-rank fusion: each leg adds
+	// weight / (K + rank). It needs no calibration.
+	FusionRRF FusionMethod = iota
+	// FusionConvex mixes the legs' scores, each min-max normalised over
+	// its candidates: LexicalWeight * lexical + (1 - LexicalWeight) * cosine.
+	FusionConvex
+)
+
+// Fusion configures the hybrid ranking. Zero values take the defaults.
+type Fusion struct {
+	Method FusionMethod
+	// K is the RRF rank constant (default 60).
+	K float64
+	// LexicalWeight is the lexical leg's share, 0 to 1 (default 0.5 for
+	// RRF, 0.3 for convex, the best of the measurements in
+	// docs/semantic-model.md). The semantic leg is never used alone: it
+	// loses to BM25 on exact names and identifiers.
+	LexicalWeight float64
+	// Candidates is how many of each leg's best records are fused
+	// (default 100).
+	Candidates int
+}
+
+func (f Fusion) resolve() Fusion {
+	if f.K <= 0 {
+		f.K = 60
+	}
+	if f.LexicalWeight <= 0 || f.LexicalWeight > 1 {
+		f.LexicalWeight = 0.5
+		if f.Method == FusionConvex {
+			f.LexicalWeight = 0.3
+		}
+	}
+	if f.Candidates <= 0 {
+		f.Candidates = 100
+	}
+	return f
+}
+
+// embedBatch is how many texts go to the embedder in one call.
+const embedBatch = 64
+
+// embedDocs fills in the vectors of analysed records. A failure leaves
+// the records without vectors: they are still found by the lexical leg.
+func (ix *Index) embedDocs(ctx context.Context, docs []*analyzed) {
+	e := ix.set.embedder
+	if e == nil {
+		return
+	}
+	var batch []*analyzed
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		texts := make([]string, len(batch))
+		for i, a := range batch {
+			texts[i] = a.embedText
+		}
+		vecs, err := e.Embed(ctx, texts)
+		if err == nil && len(vecs) != len(texts) {
+			err = fmt.Errorf("embedder %s returned %d vectors for %d texts", e.Fingerprint(), len(vecs), len(texts))
+		}
+		if err != nil {
+			ix.report(fmt.Errorf("search: embedding records: %w", err))
+		} else {
+			for i, a := range batch {
+				a.vec = ix.unit(vecs[i])
+			}
+		}
+		batch = batch[:0]
+	}
+	for _, a := range docs {
+		if a == nil || a.embedText == "" {
+			continue
+		}
+		batch = append(batch, a)
+		if len(batch) == embedBatch {
+			flush()
+		}
+	}
+	flush()
+}
+
+// embedQuery returns the query's unit vector, or nil when the embedder
+// fails (the search then ranks lexically).
+func (ix *Index) embedQuery(ctx context.Context, text string) []float32 {
+	text = truncateUTF8(text, maxEmbedBytes)
+	vecs, err := ix.set.embedder.Embed(ctx, []string{text})
+	if err == nil && len(vecs) != 1 {
+		err = fmt.Errorf("embedder returned %d vectors for 1 text", len(vecs))
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			ix.report(fmt.Errorf("search: embedding query: %w", err))
+		}
+		return nil
+	}
+	return ix.unit(vecs[0])
+}
+
+// unit returns v scaled to length 1, or nil when v is not a usable vector
+// of the embedder's dimension.
+func (ix *Index) unit(v []float32) []float32 {
+	if len(v) == 0 || len(v) != ix.set.embedder.Dimension() {
+		ix.report(fmt.Errorf("search: embedder %s returned a vector of %d numbers, want %d",
+			ix.set.embedder.Fingerprint(), len(v), ix.set.embedder.Dimension()))
+		return nil
+	}
+	var sum float64
+	for _, x := range v {
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 || math.IsNaN(sum) || math.IsInf(sum, 0) {
+		return nil
+	}
+	inv := float32(1 / math.Sqrt(sum))
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = x * inv
+	}
+	return out
+}
+
+func (ix *Index) report(err error) {
+	if ix.set.onError != nil {
+		ix.set.onError(err)
+	}
+}
+
+func (s *shard) hasVectors() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.vectors > 0
+}
+
+// semantic ranks the live records that pass the filter by cosine
+// similarity to qvec, by brute force (fast enough to some 50k records; an
+// approximate index belongs here above that).
+func (s *shard) semantic(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
+	top := topK(nil, k, func(yield func(uint32, float32)) {
+		for slot := range s.docs {
+			d := &s.docs[slot]
+			if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
+				continue
+			}
+			var dot float32
+			for i, x := range d.vec {
+				dot += x * qvec[i]
+			}
+			if dot > 0 { // unrelated (orthogonal or opposite) is not a match
+				yield(uint32(slot), dot)
+			}
+		}
+	}, s.docs)
+	return top
+}
+
+// fuse combines two rankings (best first) into the best k.
+func fuse(lex, sem []scored, f Fusion, k int) []scored {
+	score := map[uint32]float64{}
+	switch f.Method {
+	case FusionConvex:
+		norm := func(list []scored, w float64) {
+			if len(list) == 0 {
+				return
+			}
+			hi, lo := float64(list[0].score), float64(list[len(list)-1].score)
+			for _, c := range list {
+				v := 1.0
+				if hi > lo {
+					v = (float64(c.score) - lo) / (hi - lo)
+				}
+				score[c.slot] += w * v
+			}
+		}
+		norm(lex, f.LexicalWeight)
+		norm(sem, 1-f.LexicalWeight)
+	default:
+		for i, c := range lex {
+			score[c.slot] += f.LexicalWeight / (f.K + float64(i+1))
+		}
+		for i, c := range sem {
+			score[c.slot] += (1 - f.LexicalWeight) / (f.K + float64(i+1))
+		}
+	}
+	// Ties keep the lexical order, then the semantic one.
+	order := map[uint32]int{}
+	for i, c := range lex {
+		order[c.slot] = i
+	}
+	for i, c := range sem {
+		if _, ok := order[c.slot]; !ok {
+			order[c.slot] = len(lex) + i
+		}
+	}
+	out := make([]scored, 0, len(score))
+	for slot, v := range score {
+		out = append(out, scored{slot: slot, score: float32(v)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].score != out[j].score {
+			return out[i].score > out[j].score
+		}
+		return order[out[i].slot] < order[out[j].slot]
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
