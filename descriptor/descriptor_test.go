@@ -519,4 +519,3 @@ func BenchmarkAgentCardVersion(b *testing.B) {
 		}
 	}
 }
-

@@ -214,7 +214,7 @@ func TestMCPEndpointRefusals(t *testing.T) {
 
 // startOIDC runs an in-process OIDC provider and returns it with a function
 // minting tokens that carry the given extra claims.
-func startOIDC(t *testing.T) (*mockoidc.MockOIDC, func(map[string]any) string) {
+func startOIDC(t testing.TB) (*mockoidc.MockOIDC, func(map[string]any) string) {
 	t.Helper()
 	m, err := mockoidc.Run()
 	if err != nil {
