@@ -1,9 +1,14 @@
-// Package httpapi serves agentry's AWS-compatible REST surface: the
-// registry control plane of Amazon Bedrock AgentCore (restJson1), so that
-// the AWS SDKs, the AWS CLI and curl --aws-sigv4 work against it unchanged.
+// Package httpapi serves agentry over HTTP:
 //
-// Every request but the health check must carry a valid AWS Signature
-// Version 4. Domain errors are mapped to AWS error shapes in errors.go only.
+//   - the registry control plane of Amazon Bedrock AgentCore (restJson1),
+//     so that the AWS SDKs, the AWS CLI and curl --aws-sigv4 work against it
+//     unchanged: SigV4 on every request, IAM policies on every operation;
+//   - the data plane's SearchRegistryRecords and each registry's MCP
+//     endpoint, authenticated as the registry's authorizer type says (SigV4
+//     and IAM, or OAuth bearer tokens);
+//   - health (/healthz) and readiness (/readyz).
+//
+// Domain errors become AWS error shapes in errors.go only.
 package httpapi
 
 import (

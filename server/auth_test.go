@@ -2,15 +2,22 @@ package server_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+
+	"github.com/agentry/agentry/server"
 )
 
 func TestSignatureRequired(t *testing.T) {
@@ -101,5 +108,39 @@ func TestCurlSigV4(t *testing.T) {
 	code, body = curl("--user", ts.Key.AccessKeyID+":bad-secret-bad-secret", ts.URL+"/registries/"+id)
 	if code != http.StatusForbidden || !strings.Contains(body, "signature") {
 		t.Fatalf("bad secret: %d %s", code, body)
+	}
+}
+
+func TestReplayProtection(t *testing.T) {
+	ts := startServerWith(t, func(c *server.Config) { c.ReplayProtection = true })
+	ctx := context.Background()
+	// Ordinary SDK use is unaffected: every call is signed anew.
+	for i := range 3 {
+		ts.createRegistry(t, fmt.Sprintf("fresh-%d", i), false)
+	}
+	// A captured signed write played back is refused and changes nothing.
+	body := `{"name":"replayed"}`
+	req, _ := http.NewRequest("POST", ts.URL+"/registries", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	sum := sha256.Sum256([]byte(body))
+	creds := aws.Credentials{AccessKeyID: ts.Key.AccessKeyID, SecretAccessKey: ts.Key.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "bedrock-agentcore", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{http.StatusAccepted, http.StatusForbidden} {
+		again := req.Clone(ctx)
+		again.Body = io.NopCloser(strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("send %d: status %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	list := must[*ctl.ListRegistriesOutput](t)(ts.Client.ListRegistries(ctx, &ctl.ListRegistriesInput{}))
+	if len(list.Registries) != 4 {
+		t.Fatalf("%d registries, want 4", len(list.Registries))
 	}
 }

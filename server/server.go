@@ -39,6 +39,8 @@ type Config struct {
 	DBMaxConns int32
 	// IAMFile is the principals-and-policies file; "" = the root principal only.
 	IAMFile string
+	// ReplayProtection refuses signed write requests seen before.
+	ReplayProtection bool
 	// AllowPrivateURLs lets the server fetch from loopback and private
 	// addresses (OIDC discovery and JWKS of CUSTOM_JWT registries).
 	AllowPrivateURLs bool
@@ -101,6 +103,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Region:   cfg.Region,
 		Services: []string{"bedrock-agentcore", "agent-registry"},
 		Lookup:   principals.SecretKey,
+	}
+	if cfg.ReplayProtection {
+		verifier.Replay = sigv4.NewReplayGuard(0)
 	}
 	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Logger: cfg.Logger})
 	publicURL := cfg.PublicURL

@@ -45,6 +45,9 @@ type Verifier struct {
 	Lookup   func(accessKeyID string) (secretAccessKey string, ok bool)
 	Now      func() time.Time // nil = time.Now
 	MaxSkew  time.Duration    // 0 = 5 minutes
+	// Replay, when set, refuses write requests whose signature was already
+	// accepted.
+	Replay *ReplayGuard
 }
 
 // signed is what either auth form tells us about a request.
@@ -88,6 +91,13 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 	}
 	if !signatureMatches(r, s, secret, payloadHash) {
 		return "", errMismatch()
+	}
+	if v.Replay != nil && isWrite(r.Method) {
+		now := v.now()
+		if v.Replay.check(s.auth.Signature, now, s.at.Add(v.maxSkew()+s.expires)) {
+			return "", &Error{Code: CodeInvalidSignature,
+				Message: "This signed request was already received; sign each request anew (replay protection is on)."}
+		}
 	}
 	return s.auth.AccessKeyID, nil
 }
@@ -199,16 +209,23 @@ func (v *Verifier) checkScope(s *signed) error {
 	return nil
 }
 
-func (v *Verifier) checkTime(s *signed) error {
-	now := time.Now()
+func (v *Verifier) now() time.Time {
 	if v.Now != nil {
-		now = v.Now()
+		return v.Now().UTC()
 	}
-	now = now.UTC()
-	skew := v.MaxSkew
-	if skew <= 0 {
-		skew = defaultMaxSkew
+	return time.Now().UTC()
+}
+
+func (v *Verifier) maxSkew() time.Duration {
+	if v.MaxSkew <= 0 {
+		return defaultMaxSkew
 	}
+	return v.MaxSkew
+}
+
+func (v *Verifier) checkTime(s *signed) error {
+	now := v.now()
+	skew := v.maxSkew()
 	nowText := now.Format(amzDateLayout)
 	if late := now.Add(skew); s.at.After(late) {
 		return invalid(fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + %s).",

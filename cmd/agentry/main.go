@@ -101,6 +101,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("AGENTRY_DATABASE_URL", ""), "PostgreSQL URL (postgres://...) for several replicas; default: SQLite in --data-dir (AGENTRY_DATABASE_URL)")
 	dbMaxConns := fs.Int("db-max-conns", envInt("AGENTRY_DB_MAX_CONNS", 16), "PostgreSQL connection pool size per replica (AGENTRY_DB_MAX_CONNS)")
 	fs.StringVar(&cfg.IAMFile, "iam-file", env("AGENTRY_IAM_FILE", ""), "principals-and-policies file, reloaded on SIGHUP and on change (AGENTRY_IAM_FILE)")
+	fs.BoolVar(&cfg.ReplayProtection, "sigv4-replay-protection", env("AGENTRY_SIGV4_REPLAY_PROTECTION", "") == "true",
+		"refuse a signed write request seen before within the 5-minute signing window (AGENTRY_SIGV4_REPLAY_PROTECTION=true)")
 	fs.BoolVar(&cfg.AllowPrivateURLs, "allow-private-urls", env("AGENTRY_ALLOW_PRIVATE_URLS", "") == "true",
 		"allow fetching OIDC discovery and JWKS from loopback and private addresses (AGENTRY_ALLOW_PRIVATE_URLS=true)")
 	allowedHosts := fs.String("allowed-hosts", env("AGENTRY_ALLOWED_HOSTS", ""), "extra Host names the MCP endpoint accepts, comma-separated (AGENTRY_ALLOWED_HOSTS)")

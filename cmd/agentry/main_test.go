@@ -47,7 +47,7 @@ type process struct {
 
 // startAgentry runs "agentry serve" on a free loopback port and waits until
 // it answers /healthz.
-func startAgentry(t *testing.T, dataDir string, env ...string) *process {
+func startAgentry(t testing.TB, dataDir string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "AGENTRY_TEST_MAIN="+strings.Join([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, "\x1f"))
