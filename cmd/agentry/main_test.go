@@ -62,15 +62,31 @@ func startAgentry(t testing.TB, dataDir string, env ...string) *process {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
+	var (
+		logMu sync.Mutex
+		tail  []string // the last lines the server logged, shown if the test fails
+	)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			var line struct{ Msg, Listen string }
+			var line struct{ Msg, Listen, Level string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "agentry serving" {
 				addr <- line.Listen
 			}
+			if line.Msg != "request" || line.Level != "INFO" {
+				logMu.Lock()
+				tail = append(tail[max(0, len(tail)-19):], sc.Text())
+				logMu.Unlock()
+			}
 		}
 	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			logMu.Lock()
+			t.Logf("agentry's last log lines:\n%s", strings.Join(tail, "\n"))
+			logMu.Unlock()
+		}
+	})
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
