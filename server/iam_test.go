@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,5 +141,107 @@ func TestIAMPrincipals(t *testing.T) {
 	regs := must[*ctl.ListRegistriesOutput](t)(ts.Client.ListRegistries(ctx, &ctl.ListRegistriesInput{}))
 	if len(recs.RegistryRecords) != 0 || len(regs.Registries) != 2 {
 		t.Fatalf("denied calls changed state: %d records in other, %d registries", len(recs.RegistryRecords), len(regs.Registries))
+	}
+}
+
+// TestIAMOperationMatrix checks every control-plane operation for each of
+// the three principals: a call is allowed when it gets anything but
+// AccessDeniedException (the calls are built to change nothing that
+// matters: unknown record ids, no-op updates).
+func TestIAMOperationMatrix(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "iam.json")
+	writeIAMFile(t, path, "placeholder0", "127.0.0.0/8")
+	ts := startServerWith(t, func(c *server.Config) { c.IAMFile = path })
+	team := ts.createRegistry(t, "team", false)
+	writeIAMFile(t, path, team, "127.0.0.0/8")
+	if err := ts.srv.ReloadIAM(); err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.createRecord(t, team, "weather")
+	ctx := context.Background()
+	missing := "zzzzzzzzzzzz" // a record id that does not exist
+	ops := map[string]func(c *ctl.Client) error{
+		"CreateRegistry": func(c *ctl.Client) error {
+			_, err := c.CreateRegistry(ctx, &ctl.CreateRegistryInput{Name: aws.String("team")}) // a duplicate: conflict if allowed
+			return err
+		},
+		"GetRegistry": func(c *ctl.Client) error {
+			_, err := c.GetRegistry(ctx, &ctl.GetRegistryInput{RegistryId: aws.String(team)})
+			return err
+		},
+		"ListRegistries": func(c *ctl.Client) error {
+			_, err := c.ListRegistries(ctx, &ctl.ListRegistriesInput{})
+			return err
+		},
+		"UpdateRegistry": func(c *ctl.Client) error {
+			_, err := c.UpdateRegistry(ctx, &ctl.UpdateRegistryInput{RegistryId: aws.String(team), Name: aws.String("team")})
+			return err
+		},
+		"DeleteRegistry": func(c *ctl.Client) error {
+			_, err := c.DeleteRegistry(ctx, &ctl.DeleteRegistryInput{RegistryId: aws.String(team)}) // has records: conflict if allowed
+			return err
+		},
+		"CreateRegistryRecord": func(c *ctl.Client) error {
+			_, err := c.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{RegistryId: aws.String(team), Name: aws.String("weather"),
+				DescriptorType: types.DescriptorTypeMcp, Descriptors: mcpDescriptors(minimalServer)}) // duplicate name
+			return err
+		},
+		"GetRegistryRecord": func(c *ctl.Client) error {
+			_, err := c.GetRegistryRecord(ctx, &ctl.GetRegistryRecordInput{RegistryId: aws.String(team), RecordId: aws.String(rec)})
+			return err
+		},
+		"ListRegistryRecords": func(c *ctl.Client) error {
+			_, err := c.ListRegistryRecords(ctx, &ctl.ListRegistryRecordsInput{RegistryId: aws.String(team)})
+			return err
+		},
+		"UpdateRegistryRecord": func(c *ctl.Client) error {
+			_, err := c.UpdateRegistryRecord(ctx, &ctl.UpdateRegistryRecordInput{RegistryId: aws.String(team), RecordId: aws.String(missing)})
+			return err
+		},
+		"DeleteRegistryRecord": func(c *ctl.Client) error {
+			_, err := c.DeleteRegistryRecord(ctx, &ctl.DeleteRegistryRecordInput{RegistryId: aws.String(team), RecordId: aws.String(missing)})
+			return err
+		},
+		"SubmitRegistryRecordForApproval": func(c *ctl.Client) error {
+			_, err := c.SubmitRegistryRecordForApproval(ctx, &ctl.SubmitRegistryRecordForApprovalInput{RegistryId: aws.String(team), RecordId: aws.String(missing)})
+			return err
+		},
+		"UpdateRegistryRecordStatus": func(c *ctl.Client) error {
+			_, err := c.UpdateRegistryRecordStatus(ctx, &ctl.UpdateRegistryRecordStatusInput{RegistryId: aws.String(team), RecordId: aws.String(missing),
+				Status: types.RegistryRecordStatusApproved, StatusReason: aws.String("x")})
+			return err
+		},
+	}
+	allowed := map[string][]string{
+		"publisher": {"GetRegistry", "ListRegistries", "CreateRegistryRecord", "ListRegistryRecords", "GetRegistryRecord",
+			"UpdateRegistryRecord", "SubmitRegistryRecordForApproval"},
+		"curator": {"CreateRegistry", "GetRegistry", "ListRegistries", "UpdateRegistry", "CreateRegistryRecord", "GetRegistryRecord",
+			"ListRegistryRecords", "UpdateRegistryRecord", "SubmitRegistryRecordForApproval", "UpdateRegistryRecordStatus"},
+		"consumer": {"GetRegistry", "ListRegistries", "GetRegistryRecord", "ListRegistryRecords"},
+	}
+	clients := map[string]*ctl.Client{
+		"publisher": ts.clientWith("AKIAPUBLISHER0000001", "publisher-secret-0001"),
+		"curator":   ts.clientWith("AKIACURATOR000000001", "curator-secret-00001"),
+		"consumer":  ts.clientWith("AKIACONSUMER00000001", "consumer-secret-0001"),
+	}
+	for who, c := range clients {
+		for op, call := range ops {
+			t.Run(who+"/"+op, func(t *testing.T) {
+				err := call(c)
+				var ad *types.AccessDeniedException
+				denied := errors.As(err, &ad)
+				if want := slices.Contains(allowed[who], op); want == denied {
+					t.Fatalf("allowed=%v, got %v", want, err)
+				}
+				if denied && !strings.Contains(aws.ToString(ad.Message), "bedrock-agentcore:"+op) {
+					t.Fatalf("denial does not name the action: %s", aws.ToString(ad.Message))
+				}
+			})
+		}
+	}
+	// None of that changed the registry or its record.
+	got := must[*ctl.GetRegistryRecordOutput](t)(ts.Client.GetRegistryRecord(ctx, &ctl.GetRegistryRecordInput{RegistryId: aws.String(team), RecordId: aws.String(rec)}))
+	if got.Status != types.RegistryRecordStatusDraft {
+		t.Fatalf("record changed: %s", got.Status)
 	}
 }

@@ -74,19 +74,29 @@ func BenchmarkDeployments(b *testing.B) {
 	}
 }
 
-// parallel runs op from 8 goroutines and reports requests per second.
+// parallel runs op from 8 goroutines and reports requests per second and
+// the failed ones. A rare transport error on the client side (seen as "use
+// of closed network connection" while reading a 200 response, with nothing
+// in the server's log) is counted and reported rather than ending the run;
+// more than one failure in a thousand fails the benchmark.
 func parallel(b *testing.B, op func() error) {
+	var failed atomic.Int64
+	var first atomic.Value
 	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := op(); err != nil {
-				b.Error(err)
-				return
+				failed.Add(1)
+				first.CompareAndSwap(nil, err.Error())
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(failed.Load()), "failed")
+	if failed.Load()*1000 > int64(b.N) {
+		b.Fatalf("%d of %d requests failed; first: %v", failed.Load(), b.N, first.Load())
+	}
 }
 
 // approveAll creates records until there are at least n, then submits every
