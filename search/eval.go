@@ -63,12 +63,34 @@ func ReadEvalQueries(r io.Reader) ([]EvalQuery, error) {
 // SearchRegistryRecords would (maxResults 10, no filter), and returns the
 // mean metrics. A hit is relevant when its record id or name is listed.
 func Evaluate(ctx context.Context, ix *Index, registryID string, queries []EvalQuery) (EvalResult, error) {
+	rank := func(ctx context.Context, text string) ([]Ranked, error) {
+		hits, err := ix.Search(ctx, Query{RegistryID: registryID, Text: text, MaxResults: EvalCutoff})
+		out := make([]Ranked, len(hits))
+		for i, h := range hits {
+			out[i] = Ranked{ID: h.RecordID, Name: h.Revision.Name}
+		}
+		return out, err
+	}
+	return EvaluateRanking(ctx, queries, rank, runtime.GOMAXPROCS(0))
+}
+
+// Ranked is one record a search returned.
+type Ranked struct{ ID, Name string }
+
+// Ranking searches for one query's text and returns what was found, best
+// first: the index in process, or a registry over the network.
+type Ranking func(ctx context.Context, text string) ([]Ranked, error)
+
+// EvaluateRanking scores rank on the queries with the given number of
+// concurrent searches. A hit is relevant when its record id or name is
+// listed; queries without relevant records are not counted.
+func EvaluateRanking(ctx context.Context, queries []EvalQuery, rank Ranking, workers int) (EvalResult, error) {
 	type metrics struct{ ndcg, recall, rr, p1 float64 }
 	per := make([]metrics, len(queries))
 	counted := make([]bool, len(queries))
 	errs := make([]error, len(queries))
 	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(queries)))
+	workers = min(max(1, workers), max(1, len(queries)))
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -82,27 +104,27 @@ func Evaluate(ctx context.Context, ix *Index, registryID string, queries []EvalQ
 				if len(relevant) == 0 {
 					continue
 				}
-				hits, err := ix.Search(ctx, Query{RegistryID: registryID, Text: q.Text, MaxResults: EvalCutoff})
+				hits, err := rank(ctx, q.Text)
 				if err != nil {
-					errs[i] = err
+					errs[i] = fmt.Errorf("query %q: %w", q.ID, err)
 					return
 				}
 				var m metrics
 				found := map[string]bool{}
-				for rank, h := range hits {
-					key := h.RecordID
+				for r, h := range hits[:min(len(hits), EvalCutoff)] {
+					key := h.ID
 					if !relevant[key] {
-						key = h.Revision.Name
+						key = h.Name
 					}
 					if !relevant[key] || found[key] {
 						continue
 					}
 					found[key] = true
-					m.ndcg += 1 / math.Log2(float64(rank+2))
+					m.ndcg += 1 / math.Log2(float64(r+2))
 					if m.rr == 0 {
-						m.rr = 1 / float64(rank+1)
+						m.rr = 1 / float64(r+1)
 					}
-					if rank == 0 {
+					if r == 0 {
 						m.p1 = 1
 					}
 				}

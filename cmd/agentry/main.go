@@ -37,6 +37,9 @@ Usage:
                             serve a registry's MCP endpoint to a local MCP
                             client (stdio, or HTTP with --listen), signing
                             each request with SigV4 or adding a bearer token
+  agentry search-eval --registry ID --queries FILE
+                            score a registry's search on your own labelled
+                            queries (nDCG@10, Recall@10, MRR@10)
   agentry version           print the version
 
 Run "agentry serve -h" for the flags of serve.
@@ -53,6 +56,8 @@ func main() {
 		err = serve(os.Args[2:], os.Stdout, os.Stderr)
 	case "mcp-proxy":
 		err = proxyCommand(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	case "search-eval":
+		err = searchEval(os.Args[2:], os.Stdout, os.Stderr)
 	case "migrate":
 		err = migrate(os.Args[2:], os.Stderr)
 	case "version", "--version", "-version":

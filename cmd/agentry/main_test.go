@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -237,5 +239,42 @@ func TestFirstStartCreatesRootCredentials(t *testing.T) {
 	p2 := startAgentry(t, dir)
 	if strings.Contains(p2.stdout.String(), "AWS_SECRET_ACCESS_KEY") {
 		t.Fatal("second start printed the credentials again")
+	}
+}
+
+func TestSearchEvalCommand(t *testing.T) {
+	key := credentials.Generate()
+	p := startAgentry(t, t.TempDir(), keyEnv(key)...)
+	ctx := context.Background()
+	c := sdkClient(p.url, key)
+	reg, err := c.CreateRegistry(ctx, &ctl.CreateRegistryInput{Name: aws.String("eval"), ApprovalConfiguration: &types.ApprovalConfiguration{AutoApproval: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"weather", "github", "postgres"} {
+		in := mcpRecord(name)
+		in.RegistryId = reg.RegistryArn
+		out, err := c.CreateRegistryRecord(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.SubmitRegistryRecordForApproval(ctx, &ctl.SubmitRegistryRecordForApprovalInput{RegistryId: reg.RegistryArn, RecordId: out.RecordArn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queries := filepath.Join(t.TempDir(), "queries.jsonl")
+	os.WriteFile(queries, []byte(`{"id":"1","query":"server weather","relevant":["weather"]}
+{"id":"2","query":"server postgres","relevant":["postgres"]}
+`), 0o600)
+	t.Setenv("AWS_ACCESS_KEY_ID", key.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", key.SecretAccessKey)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	var out bytes.Buffer
+	if err := searchEval([]string{"--endpoint", p.url, "--registry", aws.ToString(reg.RegistryArn), "--queries", queries, "--region", "us-east-1"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "queries=2 nDCG@10=1.000 Recall@10=1.000") {
+		t.Fatalf("search-eval printed %q", out.String())
 	}
 }
