@@ -39,6 +39,8 @@ type Config struct {
 	DBMaxConns int32
 	// IAMFile is the principals-and-policies file; "" = the root principal only.
 	IAMFile string
+	// Embedder adds the semantic leg to search; nil = lexical only.
+	Embedder search.Embedder
 	// ReplayProtection refuses signed write requests seen before.
 	ReplayProtection bool
 	// AllowPrivateURLs lets the server fetch from loopback and private
@@ -79,7 +81,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	index := search.NewIndex(search.Options{})
+	index := search.NewIndex(search.Options{Embedder: cfg.Embedder, OnError: func(err error) {
+		cfg.Logger.Warn("semantic search unavailable; serving lexical results", "err", err)
+	}})
 	feed := &indexSync{store: store, index: index, log: cfg.Logger}
 	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
 		OnChange: feed.onChange})
@@ -91,7 +95,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, fmt.Errorf("build the search index: %w", err)
 	}
-	cfg.Logger.Info("search is lexical only: no embedder is configured")
+	if cfg.Embedder == nil {
+		cfg.Logger.Info("search is lexical only: no embedder is configured")
+	} else {
+		cfg.Logger.Info("search is hybrid", "embedder", cfg.Embedder.Fingerprint())
+	}
 	principals, err := iam.NewStore(cfg.IAMFile, cfg.AccountID,
 		iam.WithRoot(iam.Root(cfg.Root.AccessKeyID, cfg.Root.SecretAccessKey, cfg.AccountID)),
 		iam.WithLogger(cfg.Logger))

@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/embed"
 	"github.com/agentry/agentry/server"
 )
 
@@ -112,6 +113,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		"allow fetching OIDC discovery and JWKS from loopback and private addresses (AGENTRY_ALLOW_PRIVATE_URLS=true)")
 	allowedHosts := fs.String("allowed-hosts", env("AGENTRY_ALLOWED_HOSTS", ""), "extra Host names the MCP endpoint accepts, comma-separated (AGENTRY_ALLOWED_HOSTS)")
 	allowedOrigins := fs.String("allowed-origins", env("AGENTRY_ALLOWED_ORIGINS", ""), "extra browser origins the MCP endpoint accepts, comma-separated (AGENTRY_ALLOWED_ORIGINS)")
+	embedderURL := fs.String("embedder-url", env("AGENTRY_EMBEDDER_URL", ""), "OpenAI-compatible embeddings API for semantic search, e.g. http://localhost:11434/v1 (AGENTRY_EMBEDDER_URL; key in AGENTRY_EMBEDDER_API_KEY)")
+	embedderModel := fs.String("embedder-model", env("AGENTRY_EMBEDDER_MODEL", ""), "model name for --embedder-url (AGENTRY_EMBEDDER_MODEL)")
+	embedderDir := fs.String("embedder-model-dir", env("AGENTRY_EMBEDDER_MODEL_DIR", ""), "directory of a model2vec static embedding model (AGENTRY_EMBEDDER_MODEL_DIR)")
 	logFormat := fs.String("log-format", env("AGENTRY_LOG_FORMAT", "json"), "log format: json or text (AGENTRY_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -137,6 +141,25 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		cfg.PublicURL = "http://" + cfg.Listen
 	}
 	cfg.AllowedHosts, cfg.AllowedOrigins = splitList(*allowedHosts), splitList(*allowedOrigins)
+	switch {
+	case *embedderURL != "" && *embedderDir != "":
+		return errors.New("choose one embedder: --embedder-url or --embedder-model-dir")
+	case *embedderURL != "":
+		if *embedderModel == "" {
+			return errors.New("--embedder-url needs --embedder-model")
+		}
+		e, err := embed.NewHTTP(embed.HTTPConfig{URL: *embedderURL, Model: *embedderModel, APIKey: os.Getenv("AGENTRY_EMBEDDER_API_KEY")})
+		if err != nil {
+			return err
+		}
+		cfg.Embedder = e
+	case *embedderDir != "":
+		e, err := embed.LoadStatic(*embedderDir)
+		if err != nil {
+			return err
+		}
+		cfg.Embedder = e
+	}
 	if *dbMaxConns < 1 || *dbMaxConns > 1000 {
 		return fmt.Errorf("--db-max-conns must be 1 to 1000, got %d", *dbMaxConns)
 	}
