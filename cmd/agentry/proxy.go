@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/agentry/agentry/mcpproxy"
@@ -145,22 +146,9 @@ func proxyCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if !servicePattern.MatchString(*service) {
 			return fmt.Errorf("--service must be a service name such as bedrock-agentcore, got %q", *service)
 		}
-		if *region != "" && !regionPattern.MatchString(*region) {
-			return fmt.Errorf("--region must be a region name such as us-east-1, got %q", *region)
-		}
-		opts := []func(*config.LoadOptions) error{config.WithDefaultRegion("us-east-1")}
-		if *region != "" {
-			opts = append(opts, config.WithRegion(*region))
-		}
-		if *profile != "" {
-			opts = append(opts, config.WithSharedConfigProfile(*profile))
-		}
-		cfg, err := config.LoadDefaultConfig(ctx, opts...)
+		cfg, err := loadAWSConfig(ctx, *region, *profile)
 		if err != nil {
-			return fmt.Errorf("loading the AWS configuration: %w", err)
-		}
-		if !regionPattern.MatchString(cfg.Region) {
-			return fmt.Errorf("the AWS configuration names region %q; give one such as us-east-1 with --region", cfg.Region)
+			return err
 		}
 		signer := mcpproxy.NewSigV4Transport(transport, cfg.Credentials, *service, cfg.Region)
 		go checkCredentials(ctx, signer, log)
@@ -243,4 +231,27 @@ func parseHeaders(values []string) (http.Header, error) {
 		h.Add(name, value)
 	}
 	return h, nil
+}
+
+// loadAWSConfig loads the standard AWS configuration and credential chain,
+// with an optional region and profile; the region defaults to us-east-1.
+func loadAWSConfig(ctx context.Context, region, profile string) (aws.Config, error) {
+	if region != "" && !regionPattern.MatchString(region) {
+		return aws.Config{}, fmt.Errorf("--region must be a region name such as us-east-1, got %q", region)
+	}
+	opts := []func(*config.LoadOptions) error{config.WithDefaultRegion("us-east-1")}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if !regionPattern.MatchString(cfg.Region) {
+		return aws.Config{}, fmt.Errorf("the AWS configuration names region %q; give one such as us-east-1 with --region", cfg.Region)
+	}
+	return cfg, nil
 }

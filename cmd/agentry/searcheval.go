@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 
 	"github.com/agentry/agentry/search"
@@ -57,19 +56,9 @@ func searchEval(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var opts []func(*config.LoadOptions) error
-	if *region != "" {
-		opts = append(opts, config.WithRegion(*region))
-	}
-	if *profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(*profile))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := loadAWSConfig(ctx, *region, *profile)
 	if err != nil {
-		return fmt.Errorf("loading the AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+		return err
 	}
 	client := data.NewFromConfig(cfg, func(o *data.Options) { o.BaseEndpoint = aws.String(strings.TrimSuffix(*endpoint, "/")) })
 	rank := func(ctx context.Context, text string) ([]search.Ranked, error) {
