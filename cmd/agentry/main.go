@@ -41,6 +41,9 @@ Usage:
   agentry search-eval --registry ID --queries FILE
                             score a registry's search on your own labelled
                             queries (nDCG@10, Recall@10, MRR@10)
+  agentry model train|corpus|neighbors|info
+                            build and inspect the built-in semantic model
+                            (docs/model.md)
   agentry version           print the version
 
 Run "agentry serve -h" for the flags of serve.
@@ -57,6 +60,8 @@ func main() {
 		err = serve(os.Args[2:], os.Stdout, os.Stderr)
 	case "mcp-proxy":
 		err = proxyCommand(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	case "model":
+		err = modelCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "search-eval":
 		err = searchEval(os.Args[2:], os.Stdout, os.Stderr)
 	case "migrate":

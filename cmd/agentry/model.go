@@ -162,7 +162,7 @@ Flags:
 }
 
 func modelTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newModelFlags("train", `Usage: agentry model train --corpus FILE... --out DIR [flags]
+	fs := newModelFlags("train", `Usage: agentry model train --corpus FILE [FILE...] --out DIR [flags]
 
 Trains a static word-embedding model on the corpus files and writes it to
 DIR/`+semantic.ModelFile+`. The same inputs and flags give the same bytes.
@@ -175,15 +175,17 @@ Flags:
 	fs.Var(&decontaminate, "decontaminate", "drop training lines that share an 8-word run with any text of `FILE`, an evaluation set (repeatable; JSON Lines or text)")
 	out := fs.String("out", "", "write the model into `DIR` (required)")
 	seed := fs.Uint64("seed", def.Seed, "`seed` of the random projection")
-	dim := fs.Int("dim", def.Dim, "vector `length`")
+	dim := fs.Int("dim", def.Dim, "vector length: `N` numbers")
 	minCount := fs.Int("min-count", def.MinCount, "learn words seen at least `N` times")
-	window := fs.Int("window", def.Window, "co-occurrence window, in `words` either side")
+	window := fs.Int("window", def.Window, "co-occurrence window: `N` words either side")
 	vocab := fs.Int("vocab", def.Words, "keep the `N` most frequent words in the model (0: all)")
-	oversample := fs.Int("oversample", def.Oversample, "extra random directions of the SVD")
-	power := fs.Int("power-iterations", def.PowerIterations, "power iterations of the SVD")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	oversample := fs.Int("oversample", def.Oversample, "`N` extra random directions of the SVD")
+	power := fs.Int("power-iterations", def.PowerIterations, "`N` power iterations of the SVD")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
+	corpora = append(corpora, rest...) // "--corpus a b c" means three files
 	if len(corpora) == 0 || *out == "" {
 		fs.Usage()
 		return errors.New("model train: --corpus and --out are required")
