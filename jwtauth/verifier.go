@@ -2,6 +2,7 @@ package jwtauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,8 +82,9 @@ type Verifier struct {
 	discoveryTTL time.Duration
 	fetchTimeout time.Duration
 
-	docs *cache[*discoveryDoc]
-	sets *cache[*keySet]
+	docs     *cache[*discoveryDoc]
+	sets     *cache[*keySet]
+	verified verifiedCache
 
 	ctx      context.Context // canceled by Close; parent of every fetch
 	cancel   context.CancelFunc
@@ -198,15 +200,61 @@ func (v *Verifier) Verify(ctx context.Context, cfg registry.CustomJWTAuthorizer,
 	if err != nil {
 		return nil, err
 	}
-	keys, err := v.keysFor(ctx, doc.jwksURI, h)
-	if err != nil {
-		return nil, err
-	}
-	payload, ok := verifySignature(token, h, keys)
+	// A token is usually sent many times in a row; its signature is checked
+	// once a minute, while its claims are checked against the registry's
+	// configuration on every request.
+	sum := sha256.Sum256([]byte(doc.jwksURI + "\x00" + token))
+	now := v.now()
+	payload, ok := v.verified.get(sum, now)
 	if !ok {
-		return nil, invalid("token signature is invalid")
+		keys, err := v.keysFor(ctx, doc.jwksURI, h)
+		if err != nil {
+			return nil, err
+		}
+		if payload, ok = verifySignature(token, h, keys); !ok {
+			return nil, invalid("token signature is invalid")
+		}
+		v.verified.put(sum, payload, now.Add(verifiedTTL))
 	}
-	return checkClaims(&cfg, doc.issuer, payload, v.now(), v.skew)
+	return checkClaims(&cfg, doc.issuer, payload, now, v.skew)
+}
+
+// verifiedTTL is how long a checked signature is trusted without checking
+// it again: a key withdrawn from the JWKS stops working within this time.
+const verifiedTTL = time.Minute
+
+// maxVerified bounds the cache of checked signatures.
+const maxVerified = 10_000
+
+// verifiedCache remembers the payloads of tokens whose signature was
+// checked, keyed by a hash of the JWKS URL and the token.
+type verifiedCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]verifiedEntry
+}
+
+type verifiedEntry struct {
+	payload []byte
+	until   time.Time
+}
+
+func (c *verifiedCache) get(key [32]byte, now time.Time) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.until) {
+		return nil, false
+	}
+	return e.payload, true
+}
+
+func (c *verifiedCache) put(key [32]byte, payload []byte, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxVerified {
+		c.entries = make(map[[32]byte]verifiedEntry) // forget all: simple, and rare
+	}
+	c.entries[key] = verifiedEntry{payload: payload, until: until}
 }
 
 // Issuer returns the issuer named by the discovery document at

@@ -296,3 +296,42 @@ func TestVerifyAlgorithms(t *testing.T) {
 		t.Errorf("JWKS fetched %d times, want 1", n)
 	}
 }
+
+// TestVerifiedSignatureCache: a token's signature is checked once a
+// minute, but its claims on every call, against the current configuration.
+func TestVerifiedSignatureCache(t *testing.T) {
+	m := startMockOIDC(t)
+	clock := newClock()
+	v := newVerifier(t, Options{AllowPrivate: true, Now: clock.Now})
+	now := clock.Now()
+	tok, err := m.Keypair.SignJWT(jwt.MapClaims{"iss": m.Issuer(), "sub": "alice", "aud": "api-1",
+		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := registry.CustomJWTAuthorizer{DiscoveryURL: m.DiscoveryEndpoint(), AllowedAudience: []string{"api-1"}}
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, cfg, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, cfg, tok); err != nil {
+		t.Fatalf("cached token: %v", err)
+	}
+	// A changed configuration applies at once to a cached token.
+	other := cfg
+	other.AllowedAudience = []string{"api-2"}
+	if _, err := v.Verify(ctx, other, tok); err == nil {
+		t.Fatal("a cached token passed a configuration it does not satisfy")
+	}
+	// So does expiry.
+	clock.Add(10 * time.Minute)
+	if _, err := v.Verify(ctx, cfg, tok); err == nil {
+		t.Fatal("an expired cached token was accepted")
+	}
+	// A tampered token is a different key: its signature is checked.
+	parts := strings.Split(tok, ".")
+	forged := parts[0] + "." + parts[1] + "x." + parts[2]
+	if _, err := v.Verify(ctx, cfg, forged); err == nil {
+		t.Fatal("a forged token was accepted")
+	}
+}
