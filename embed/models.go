@@ -168,7 +168,7 @@ const unigramUnkPenalty = 10.0
 func newUnigram(raw json.RawMessage, unkID *int64, byteFallback bool) (*unigram, error) {
 	var vocab [][2]json.RawMessage
 	if err := json.Unmarshal(raw, &vocab); err != nil {
-		return nil, fmt.Errorf("Unigram vocab: %w", err)
+		return nil, fmt.Errorf("unigram vocab: %w", err)
 	}
 	if len(vocab) == 0 {
 		return nil, errors.New("empty vocab")
@@ -181,13 +181,13 @@ func newUnigram(raw json.RawMessage, unkID *int64, byteFallback bool) (*unigram,
 	ids := make(map[string]int32, len(vocab))
 	for i, e := range vocab {
 		if err := json.Unmarshal(e[0], &u.pieces[i]); err != nil {
-			return nil, fmt.Errorf("Unigram vocab entry %d: %w", i, err)
+			return nil, fmt.Errorf("unigram vocab entry %d: %w", i, err)
 		}
 		if err := json.Unmarshal(e[1], &u.scores[i]); err != nil {
-			return nil, fmt.Errorf("Unigram vocab entry %d: %w", i, err)
+			return nil, fmt.Errorf("unigram vocab entry %d: %w", i, err)
 		}
 		if len(u.pieces[i]) > maxPieceBytes {
-			return nil, fmt.Errorf("Unigram piece %d is %d bytes long", i, len(u.pieces[i]))
+			return nil, fmt.Errorf("unigram piece %d is %d bytes long", i, len(u.pieces[i]))
 		}
 		minScore = min(minScore, u.scores[i])
 		ids[u.pieces[i]] = int32(i) // a repeated piece takes its last id, as in the tokenizers library
@@ -195,7 +195,7 @@ func newUnigram(raw json.RawMessage, unkID *int64, byteFallback bool) (*unigram,
 	u.unkScore = minScore - unigramUnkPenalty
 	if unkID != nil {
 		if *unkID < 0 || *unkID >= int64(len(vocab)) {
-			return nil, fmt.Errorf("Unigram unk_id %d outside the vocab of %d", *unkID, len(vocab))
+			return nil, fmt.Errorf("unigram unk_id %d outside the vocab of %d", *unkID, len(vocab))
 		}
 		u.unkID = int32(*unkID)
 	}
