@@ -55,7 +55,7 @@ func (a *api) consumerAuth(actions []string, registryOf func(r *http.Request, bo
 		if err != nil {
 			return err
 		}
-		reg, err := a.svc.GetRegistry(r.Context(), id)
+		reg, err := a.svc.LookupRegistry(r.Context(), id)
 		if err != nil {
 			return err
 		}

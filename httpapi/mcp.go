@@ -184,7 +184,7 @@ func argumentError(err error) string {
 // protectedResourceMetadata serves RFC 9728 metadata for the MCP endpoint
 // of a CUSTOM_JWT registry, so that MCP clients find where to get a token.
 func (a *api) protectedResourceMetadata(w http.ResponseWriter, r *http.Request) error {
-	reg, err := a.svc.GetRegistry(r.Context(), r.PathValue("registryId"))
+	reg, err := a.svc.LookupRegistry(r.Context(), r.PathValue("registryId"))
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,8 @@ const defaultListResults = 20
 
 // Change tells listeners, after the commit, that what is discoverable in a
 // registry may have changed. Record is the record as committed, nil when it
-// was deleted; RecordID is "" when the whole registry was deleted.
+// was deleted; RecordID is "" when the registry itself changed or was
+// deleted.
 type Change struct {
 	RegistryID string
 	RecordID   string
@@ -40,12 +41,13 @@ type Options struct {
 type Service struct {
 	// notifyMu keeps listeners seeing changes in commit order: it is held
 	// from the start of a notifying write until its listeners have run.
-	notifyMu  sync.Mutex
-	store     Store
-	ARNs      ARNs
-	now       func() time.Time
-	onChange  func(Change)
-	pagingKey []byte
+	notifyMu   sync.Mutex
+	store      Store
+	ARNs       ARNs
+	now        func() time.Time
+	onChange   func(Change)
+	pagingKey  []byte
+	registries registryCache
 }
 
 // NewService returns a Service over opts.Store, creating the server-wide
@@ -90,9 +92,75 @@ func (s *Service) updateAndNotify(ctx context.Context, fn func(Tx) error, change
 		return err
 	}
 	if c := change(); c != nil {
+		if c.RecordID == "" {
+			s.registries.forget(c.RegistryID)
+		}
 		s.onChange(*c)
 	}
 	return nil
+}
+
+// LookupRegistry returns a registry by id or ARN for the consumer surfaces
+// (search, MCP), from an in-memory copy when there is one. Changes made
+// through this process apply at once; changes made through another replica
+// once this one has read them from the change feed (ForgetRegistry).
+func (s *Service) LookupRegistry(ctx context.Context, registryID string) (Registry, error) {
+	id, err := s.ARNs.RegistryID("registryId", registryID)
+	if err != nil {
+		return Registry{}, err
+	}
+	if r, ok := s.registries.get(id); ok {
+		return r, nil
+	}
+	gen := s.registries.generation()
+	r, err := s.GetRegistry(ctx, id)
+	if err == nil {
+		s.registries.fill(id, r, gen)
+	}
+	return r, err
+}
+
+// ForgetRegistry drops the in-memory copy of a registry that changed.
+func (s *Service) ForgetRegistry(id string) { s.registries.forget(id) }
+
+// registryCache holds registries for LookupRegistry. A fill that raced
+// with a forget is dropped, so a stale copy is never kept.
+type registryCache struct {
+	mu      sync.Mutex
+	gen     uint64
+	entries map[string]Registry
+}
+
+func (c *registryCache) get(id string) (Registry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.entries[id]
+	return r, ok
+}
+
+func (c *registryCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *registryCache) fill(id string, r Registry, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.entries == nil || len(c.entries) >= 10_000 {
+		c.entries = make(map[string]Registry)
+	}
+	c.entries[id] = r
+}
+
+func (c *registryCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.entries, id)
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
@@ -290,7 +358,7 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 		return Registry{}, err
 	}
 	var r Registry
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.updateAndNotify(ctx, func(tx Tx) error {
 		if r, err = tx.Registry(id); err != nil {
 			return err
 		}
@@ -312,8 +380,13 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 			r.AutoApproval = in.AutoApproval.Value != nil && *in.AutoApproval.Value
 		}
 		r.UpdatedAt = s.clock()
-		return tx.PutRegistry(r)
-	})
+		if err := tx.PutRegistry(r); err != nil {
+			return err
+		}
+		// Consumers' authorization follows the registry: the feed tells
+		// other replicas to forget their cached copy.
+		return tx.AppendChange(r.ID, "", r.UpdatedAt)
+	}, func() *Change { return &Change{RegistryID: id} })
 	return r, err
 }
 

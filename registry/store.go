@@ -25,7 +25,8 @@ type Store interface {
 }
 
 // ChangeEntry is one entry of the change feed: something discoverable in a
-// registry may have changed. RecordID is "" when the registry was deleted.
+// registry may have changed. RecordID is "" when the registry itself
+// changed or was deleted.
 type ChangeEntry struct {
 	Seq        int64
 	RegistryID string

@@ -22,6 +22,8 @@ type indexSync struct {
 	store registry.Store
 	index *search.Index
 	log   *slog.Logger
+	// forgetRegistry drops cached copies of a registry that changed.
+	forgetRegistry func(id string)
 
 	mu       sync.Mutex // one catch-up at a time
 	seq      int64      // the last feed entry applied
@@ -108,6 +110,9 @@ func (s *indexSync) apply(ctx context.Context, entries []registry.ChangeEntry) e
 	return s.store.View(ctx, func(tx registry.Tx) error {
 		for _, e := range entries {
 			if e.RecordID == "" {
+				if s.forgetRegistry != nil {
+					s.forgetRegistry(e.RegistryID)
+				}
 				if _, err := tx.Registry(e.RegistryID); registry.IsNotFound(err) {
 					s.index.RemoveRegistry(e.RegistryID)
 				} else if err != nil {

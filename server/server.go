@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	feed.forgetRegistry = svc.ForgetRegistry
 	if err := feed.load(ctx); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("build the search index: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+	datatypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
@@ -85,6 +86,36 @@ func TestReplicasOnPostgres(t *testing.T) {
 		t.Logf("convergence over %d (write, replica) pairs: p50 %v, p99 %v, max %v", len(delays), p50, p99, worst)
 		if p99 > time.Second {
 			t.Fatalf("p99 convergence %v exceeds 1 s", p99)
+		}
+	})
+
+	t.Run("a registry changed through one replica changes on the others", func(t *testing.T) {
+		tmp, err := a.CreateRegistry(ctx, &ctl.CreateRegistryInput{Name: aws.String("short-lived")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := dataClient(replicas[1].url, key)
+		search := func() error {
+			_, err := b.SearchRegistryRecords(ctx, &data.SearchRegistryRecordsInput{RegistryIds: []string{aws.ToString(tmp.RegistryArn)}, SearchQuery: aws.String("x")})
+			return err
+		}
+		if err := search(); err != nil { // replica 1 now holds the registry in memory
+			t.Fatal(err)
+		}
+		if _, err := a.DeleteRegistry(ctx, &ctl.DeleteRegistryInput{RegistryId: tmp.RegistryArn}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			err := search()
+			var nf *datatypes.ResourceNotFoundException
+			if errors.As(err, &nf) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica 1 still serves a registry deleted through replica 0: %v", err)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 
