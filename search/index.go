@@ -190,7 +190,9 @@ func (ix *Index) PutMany(recs []registry.Record) {
 						part[i] = ix.set.analyze(rec.ID, rec.CreatedAt, cloneRevision(*rec.Approved))
 					}
 				}
-				ix.embedDocs(context.Background(), part)
+				if !ix.set.deferVec {
+					ix.embedDocs(context.Background(), part)
+				}
 				close(done[b])
 			}
 		}()

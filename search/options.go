@@ -14,6 +14,14 @@ type Options struct {
 	Embedder Embedder
 	// Fusion says how the two legs are combined; ignored without Embedder.
 	Fusion Fusion
+	// Vectors, when set, keeps computed vectors between runs, so that a
+	// restart with the same model embeds nothing again; a new model finds
+	// none of its vectors there and computes them.
+	Vectors VectorStore
+	// DeferVectors makes PutMany index records without computing their
+	// vectors; FillVectors computes them later (in the background at
+	// start-up, so that the index serves lexically at once).
+	DeferVectors bool
 	// OnError, when set, hears of failures that search survives by falling
 	// back to the lexical leg (an embedder that is down). It must be safe
 	// for concurrent use.
@@ -71,12 +79,15 @@ type settings struct {
 	synonyms synonymTable
 	exp      experiment
 	embedder Embedder
+	vectors  VectorStore
+	deferVec bool
 	fusion   Fusion
 	onError  func(error)
 }
 
 func resolve(o Options) settings {
-	s := settings{k1: defaultK1, an: &defaultAnalyzer, exp: o.experiment, embedder: o.Embedder, onError: o.OnError}
+	s := settings{k1: defaultK1, an: &defaultAnalyzer, exp: o.experiment, embedder: o.Embedder, onError: o.OnError,
+		vectors: o.Vectors, deferVec: o.DeferVectors}
 	if o.K1 > 0 {
 		s.k1 = float32(o.K1)
 	}

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"sort"
@@ -63,6 +64,14 @@ func (f Fusion) resolve() Fusion {
 	return f
 }
 
+// VectorStore keeps record vectors between runs. A vector is keyed by the
+// embedder's fingerprint and the SHA-256 of the text it was computed from,
+// so it belongs to exactly one revision's content under one model.
+type VectorStore interface {
+	LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]float32, error)
+	SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]float32) error
+}
+
 // embedBatch is how many texts go to the embedder in one call.
 const embedBatch = 64
 
@@ -75,6 +84,10 @@ func (ix *Index) embedDocs(ctx context.Context, docs []*analyzed) {
 	}
 	var batch []*analyzed
 	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		batch = ix.loadVectors(ctx, batch)
 		if len(batch) == 0 {
 			return
 		}
@@ -92,6 +105,7 @@ func (ix *Index) embedDocs(ctx context.Context, docs []*analyzed) {
 			for i, a := range batch {
 				a.vec = ix.unit(vecs[i])
 			}
+			ix.saveVectors(ctx, batch)
 		}
 		batch = batch[:0]
 	}
@@ -105,6 +119,101 @@ func (ix *Index) embedDocs(ctx context.Context, docs []*analyzed) {
 		}
 	}
 	flush()
+}
+
+// loadVectors gives the records of batch the vectors stored for their
+// text under this model, and returns those still without one.
+func (ix *Index) loadVectors(ctx context.Context, batch []*analyzed) []*analyzed {
+	vs := ix.set.vectors
+	if vs == nil {
+		return batch
+	}
+	keys := make([][32]byte, len(batch))
+	for i, a := range batch {
+		keys[i] = sha256.Sum256([]byte(a.embedText))
+	}
+	stored, err := vs.LoadVectors(ctx, ix.set.embedder.Fingerprint(), keys)
+	if err != nil {
+		ix.report(fmt.Errorf("search: loading stored vectors: %w", err))
+		return batch
+	}
+	missing := batch[:0:0]
+	for i, a := range batch {
+		if v, ok := stored[keys[i]]; ok {
+			if a.vec = ix.unit(v); a.vec != nil {
+				continue
+			}
+		}
+		missing = append(missing, a)
+	}
+	return missing
+}
+
+// saveVectors stores the vectors just computed for batch.
+func (ix *Index) saveVectors(ctx context.Context, batch []*analyzed) {
+	vs := ix.set.vectors
+	if vs == nil {
+		return
+	}
+	out := make(map[[32]byte][]float32, len(batch))
+	for _, a := range batch {
+		if a.vec != nil {
+			out[sha256.Sum256([]byte(a.embedText))] = a.vec
+		}
+	}
+	if len(out) == 0 {
+		return
+	}
+	if err := vs.SaveVectors(ctx, ix.set.embedder.Fingerprint(), out); err != nil {
+		ix.report(fmt.Errorf("search: storing vectors: %w", err))
+	}
+}
+
+// FillVectors computes the vectors that indexed records lack: all of them
+// after PutMany with DeferVectors, or those whose embedding failed. It
+// works in batches without holding locks while embedding, and returns when
+// every record was tried or ctx ends.
+func (ix *Index) FillVectors(ctx context.Context) error {
+	if ix.set.embedder == nil {
+		return nil
+	}
+	ix.mu.RLock()
+	shards := make([]*shard, 0, len(ix.shards))
+	for _, sh := range ix.shards {
+		shards = append(shards, sh)
+	}
+	ix.mu.RUnlock()
+	for _, sh := range shards {
+		sh.mu.RLock()
+		var todo []*analyzed
+		for slot := range sh.docs {
+			if d := &sh.docs[slot]; !sh.dead[slot] && d.vec == nil {
+				todo = append(todo, ix.set.analyze(d.recordID, d.createdAt, d.rev))
+			}
+		}
+		sh.mu.RUnlock()
+		for len(todo) > 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			batch := todo[:min(len(todo), embedBatch)]
+			todo = todo[len(batch):]
+			ix.embedDocs(ctx, batch)
+			sh.mu.Lock()
+			for _, a := range batch {
+				slot, ok := sh.slotOf[a.recordID]
+				if !ok || a.vec == nil {
+					continue // removed meanwhile, or the embedder failed
+				}
+				if d := &sh.docs[slot]; d.vec == nil && d.rev.UpdatedAt.Equal(a.rev.UpdatedAt) {
+					d.vec = a.vec
+					sh.vectors++
+				}
+			}
+			sh.mu.Unlock()
+		}
+	}
+	return nil
 }
 
 // embedQuery returns the query's unit vector, or nil when the embedder
@@ -127,7 +236,10 @@ func (ix *Index) embedQuery(ctx context.Context, text string) []float32 {
 // unit returns v scaled to length 1, or nil when v is not a usable vector
 // of the embedder's dimension.
 func (ix *Index) unit(v []float32) []float32 {
-	if len(v) == 0 || len(v) != ix.set.embedder.Dimension() {
+	// An embedder may learn its dimension from its first answer (an API
+	// whose model is not known in advance): until then, any length goes,
+	// and vectors of other lengths are never compared.
+	if dim := ix.set.embedder.Dimension(); len(v) == 0 || (dim != 0 && len(v) != dim) {
 		ix.report(fmt.Errorf("search: embedder %s returned a vector of %d numbers, want %d",
 			ix.set.embedder.Fingerprint(), len(v), ix.set.embedder.Dimension()))
 		return nil

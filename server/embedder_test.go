@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
@@ -22,14 +24,26 @@ import (
 // boundary of agentry): each word votes for one of 16 topic dimensions,
 // and words listed in topics share one, so "inbox" lands near "email".
 func fakeEmbeddings(t *testing.T, down *atomic.Bool) *httptest.Server {
+	return fakeEmbeddingsLog(t, down, nil)
+}
+
+// fakeEmbeddingsLog is fakeEmbeddings that also counts, per model, the
+// texts it was asked to embed.
+func fakeEmbeddingsLog(t *testing.T, down *atomic.Bool, seen *textLog) *httptest.Server {
 	topics := map[string]int{"email": 1, "inbox": 1, "postbox": 1, "gmail": 1, "weather": 2, "forecast": 2, "rain": 2}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
 			http.Error(w, "down", http.StatusInternalServerError)
 			return
 		}
-		var req struct{ Input []string }
+		var req struct {
+			Model string
+			Input []string
+		}
 		json.NewDecoder(r.Body).Decode(&req)
+		if seen != nil {
+			seen.add(req.Model, req.Input)
+		}
 		type item struct {
 			Index     int       `json:"index"`
 			Embedding []float32 `json:"embedding"`
@@ -89,5 +103,95 @@ func TestHybridSearchWithEmbedder(t *testing.T) {
 	down.Store(true)
 	if got := find("weather forecast"); len(got) == 0 || got[0] != "weather" {
 		t.Fatalf("lexical fallback: %v", got)
+	}
+}
+
+type textLog struct {
+	mu    sync.Mutex
+	texts map[string][]string // model -> texts
+}
+
+func (l *textLog) add(model string, texts []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.texts == nil {
+		l.texts = map[string][]string{}
+	}
+	l.texts[model] = append(l.texts[model], texts...)
+}
+
+// count returns how many texts containing substr model was asked for.
+func (l *textLog) count(model, substr string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, t := range l.texts[model] {
+		if strings.Contains(t, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestVectorsStoredReusedRecomputed: record vectors are stored with the
+// record's content under the model's fingerprint, reused after a restart,
+// computed again for a new model, and fused into the ranking.
+func TestVectorsStoredReusedRecomputed(t *testing.T) {
+	var down atomic.Bool
+	seen := &textLog{}
+	api := fakeEmbeddingsLog(t, &down, seen)
+	embedder := func(model string) *embed.HTTP {
+		e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: model})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	dir := t.TempDir()
+	ts := startServerWith(t, func(c *server.Config) { c.DataDir, c.Embedder = dir, embedder("model-a") })
+	reg := seedCatalog(t, ts)
+	const gmailText = "Read and send email from a Gmail inbox"
+	if n := seen.count("model-a", gmailText); n != 1 {
+		t.Fatalf("model-a embedded gmail's text %d times, want 1", n)
+	}
+	key, dbURL := ts.Key, ts.cfg.DatabaseURL
+	ts.srv.Close()
+
+	// waitSemantic waits until the semantic leg finds gmail for "postbox",
+	// a word no record contains.
+	waitSemantic := func(ts *testServer) {
+		t.Helper()
+		dc := ts.dataClient(key.AccessKeyID, key.SecretAccessKey)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			out, err := dc.SearchRegistryRecords(context.Background(), &data.SearchRegistryRecordsInput{
+				RegistryIds: []string{reg}, SearchQuery: aws.String("postbox")})
+			if err == nil && len(out.RegistryRecords) > 0 && aws.ToString(out.RegistryRecords[0].Name) == "gmail" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the semantic leg never found gmail: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	// The same model after a restart: the stored vectors are used.
+	ts2 := startServerWith(t, func(c *server.Config) {
+		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-a")
+	})
+	waitSemantic(ts2)
+	if n := seen.count("model-a", gmailText); n != 1 {
+		t.Fatalf("after a restart model-a embedded gmail's text %d times in all, want still 1", n)
+	}
+	ts2.srv.Close()
+
+	// Another model: its vectors are computed (in the background) and used.
+	ts3 := startServerWith(t, func(c *server.Config) {
+		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-b")
+	})
+	waitSemantic(ts3)
+	if n := seen.count("model-b", gmailText); n != 1 {
+		t.Fatalf("model-b embedded gmail's text %d times, want 1", n)
 	}
 }

@@ -67,6 +67,8 @@ type Server struct {
 	iam     *iam.Store
 	jwt     *jwtauth.Verifier
 	handler http.Handler
+	// stopBackground ends work started by New (computing vectors).
+	stopBackground context.CancelFunc
 }
 
 // New opens the store and builds the handler.
@@ -81,9 +83,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	index := search.NewIndex(search.Options{Embedder: cfg.Embedder, OnError: func(err error) {
-		cfg.Logger.Warn("semantic search unavailable; serving lexical results", "err", err)
-	}})
+	index := search.NewIndex(search.Options{
+		Embedder: cfg.Embedder,
+		// Vectors are kept in the store; at start-up the index serves
+		// lexically at once and computes missing vectors in the background.
+		Vectors: store, DeferVectors: true,
+		OnError: func(err error) {
+			cfg.Logger.Warn("semantic search unavailable; serving lexical results", "err", err)
+		}})
 	feed := &indexSync{store: store, index: index, log: cfg.Logger}
 	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
 		OnChange: feed.onChange})
@@ -131,8 +138,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version,
 		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
 	})
-	srv := &Server{cfg: cfg, store: store, feed: feed, iam: principals, jwt: jwt}
-	srv.handler = h
+	bg, stopBackground := context.WithCancel(context.Background())
+	srv := &Server{cfg: cfg, store: store, feed: feed, iam: principals, jwt: jwt, handler: h, stopBackground: stopBackground}
+	if cfg.Embedder != nil {
+		go func() {
+			start := time.Now()
+			if err := index.FillVectors(bg); err == nil {
+				cfg.Logger.Info("semantic vectors ready", "embedder", cfg.Embedder.Fingerprint(), "seconds", time.Since(start).Seconds())
+			}
+		}()
+	}
 	return srv, nil
 }
 
@@ -145,6 +160,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close releases the store and stops background work.
 func (s *Server) Close() error {
+	s.stopBackground()
 	s.jwt.Close()
 	return s.store.Close()
 }

@@ -392,3 +392,37 @@ func (s *Store) LatestChange(ctx context.Context) (int64, error) {
 	}
 	return seq, nil
 }
+
+// LoadVectors returns the stored vectors of the given keys under a model.
+func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]float32, error) {
+	hashes := make([][]byte, len(keys))
+	for i := range keys {
+		hashes[i] = keys[i][:]
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT text_hash, vector FROM vectors WHERE fingerprint = $1 AND text_hash = ANY($2)`, fingerprint, hashes)
+	out := make(map[[32]byte][]float32, len(keys))
+	var hash, blob []byte
+	_, err := pgx.ForEachRow(rows, []any{&hash, &blob}, func() error {
+		if v, ok := registry.DecodeVector(blob); ok && len(hash) == 32 {
+			out[[32]byte(hash)] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, registry.Internal(err)
+	}
+	return out, nil
+}
+
+// SaveVectors stores vectors under a model; existing ones are kept.
+func (s *Store) SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]float32) error {
+	var batch pgx.Batch
+	for k, v := range vectors {
+		batch.Queue(`INSERT INTO vectors (fingerprint, text_hash, vector) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			fingerprint, k[:], registry.EncodeVector(v))
+	}
+	if err := s.pool.SendBatch(ctx, &batch).Close(); err != nil {
+		return registry.Internal(err)
+	}
+	return nil
+}

@@ -178,3 +178,55 @@ func (s *Store) LatestChange(ctx context.Context) (int64, error) {
 	}
 	return seq, nil
 }
+
+// LoadVectors returns the stored vectors of the given keys under a model.
+func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]float32, error) {
+	out := make(map[[32]byte][]float32, len(keys))
+	const chunk = 500 // well under SQLite's limit on bound parameters
+	for len(keys) > 0 {
+		part := keys[:min(len(keys), chunk)]
+		keys = keys[len(part):]
+		args := []any{fingerprint}
+		for _, k := range part {
+			args = append(args, k[:])
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT text_hash, vector FROM vectors WHERE fingerprint = ? AND text_hash IN (?`+
+			strings.Repeat(", ?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return nil, registry.Internal(err)
+		}
+		for rows.Next() {
+			var hash, blob []byte
+			if err := rows.Scan(&hash, &blob); err != nil {
+				rows.Close()
+				return nil, registry.Internal(err)
+			}
+			if v, ok := registry.DecodeVector(blob); ok && len(hash) == 32 {
+				out[[32]byte(hash)] = v
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, registry.Internal(err)
+		}
+	}
+	return out, nil
+}
+
+// SaveVectors stores vectors under a model; existing ones are kept.
+func (s *Store) SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]float32) error {
+	err := s.inTx(ctx, s.write, func(tx *sql.Tx) error {
+		for k, v := range vectors {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO vectors (fingerprint, text_hash, vector) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+				fingerprint, k[:], registry.EncodeVector(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return registry.Internal(err)
+	}
+	return nil
+}

@@ -28,6 +28,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -52,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Settings", settingTests},
 		{"Transactions", transactionTests},
 		{"Changes", changeTests},
+		{"Vectors", vectorTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {
@@ -1499,5 +1501,54 @@ var changeTests = []test{
 			t.Errorf("the follower saw %d of %d entries", len(followed), len(all))
 		}
 		wantSame(t, "entries the follower saw", followed, all)
+	}},
+}
+
+// ---- vectors ----
+
+var vectorTests = []test{
+	{"SaveAndLoad", func(t *testing.T, s registry.Store) {
+		ctx := context.Background()
+		a, b, c := [32]byte{1}, [32]byte{2}, [32]byte{3}
+		va, vb := []float32{0.5, -1.25, 3e-8}, []float32{1, 2, 3}
+		if err := s.SaveVectors(ctx, "model-1", map[[32]byte][]float32{a: va, b: vb}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LoadVectors(ctx, "model-1", [][32]byte{a, b, c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || !slices.Equal(got[a], va) || !slices.Equal(got[b], vb) {
+			t.Fatalf("LoadVectors = %v", got)
+		}
+		// Another model has none of them.
+		if got, err := s.LoadVectors(ctx, "model-2", [][32]byte{a, b}); err != nil || len(got) != 0 {
+			t.Fatalf("other model: %v, %v", got, err)
+		}
+		// A vector once stored stays: the same text under the same model
+		// always has the same vector.
+		if err := s.SaveVectors(ctx, "model-1", map[[32]byte][]float32{a: {9, 9, 9}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.LoadVectors(ctx, "model-1", [][32]byte{a}); !slices.Equal(got[a], va) {
+			t.Fatalf("overwritten: %v", got[a])
+		}
+	}},
+	{"ManyKeys", func(t *testing.T, s registry.Store) {
+		ctx := context.Background()
+		vecs := map[[32]byte][]float32{}
+		var keys [][32]byte
+		for i := range 1200 {
+			k := [32]byte{byte(i), byte(i >> 8), 7}
+			vecs[k] = []float32{float32(i)}
+			keys = append(keys, k)
+		}
+		if err := s.SaveVectors(ctx, "m", vecs); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LoadVectors(ctx, "m", keys)
+		if err != nil || len(got) != len(keys) {
+			t.Fatalf("loaded %d of %d: %v", len(got), len(keys), err)
+		}
 	}},
 }
