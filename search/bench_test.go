@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -171,6 +173,24 @@ func corpus(b *testing.B, n int) *benchCorpus {
 }
 
 // heapLive returns the bytes of live heap objects after a collection.
+// residentMB is the resident set of the whole benchmark process (the index,
+// its records, and the test's own data), after returning free memory to
+// the system.
+func residentMB() float64 {
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
 func heapLive() float64 {
 	runtime.GC()
 	runtime.GC()
@@ -202,6 +222,7 @@ func benchmarkSearch(b *testing.B, n int) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(c.build.Seconds(), "build-s")
 	b.ReportMetric(c.heapMB, "heap-MB")
+	b.ReportMetric(residentMB(), "rss-MB")
 	b.ReportMetric(c.contentMB, "content-MB")
 }
 
