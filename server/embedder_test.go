@@ -2,11 +2,14 @@ package server_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"hash/fnv"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -193,5 +196,68 @@ func TestVectorsStoredReusedRecomputed(t *testing.T) {
 	waitSemantic(ts3)
 	if n := seen.count("model-b", gmailText); n != 1 {
 		t.Fatalf("model-b embedded gmail's text %d times, want 1", n)
+	}
+}
+
+// writeStaticModel writes a tiny model2vec model (WordPiece tokenizer.json
+// and an F32 model.safetensors) in which mail words share one dimension
+// and weather words another; every other word gets a dimension of its own.
+func writeStaticModel(t *testing.T) string {
+	t.Helper()
+	vocab := []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+		"email", "inbox", "postbox", "gmail", "mail", "weather", "forecast", "github", "issues", "sql", "database", "read", "send", "from", "a"}
+	const dim = 16
+	topic := map[string]int{"email": 1, "inbox": 1, "postbox": 1, "gmail": 1, "mail": 1, "weather": 2, "forecast": 2}
+	ids := map[string]int{}
+	var table []byte
+	for i, w := range vocab {
+		ids[w] = i
+		row := make([]float32, dim)
+		if d, ok := topic[w]; ok {
+			row[d] = 1
+		} else {
+			row[3+i%(dim-3)] = 1
+		}
+		for _, x := range row {
+			table = binary.LittleEndian.AppendUint32(table, math.Float32bits(x))
+		}
+	}
+	header, _ := json.Marshal(map[string]any{"embeddings": map[string]any{
+		"dtype": "F32", "shape": []int{len(vocab), dim}, "data_offsets": []int{0, len(table)}}})
+	for len(header)%8 != 0 {
+		header = append(header, ' ')
+	}
+	model := append(binary.LittleEndian.AppendUint64(nil, uint64(len(header))), header...)
+	tokenizer, _ := json.Marshal(map[string]any{
+		"version":       "1.0",
+		"normalizer":    map[string]any{"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": nil, "lowercase": true},
+		"pre_tokenizer": map[string]any{"type": "BertPreTokenizer"},
+		"model":         map[string]any{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": ids},
+	})
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"model.safetensors": append(model, table...), "tokenizer.json": tokenizer} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestHybridSearchWithStaticModel runs the semantic leg on a model2vec
+// directory loaded by agentry itself.
+func TestHybridSearchWithStaticModel(t *testing.T) {
+	model, err := embed.LoadStatic(writeStaticModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServerWith(t, func(c *server.Config) { c.Embedder = model })
+	reg := seedCatalog(t, ts)
+	out, err := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey).SearchRegistryRecords(context.Background(),
+		&data.SearchRegistryRecordsInput{RegistryIds: []string{reg}, SearchQuery: aws.String("postbox")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(out.RegistryRecords); len(got) == 0 || got[0] != "gmail" {
+		t.Fatalf("static-model search for postbox: %v", got)
 	}
 }
