@@ -158,7 +158,7 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 		return nil, err
 	}
 	return &mcp.CallToolResult{
-		StructuredContent: json.RawMessage(text),
+		StructuredContent: out,
 		Content:           []mcp.Content{&mcp.TextContent{Text: string(text)}},
 	}, nil
 }
