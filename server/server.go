@@ -41,6 +41,8 @@ type Config struct {
 	IAMFile string
 	// Embedder adds the semantic leg to search; nil = lexical only.
 	Embedder search.Embedder
+	// Fusion combines the legs when there is an embedder.
+	Fusion search.Fusion
 	// ReplayProtection refuses signed write requests seen before.
 	ReplayProtection bool
 	// AllowPrivateURLs lets the server fetch from loopback and private
@@ -84,7 +86,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	index := search.NewIndex(search.Options{
-		Embedder: cfg.Embedder,
+		Embedder: cfg.Embedder, Fusion: cfg.Fusion,
 		// Vectors are kept in the store; at start-up the index serves
 		// lexically at once and computes missing vectors in the background.
 		Vectors: store, DeferVectors: true,

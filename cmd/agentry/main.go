@@ -25,6 +25,8 @@ import (
 
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/embed"
+	"github.com/agentry/agentry/search"
+	"github.com/agentry/agentry/semantic"
 	"github.com/agentry/agentry/server"
 )
 
@@ -120,6 +122,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	allowedOrigins := fs.String("allowed-origins", env("AGENTRY_ALLOWED_ORIGINS", ""), "extra browser origins the MCP endpoint accepts, comma-separated (AGENTRY_ALLOWED_ORIGINS)")
 	embedderURL := fs.String("embedder-url", env("AGENTRY_EMBEDDER_URL", ""), "OpenAI-compatible embeddings API for semantic search, e.g. http://localhost:11434/v1 (AGENTRY_EMBEDDER_URL; key in AGENTRY_EMBEDDER_API_KEY)")
 	embedderModel := fs.String("embedder-model", env("AGENTRY_EMBEDDER_MODEL", ""), "model name for --embedder-url (AGENTRY_EMBEDDER_MODEL)")
+	semanticMode := fs.String("semantic", env("AGENTRY_SEMANTIC", "builtin"), "semantic leg of search when no embedder is given: builtin (agentry's own model) or off (AGENTRY_SEMANTIC)")
+	fusion := fs.String("fusion", env("AGENTRY_FUSION", "convex"), "how the lexical and semantic rankings combine: convex or rrf (AGENTRY_FUSION)")
+	lexicalWeight := fs.Float64("lexical-weight", envFloat("AGENTRY_LEXICAL_WEIGHT", 0), "the lexical leg's share, 0 to 1 (default 0.3 for convex, 0.5 for rrf) (AGENTRY_LEXICAL_WEIGHT)")
 	embedderDir := fs.String("embedder-model-dir", env("AGENTRY_EMBEDDER_MODEL_DIR", ""), "directory of a model2vec static embedding model (AGENTRY_EMBEDDER_MODEL_DIR)")
 	logFormat := fs.String("log-format", env("AGENTRY_LOG_FORMAT", "json"), "log format: json or text (AGENTRY_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -164,7 +169,27 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		cfg.Embedder = e
+	case *semanticMode == "builtin":
+		m, err := semantic.Default()
+		if err != nil {
+			return fmt.Errorf("the built-in semantic model: %w", err)
+		}
+		cfg.Embedder = m
+	case *semanticMode != "off":
+		return fmt.Errorf("--semantic must be builtin or off, got %q", *semanticMode)
 	}
+	switch *fusion {
+	case "convex":
+		cfg.Fusion.Method = search.FusionConvex
+	case "rrf":
+		cfg.Fusion.Method = search.FusionRRF
+	default:
+		return fmt.Errorf("--fusion must be convex or rrf, got %q", *fusion)
+	}
+	if *lexicalWeight < 0 || *lexicalWeight > 1 {
+		return fmt.Errorf("--lexical-weight must be between 0 and 1, got %v", *lexicalWeight)
+	}
+	cfg.Fusion.LexicalWeight = *lexicalWeight
 	if *dbMaxConns < 1 || *dbMaxConns > 1000 {
 		return fmt.Errorf("--db-max-conns must be 1 to 1000, got %d", *dbMaxConns)
 	}
@@ -213,6 +238,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	err = srv.Serve(ctx, ln)
 	cfg.Logger.Info("agentry stopped")
 	return err
+}
+
+// envFloat is env for numbers; an unparsable value becomes -1, which the
+// flag check refuses.
+func envFloat(name string, def float64) float64 {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return -1
+	}
+	return f
 }
 
 // envInt is env for integers; an unparsable value is reported by the flag
