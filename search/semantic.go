@@ -187,7 +187,7 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 		sh.mu.RLock()
 		var todo []*analyzed
 		for slot := range sh.docs {
-			if d := &sh.docs[slot]; !sh.dead[slot] && d.vec == nil {
+			if d := &sh.docs[slot]; !sh.dead[slot] && d.vec.q == nil {
 				todo = append(todo, ix.set.analyze(d.recordID, d.createdAt, d.rev))
 			}
 		}
@@ -205,8 +205,10 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 				if !ok || a.vec == nil {
 					continue // removed meanwhile, or the embedder failed
 				}
-				if d := &sh.docs[slot]; d.vec == nil && d.rev.UpdatedAt.Equal(a.rev.UpdatedAt) {
-					d.vec = a.vec
+				if d := &sh.docs[slot]; d.vec.q == nil && d.rev.UpdatedAt.Equal(a.rev.UpdatedAt) {
+					if d.vec = quantize(a.vec); d.vec.q == nil {
+						continue
+					}
 					sh.vectors++
 				}
 			}
@@ -275,18 +277,18 @@ func (s *shard) hasVectors() bool {
 // similarity to qvec, by brute force (fast enough to some 50k records; an
 // approximate index belongs here above that).
 func (s *shard) semantic(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
+	qq := quantize(qvec)
+	if qq.q == nil {
+		return nil
+	}
 	top := topK(nil, k, func(yield func(uint32, float32)) {
 		for slot := range s.docs {
 			d := &s.docs[slot]
-			if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
+			if s.dead[slot] || len(d.vec.q) != len(qq.q) || !f.matchDoc(d) {
 				continue
 			}
-			var dot float32
-			for i, x := range d.vec {
-				dot += x * qvec[i]
-			}
-			if dot > 0 { // unrelated (orthogonal or opposite) is not a match
-				yield(uint32(slot), dot)
+			if dot := dotInt8(d.vec.q, qq.q); dot > 0 { // unrelated (orthogonal or opposite) is not a match
+				yield(uint32(slot), float32(dot)*d.vec.scale*qq.scale)
 			}
 		}
 	}, s.docs)
