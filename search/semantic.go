@@ -39,8 +39,8 @@ type Fusion struct {
 	// K is the RRF rank constant (default 60).
 	K float64
 	// LexicalWeight is the lexical leg's share, 0 to 1 (default 0.5 for
-	// RRF, 0.3 for convex, the best of the measurements in
-	// docs/semantic-model.md). The semantic leg is never used alone: it
+	// RRF; 0.45 for convex, chosen on MetaTool with the built-in model and
+	// then frozen, docs/model.md). The semantic leg is never used alone: it
 	// loses to BM25 on exact names and identifiers.
 	LexicalWeight float64
 	// Candidates is how many of each leg's best records are fused
@@ -55,7 +55,7 @@ func (f Fusion) resolve() Fusion {
 	if f.LexicalWeight <= 0 || f.LexicalWeight > 1 {
 		f.LexicalWeight = 0.5
 		if f.Method == FusionConvex {
-			f.LexicalWeight = 0.3
+			f.LexicalWeight = 0.45
 		}
 	}
 	if f.Candidates <= 0 {

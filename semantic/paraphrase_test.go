@@ -65,7 +65,7 @@ func TestParaphrase(t *testing.T) {
 	hybrid := set.run(t, search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}})
 	rrf := set.run(t, search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionRRF}})
 	t.Logf("lexical only:       %v", lexical)
-	t.Logf("hybrid, convex 0.3: %v", hybrid)
+	t.Logf("hybrid, convex 0.45: %v", hybrid)
 	t.Logf("hybrid, RRF:        %v", rrf)
 	if hybrid.NDCG10 <= lexical.NDCG10 || hybrid.Recall10 <= lexical.Recall10 {
 		t.Fatalf("the hybrid (nDCG %.3f, Recall %.3f) does not beat lexical only (nDCG %.3f, Recall %.3f)",

@@ -124,7 +124,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	embedderModel := fs.String("embedder-model", env("AGENTRY_EMBEDDER_MODEL", ""), "model name for --embedder-url (AGENTRY_EMBEDDER_MODEL)")
 	semanticMode := fs.String("semantic", env("AGENTRY_SEMANTIC", "builtin"), "semantic leg of search when no embedder is given: builtin (agentry's own model) or off (AGENTRY_SEMANTIC)")
 	fusion := fs.String("fusion", env("AGENTRY_FUSION", "convex"), "how the lexical and semantic rankings combine: convex or rrf (AGENTRY_FUSION)")
-	lexicalWeight := fs.Float64("lexical-weight", envFloat("AGENTRY_LEXICAL_WEIGHT", 0), "the lexical leg's share, 0 to 1 (default 0.3 for convex, 0.5 for rrf) (AGENTRY_LEXICAL_WEIGHT)")
+	lexicalWeight := fs.Float64("lexical-weight", envFloat("AGENTRY_LEXICAL_WEIGHT", 0), "the lexical leg's share, 0 to 1 (default 0.45 for convex, 0.5 for rrf) (AGENTRY_LEXICAL_WEIGHT)")
 	embedderDir := fs.String("embedder-model-dir", env("AGENTRY_EMBEDDER_MODEL_DIR", ""), "directory of a model2vec static embedding model (AGENTRY_EMBEDDER_MODEL_DIR)")
 	logFormat := fs.String("log-format", env("AGENTRY_LOG_FORMAT", "json"), "log format: json or text (AGENTRY_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
