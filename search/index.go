@@ -120,7 +120,7 @@ type doc struct {
 	createdAt time.Time
 	rev       registry.Revision
 	postings  int       // entries this slot added
-	vec       quantized // the unit vector; empty without an embedder
+	vec       []float32 // unit length; nil without an embedder
 }
 
 func newShard(set *settings) *shard {
@@ -304,7 +304,7 @@ func (s *shard) unchanged(rec registry.Record) bool {
 // holds reports whether slot indexes rev completely.
 func (s *shard) holds(slot uint32, rev *registry.Revision) bool {
 	d := &s.docs[slot]
-	return reflect.DeepEqual(d.rev, *rev) && (s.set.embedder == nil || d.vec.q != nil)
+	return reflect.DeepEqual(d.rev, *rev) && (s.set.embedder == nil || d.vec != nil)
 }
 
 // analyzed is a record made ready for the index outside any lock: its
@@ -411,7 +411,7 @@ func (set *settings) analyze(recordID string, createdAt time.Time, rev registry.
 func (s *shard) put(a *analyzed) {
 	s.remove(a.recordID)
 	slot := uint32(len(s.docs))
-	d := doc{recordID: a.recordID, createdAt: a.createdAt, rev: a.rev, vec: quantize(a.vec)}
+	d := doc{recordID: a.recordID, createdAt: a.createdAt, rev: a.rev, vec: a.vec}
 	for i := range a.entries {
 		e := &a.entries[i]
 		tok := a.token(e)
@@ -440,7 +440,7 @@ func (s *shard) put(a *analyzed) {
 			s.withField[f]++
 		}
 	}
-	if d.vec.q != nil {
+	if d.vec != nil {
 		s.vectors++
 	}
 	s.slotOf[a.recordID] = slot
@@ -472,7 +472,7 @@ func (s *shard) remove(recordID string) {
 			s.withField[f]--
 		}
 	}
-	if d.vec.q != nil {
+	if d.vec != nil {
 		s.vectors--
 	}
 	s.dead[slot] = true

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/viterin/vek/vek32"
 )
 
 // Embedder turns texts into vectors for the semantic leg: an HTTP client
@@ -187,7 +189,7 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 		sh.mu.RLock()
 		var todo []*analyzed
 		for slot := range sh.docs {
-			if d := &sh.docs[slot]; !sh.dead[slot] && d.vec.q == nil {
+			if d := &sh.docs[slot]; !sh.dead[slot] && d.vec == nil {
 				todo = append(todo, ix.set.analyze(d.recordID, d.createdAt, d.rev))
 			}
 		}
@@ -205,10 +207,8 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 				if !ok || a.vec == nil {
 					continue // removed meanwhile, or the embedder failed
 				}
-				if d := &sh.docs[slot]; d.vec.q == nil && d.rev.UpdatedAt.Equal(a.rev.UpdatedAt) {
-					if d.vec = quantize(a.vec); d.vec.q == nil {
-						continue
-					}
+				if d := &sh.docs[slot]; d.vec == nil && d.rev.UpdatedAt.Equal(a.rev.UpdatedAt) {
+					d.vec = a.vec
 					sh.vectors++
 				}
 			}
@@ -274,21 +274,18 @@ func (s *shard) hasVectors() bool {
 }
 
 // semantic ranks the live records that pass the filter by cosine
-// similarity to qvec, by brute force (fast enough to some 50k records; an
-// approximate index belongs here above that).
+// similarity to qvec, by an exact scan of every vector.
 func (s *shard) semantic(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
-	qq := quantize(qvec)
-	if qq.q == nil {
-		return nil
-	}
 	top := topK(nil, k, func(yield func(uint32, float32)) {
 		for slot := range s.docs {
 			d := &s.docs[slot]
-			if s.dead[slot] || len(d.vec.q) != len(qq.q) || !f.matchDoc(d) {
+			if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
 				continue
 			}
-			if dot := dotInt8(d.vec.q, qq.q); dot > 0 { // unrelated (orthogonal or opposite) is not a match
-				yield(uint32(slot), float32(dot)*d.vec.scale*qq.scale)
+			// vek32.Dot uses the processor's vector instructions (AVX2) where
+			// it has them: some fifty times faster than a plain loop.
+			if dot := vek32.Dot(d.vec, qvec); dot > 0 { // unrelated (orthogonal or opposite) is not a match
+				yield(uint32(slot), dot)
 			}
 		}
 	}, s.docs)
