@@ -87,28 +87,31 @@ func AdvertisedScopes(cfg registry.CustomJWTAuthorizer) []string {
 //	..., error="insufficient_scope", error_description="..." the token lacks every allowed scope
 //
 // followed by scope="<scopes>" when scopes is non-empty, the scopes to
-// request (see AdvertisedScopes). An Unavailable error judged no token, so
-// it gets no error attribute; the caller should answer 503 anyway.
+// request (see AdvertisedScopes). An empty resourceMetadataURL leaves that
+// parameter out (a plain "Bearer" when nothing else is said). An
+// Unavailable error judged no token, so it gets no error attribute; the
+// caller should answer 503 anyway.
 func Challenge(resourceMetadataURL string, scopes []string, err error) string {
-	var b strings.Builder
-	b.WriteString("Bearer resource_metadata=")
-	b.WriteString(quote(resourceMetadataURL))
+	var params []string
+	if resourceMetadataURL != "" {
+		params = append(params, "resource_metadata="+quote(resourceMetadataURL))
+	}
 	var e *Error
 	if errors.As(err, &e) && !e.Unavailable {
-		b.WriteString(", error=")
-		b.WriteString(quote(e.Code))
+		params = append(params, "error="+quote(e.Code))
 		if e.Description != "" {
-			b.WriteString(", error_description=")
-			b.WriteString(quote(e.Description))
+			params = append(params, "error_description="+quote(e.Description))
 		}
 	} else if err != nil && !errors.Is(err, ErrUnavailable) {
-		b.WriteString(`, error="invalid_token"`)
+		params = append(params, `error="invalid_token"`)
 	}
 	if len(scopes) > 0 {
-		b.WriteString(", scope=")
-		b.WriteString(quote(strings.Join(scopes, " ")))
+		params = append(params, "scope="+quote(strings.Join(scopes, " ")))
 	}
-	return b.String()
+	if len(params) == 0 {
+		return "Bearer"
+	}
+	return "Bearer " + strings.Join(params, ", ")
 }
 
 // quote makes an RFC 9110 quoted-string: backslash and double quote are

@@ -285,6 +285,32 @@ func TestMCPEndpointJWT(t *testing.T) {
 		t.Fatalf("missing scope: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 
+	// SearchRegistryRecords on a JWT registry takes the same tokens.
+	rest := func(token string) (int, string) {
+		body := `{"searchQuery": "forecast", "registryIds": ["` + reg + `"]}`
+		req, _ := http.NewRequest("POST", ts.URL+"/registry-records/search", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("WWW-Authenticate") + " " + string(b)
+	}
+	if code, body := rest(good); code != http.StatusOK || !strings.Contains(body, `"name":"weather"`) {
+		t.Fatalf("REST search with a token: %d %s", code, body)
+	}
+	if code, body := rest(""); code != http.StatusUnauthorized || !strings.HasPrefix(body, "Bearer") {
+		t.Fatalf("REST search without a token: %d %s", code, body)
+	}
+	if code, _ := rest(mint(map[string]any{"aud": "agentry", "scope": "openid"})); code != http.StatusForbidden {
+		t.Fatalf("REST search with a token lacking the scope: %d", code)
+	}
+
 	// Protected resource metadata tells clients where tokens come from.
 	mresp, err := http.Get(metadataURL)
 	if err != nil {
