@@ -111,7 +111,7 @@ func (g *corpusGen) record(i int) registry.Record {
 		"packages": []any{map[string]any{"registryType": "npm", "identifier": "@" + owner + "/" + short, "version": "1.0.0"}},
 	}
 	id := fmt.Sprintf("r%011d", i)
-	rec := mcpRecord(id, strings.ReplaceAll(name, "io.github.", ""), desc, server, tools)
+	rec := EvalRecord(id, strings.ReplaceAll(name, "io.github.", ""), desc, server, tools)
 	rec.RegistryID = "bench"
 	return rec
 }

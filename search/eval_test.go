@@ -1,20 +1,13 @@
 package search
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/agentry/agentry/registry"
 )
 
 // The evaluation indexes public benchmarks through the same path as the
@@ -24,185 +17,29 @@ import (
 
 var evalDir = filepath.Join("..", "testdata", "search-eval")
 
-// evalSet is one benchmark: records to index and labelled queries.
-type evalSet struct {
-	name    string
-	records []registry.Record
-	queries []EvalQuery
-}
-
-func readJSONL[T any](t testing.TB, path string) []T {
+func metatoolSets(t testing.TB) (single, multi EvalSet) {
 	t.Helper()
-	f, err := os.Open(path)
+	single, multi, err := LoadMetaTool(evalDir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []T
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	for sc.Scan() {
-		var v T
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, v)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-var invalidNameChars = regexp.MustCompile(`[^a-zA-Z0-9_\-./]+`)
-
-// recordName makes a valid record name from a display name, as a
-// publisher would: "MCP Server Chart" -> "MCP-Server-Chart".
-func recordName(s string) string {
-	s = strings.Trim(invalidNameChars.ReplaceAllString(s, "-"), "-_./")
-	if s == "" {
-		s = "unnamed"
-	}
-	return s
-}
-
-var evalEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// mcpRecord builds an approved MCP record with a server.json and, when
-// tools is not nil, a tools/list descriptor.
-func mcpRecord(id, name, description string, server map[string]any, tools []map[string]any) registry.Record {
-	serverJSON, _ := json.Marshal(server)
-	mcp := &registry.MCPDescriptor{Server: &registry.ServerDefinition{SchemaVersion: "2025-12-11", InlineContent: string(serverJSON)}}
-	if tools != nil {
-		toolsJSON, _ := json.Marshal(map[string]any{"tools": tools})
-		mcp.Tools = &registry.ToolsDefinition{ProtocolVersion: "2025-06-18", InlineContent: string(toolsJSON)}
-	}
-	rev := registry.Revision{
-		Name: name, Description: description, DescriptorType: registry.DescriptorMCP,
-		Descriptors: registry.Descriptors{MCP: mcp}, Version: "1.0.0",
-		Status: registry.StatusApproved, UpdatedAt: evalEpoch,
-	}
-	return registry.Record{RegistryID: "evalregistry", ID: id, CreatedAt: evalEpoch, Latest: rev, Approved: &rev}
-}
-
-func recordID(prefix string, i int) string { return fmt.Sprintf("%s%010d", prefix, i) }
-
-// metatoolSets returns MetaTool's single-tool and multi-tool query sets
-// over its 199 tools, each tool an MCP record whose server.json has its
-// name and description.
-func metatoolSets(t testing.TB) (single, multi evalSet) {
-	type tool struct{ ID, Name, Description string }
-	type query struct {
-		ID, Query, Split string
-		Relevant         []string
-	}
-	tools := readJSONL[tool](t, filepath.Join(evalDir, "metatool", "metatool_corpus.jsonl"))
-	ids := map[string]string{}
-	var recs []registry.Record
-	for i, tl := range tools {
-		id := recordID("mt", i)
-		ids[tl.ID] = id
-		name := recordName(tl.Name)
-		recs = append(recs, mcpRecord(id, name, tl.Description,
-			map[string]any{"name": name, "description": tl.Description, "version": "1.0.0"}, nil))
-	}
-	single = evalSet{name: "MetaTool single", records: recs}
-	multi = evalSet{name: "MetaTool multi", records: recs}
-	for _, q := range readJSONL[query](t, filepath.Join(evalDir, "metatool", "metatool_queries.jsonl")) {
-		eq := EvalQuery{ID: q.ID, Text: q.Query}
-		for _, r := range q.Relevant {
-			eq.Relevant = append(eq.Relevant, ids[r])
-		}
-		if q.Split == "single" {
-			single.queries = append(single.queries, eq)
-		} else {
-			multi.queries = append(multi.queries, eq)
-		}
 	}
 	return single, multi
 }
 
-// liveMCPSets returns LiveMCPBench at two levels. Server level: each of the
-// 70 servers is one MCP record (server.json with its name as title, and
-// its tools/list with the tools' input schemas); a task's relevant records
-// are the servers it needs. Tool level: each of the 527 tools is published
-// as its own record, as a registry of single tools would hold them (record
-// description = the tool's description; server.json = its server's name
-// and description; tools/list = that one tool); a task's relevant records
-// are the tools it needs. Hits are never mapped back or merged: what
-// Search returns is what is scored.
-func liveMCPSets(t testing.TB, withSchemas bool) (servers, tools evalSet) {
-	type toolDoc struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
-	type server struct {
-		ID, Name, Description string
-		Tools                 []toolDoc
-	}
-	type schema struct {
-		ID          string         `json:"id"`
-		InputSchema map[string]any `json:"inputSchema"`
-	}
-	type query struct {
-		ID, Query       string
-		RelevantTools   []string `json:"relevant_tools"`
-		RelevantServers []string `json:"relevant_servers"`
-	}
-	dir := filepath.Join(evalDir, "livemcpbench")
-	schemas := map[string]map[string]any{}
-	if withSchemas {
-		for _, s := range readJSONL[schema](t, filepath.Join(dir, "livemcp_schemas.jsonl")) {
-			schemas[s.ID] = s.InputSchema
-		}
-	}
-	toolJSON := func(serverID string, tl toolDoc) map[string]any {
-		m := map[string]any{"name": tl.Name, "description": tl.Description}
-		if s := schemas[serverID+"::"+tl.Name]; s != nil {
-			m["inputSchema"] = s
-		} else {
-			m["inputSchema"] = map[string]any{"type": "object"}
-		}
-		return m
-	}
-	serverIDs, toolIDs := map[string]string{}, map[string]string{}
-	servers.name, tools.name = "LiveMCPBench server", "LiveMCPBench tool"
-	for i, s := range readJSONL[server](t, filepath.Join(dir, "livemcp_servers.jsonl")) {
-		name := recordName(s.Name)
-		id := recordID("ls", i)
-		serverIDs[s.ID] = id
-		list := make([]map[string]any, 0, len(s.Tools))
-		for j, tl := range s.Tools {
-			list = append(list, toolJSON(s.ID, tl))
-			toolName := name + "/" + recordName(tl.Name)
-			tid := recordID("lt", i*1000+j)
-			toolIDs[s.ID+"::"+tl.Name] = tid
-			tools.records = append(tools.records, mcpRecord(tid, toolName, tl.Description,
-				map[string]any{"name": toolName, "title": s.Name, "description": s.Description, "version": "1.0.0"},
-				[]map[string]any{toolJSON(s.ID, tl)}))
-		}
-		servers.records = append(servers.records, mcpRecord(id, name, s.Description,
-			map[string]any{"name": name, "title": s.Name, "description": s.Description, "version": "1.0.0"}, list))
-	}
-	for _, q := range readJSONL[query](t, filepath.Join(dir, "livemcp_queries.jsonl")) {
-		sq, tq := EvalQuery{ID: q.ID, Text: q.Query}, EvalQuery{ID: q.ID, Text: q.Query}
-		for _, r := range q.RelevantServers {
-			sq.Relevant = append(sq.Relevant, serverIDs[r])
-		}
-		for _, r := range q.RelevantTools {
-			tq.Relevant = append(tq.Relevant, toolIDs[r])
-		}
-		servers.queries = append(servers.queries, sq)
-		tools.queries = append(tools.queries, tq)
+func liveMCPSets(t testing.TB, withSchemas bool) (servers, tools EvalSet) {
+	t.Helper()
+	servers, tools, err := LoadLiveMCPBench(evalDir, withSchemas)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return servers, tools
 }
 
-func (s evalSet) run(t testing.TB, opts Options) EvalResult {
+func runEval(t testing.TB, s EvalSet, opts Options) EvalResult {
 	t.Helper()
 	ix := NewIndex(opts)
-	ix.PutMany(s.records)
-	res, err := Evaluate(context.Background(), ix, "evalregistry", s.queries)
+	ix.PutMany(s.Records)
+	res, err := Evaluate(context.Background(), ix, "evalregistry", s.Queries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +56,7 @@ func TestEvalFloors(t *testing.T) {
 	servers, tools := liveMCPSets(t, true)
 	type floor struct{ ndcg, recall float64 }
 	for _, c := range []struct {
-		set   evalSet
+		set   EvalSet
 		floor floor
 	}{
 		{single, floor{ndcg: 0.57, recall: 0.69}},
@@ -227,14 +64,14 @@ func TestEvalFloors(t *testing.T) {
 		{servers, floor{recall: 0.72}},
 		{tools, floor{recall: 0.43}},
 	} {
-		res := c.set.run(t, Options{})
-		t.Logf("%-20s %s", c.set.name, res)
-		if res.Queries != len(c.set.queries) {
-			t.Errorf("%s: %d queries counted, want %d", c.set.name, res.Queries, len(c.set.queries))
+		res := runEval(t, c.set, Options{})
+		t.Logf("%-20s %s", c.set.Name, res)
+		if res.Queries != len(c.set.Queries) {
+			t.Errorf("%s: %d queries counted, want %d", c.set.Name, res.Queries, len(c.set.Queries))
 		}
 		if res.NDCG10 < c.floor.ndcg || res.Recall10 < c.floor.recall {
 			t.Errorf("%s: nDCG@10 %.3f, Recall@10 %.3f; floors are %.2f and %.2f",
-				c.set.name, res.NDCG10, res.Recall10, c.floor.ndcg, c.floor.recall)
+				c.set.Name, res.NDCG10, res.Recall10, c.floor.ndcg, c.floor.recall)
 		}
 	}
 }
@@ -290,16 +127,16 @@ func TestAblation(t *testing.T) {
 			srv, tl = serversNoSchema, toolsNoSchema
 		}
 		var cells []string
-		for _, s := range []evalSet{single, multi, srv, tl} {
+		for _, s := range []EvalSet{single, multi, srv, tl} {
 			if v.cut {
-				s.queries = slices.Clone(s.queries)
-				for i := range s.queries {
-					if r := []rune(s.queries[i].Text); len(r) > 256 {
-						s.queries[i].Text = string(r[:256])
+				s.Queries = slices.Clone(s.Queries)
+				for i := range s.Queries {
+					if r := []rune(s.Queries[i].Text); len(r) > 256 {
+						s.Queries[i].Text = string(r[:256])
 					}
 				}
 			}
-			r := s.run(t, v.opts)
+			r := runEval(t, s, v.opts)
 			cells = append(cells, fmt.Sprintf("%.3f / %.3f", r.NDCG10, r.Recall10))
 		}
 		fmt.Printf("| %s | %s |\n", v.name, strings.Join(cells, " | "))

@@ -45,7 +45,7 @@ func hybridCorpus(b *testing.B, n int) ([]registry.Record, []string) {
 		s := seed[i%len(seed)]
 		desc := s.Description + " " + words(12)
 		server := map[string]any{"name": fmt.Sprintf("io.bench/s%d", i), "description": desc, "version": "1.0.0"}
-		recs[i] = mcpRecord(recordID("b", i), fmt.Sprintf("server-%d", i), desc, server, nil)
+		recs[i] = search.EvalRecord(fmt.Sprintf("b%010d", i), fmt.Sprintf("server-%d", i), desc, server, nil)
 	}
 	queries := make([]string, 500)
 	for i := range queries {
@@ -69,7 +69,7 @@ func benchmarkHybrid(b *testing.B, n int) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		if _, err := ix.Search(ctx, search.Query{RegistryID: "evalregistry", Text: queries[i%len(queries)], MaxResults: 10}); err != nil {
+		if _, err := ix.Search(ctx, search.Query{RegistryID: search.EvalRegistryID, Text: queries[i%len(queries)], MaxResults: 10}); err != nil {
 			b.Fatal(err)
 		}
 		durations = append(durations, time.Since(t0))

@@ -1,9 +1,6 @@
 package semantic
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -13,49 +10,36 @@ import (
 // paraphraseSet is the official MCP Registry seed (471 servers) searched
 // with 33 requests written in other words than their targets': no query
 // shares a content word (a token of the lexical leg) with the names and
-// descriptions of the servers it should find. Written for agentry and
-// judged by hand; testdata/search-eval/paraphrase/README.md.
+// descriptions of the servers it should find, which this checks. Written
+// for agentry and judged by hand; testdata/search-eval/paraphrase/README.md.
 func paraphraseSet(t testing.TB) evalSet {
-	type server struct{ Name, Description string }
-	b, err := os.ReadFile(filepath.Join(evalDir, "mcp-registry-seed", "seed_2025_05_16.json"))
+	set, err := search.LoadParaphrase(evalDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seed []server
-	if err := json.Unmarshal(b, &seed); err != nil {
-		t.Fatal(err)
-	}
-	set := evalSet{name: "paraphrase (MCP Registry seed)"}
 	texts := map[string]string{}
-	for i, s := range seed {
-		server := map[string]any{"name": s.Name, "description": s.Description, "version": "1.0.0"}
-		set.records = append(set.records, mcpRecord(recordID("seed", i), recordName(s.Name), s.Description, server, nil))
-		texts[recordName(s.Name)] = s.Name + " " + s.Description
+	for _, r := range set.Records {
+		texts[r.Approved.Name] = r.Approved.Name + " " + r.Approved.Description
 	}
-	set.queries = readJSONL[search.EvalQuery](t, filepath.Join(evalDir, "paraphrase", "seed_paraphrase.jsonl"))
-	for _, q := range set.queries {
+	for _, q := range set.Queries {
 		words := search.Tokenize(q.Text)
 		for _, r := range q.Relevant {
-			text, ok := texts[r]
-			if !ok {
-				t.Fatalf("%s: relevant record %q is not in the seed", q.ID, r)
-			}
-			for _, tok := range search.Tokenize(text) {
+			for _, tok := range search.Tokenize(texts[r]) {
 				if slices.Contains(words, tok) {
 					t.Errorf("%s %q shares the word %q with %s", q.ID, q.Text, tok, r)
 				}
 			}
 		}
 	}
-	return set
+	return evalSet{set}
 }
 
 // TestParaphrase requires the hybrid default to beat the lexical leg on
 // requests that share no words with their answers.
 func TestParaphrase(t *testing.T) {
 	set := paraphraseSet(t)
-	if len(set.queries) < 30 {
-		t.Fatalf("%d paraphrase queries, want at least 30", len(set.queries))
+	if len(set.Queries) < 30 {
+		t.Fatalf("%d paraphrase queries, want at least 30", len(set.Queries))
 	}
 	m, err := Default()
 	if err != nil {

@@ -1,0 +1,247 @@
+package search
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/agentry/agentry/registry"
+)
+
+// The public benchmarks of testdata/search-eval, as records to index
+// through the same path as the server (approved MCP revisions, Put into an
+// Index) and labelled queries. dir is the search-eval folder.
+
+// EvalRegistryID is the registry the evaluation records belong to.
+const EvalRegistryID = "evalregistry"
+
+// EvalSet is one benchmark: records to index and labelled queries.
+type EvalSet struct {
+	Name    string
+	Records []registry.Record
+	Queries []EvalQuery
+}
+
+// LoadMetaTool returns MetaTool's single-tool and multi-tool query sets
+// over its 199 tools, each tool an MCP record whose server.json has its
+// name and description.
+func LoadMetaTool(dir string) (single, multi EvalSet, err error) {
+	type tool struct{ ID, Name, Description string }
+	type query struct {
+		ID, Query, Split string
+		Relevant         []string
+	}
+	tools, err := readJSONL[tool](filepath.Join(dir, "metatool", "metatool_corpus.jsonl"))
+	if err != nil {
+		return single, multi, err
+	}
+	queries, err := readJSONL[query](filepath.Join(dir, "metatool", "metatool_queries.jsonl"))
+	if err != nil {
+		return single, multi, err
+	}
+	ids := map[string]string{}
+	var recs []registry.Record
+	for i, tl := range tools {
+		id := evalRecordID("mt", i)
+		ids[tl.ID] = id
+		name := evalRecordName(tl.Name)
+		recs = append(recs, EvalRecord(id, name, tl.Description,
+			map[string]any{"name": name, "description": tl.Description, "version": "1.0.0"}, nil))
+	}
+	single = EvalSet{Name: "MetaTool single", Records: recs}
+	multi = EvalSet{Name: "MetaTool multi", Records: recs}
+	for _, q := range queries {
+		eq := EvalQuery{ID: q.ID, Text: q.Query}
+		for _, r := range q.Relevant {
+			eq.Relevant = append(eq.Relevant, ids[r])
+		}
+		if q.Split == "single" {
+			single.Queries = append(single.Queries, eq)
+		} else {
+			multi.Queries = append(multi.Queries, eq)
+		}
+	}
+	return single, multi, nil
+}
+
+// LoadLiveMCPBench returns LiveMCPBench at two levels. Server level: each
+// of the 70 servers is one MCP record (server.json with its name as title,
+// and its tools/list, with the tools' input schemas when withSchemas); a
+// task's relevant records are the servers it needs. Tool level: each of
+// the 527 tools is published as its own record, as a registry of single
+// tools would hold them (record description = the tool's description;
+// server.json = its server's name and description; tools/list = that one
+// tool); a task's relevant records are the tools it needs. Hits are never
+// mapped back or merged: what Search returns is what is scored.
+func LoadLiveMCPBench(dir string, withSchemas bool) (servers, tools EvalSet, err error) {
+	type toolDoc struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+	}
+	type server struct {
+		ID, Name, Description string
+		Tools                 []toolDoc
+	}
+	type schema struct {
+		ID          string         `json:"id"`
+		InputSchema map[string]any `json:"inputSchema"`
+	}
+	type query struct {
+		ID, Query       string
+		RelevantTools   []string `json:"relevant_tools"`
+		RelevantServers []string `json:"relevant_servers"`
+	}
+	dir = filepath.Join(dir, "livemcpbench")
+	schemas := map[string]map[string]any{}
+	if withSchemas {
+		list, err := readJSONL[schema](filepath.Join(dir, "livemcp_schemas.jsonl"))
+		if err != nil {
+			return servers, tools, err
+		}
+		for _, s := range list {
+			schemas[s.ID] = s.InputSchema
+		}
+	}
+	serverList, err := readJSONL[server](filepath.Join(dir, "livemcp_servers.jsonl"))
+	if err != nil {
+		return servers, tools, err
+	}
+	queries, err := readJSONL[query](filepath.Join(dir, "livemcp_queries.jsonl"))
+	if err != nil {
+		return servers, tools, err
+	}
+	toolJSON := func(serverID string, tl toolDoc) map[string]any {
+		m := map[string]any{"name": tl.Name, "description": tl.Description}
+		if s := schemas[serverID+"::"+tl.Name]; s != nil {
+			m["inputSchema"] = s
+		} else {
+			m["inputSchema"] = map[string]any{"type": "object"}
+		}
+		return m
+	}
+	serverIDs, toolIDs := map[string]string{}, map[string]string{}
+	servers.Name, tools.Name = "LiveMCPBench server", "LiveMCPBench tool"
+	for i, s := range serverList {
+		name := evalRecordName(s.Name)
+		id := evalRecordID("ls", i)
+		serverIDs[s.ID] = id
+		list := make([]map[string]any, 0, len(s.Tools))
+		for j, tl := range s.Tools {
+			list = append(list, toolJSON(s.ID, tl))
+			toolName := name + "/" + evalRecordName(tl.Name)
+			tid := evalRecordID("lt", i*1000+j)
+			toolIDs[s.ID+"::"+tl.Name] = tid
+			tools.Records = append(tools.Records, EvalRecord(tid, toolName, tl.Description,
+				map[string]any{"name": toolName, "title": s.Name, "description": s.Description, "version": "1.0.0"},
+				[]map[string]any{toolJSON(s.ID, tl)}))
+		}
+		servers.Records = append(servers.Records, EvalRecord(id, name, s.Description,
+			map[string]any{"name": name, "title": s.Name, "description": s.Description, "version": "1.0.0"}, list))
+	}
+	for _, q := range queries {
+		sq, tq := EvalQuery{ID: q.ID, Text: q.Query}, EvalQuery{ID: q.ID, Text: q.Query}
+		for _, r := range q.RelevantServers {
+			sq.Relevant = append(sq.Relevant, serverIDs[r])
+		}
+		for _, r := range q.RelevantTools {
+			tq.Relevant = append(tq.Relevant, toolIDs[r])
+		}
+		servers.Queries = append(servers.Queries, sq)
+		tools.Queries = append(tools.Queries, tq)
+	}
+	return servers, tools, nil
+}
+
+// LoadParaphrase returns the MCP Registry seed (471 servers, each an MCP
+// record named by its seed name) with the paraphrase queries of
+// paraphrase/seed_paraphrase.jsonl, whose relevant records are seed names.
+func LoadParaphrase(dir string) (EvalSet, error) {
+	set := EvalSet{Name: "paraphrase (MCP Registry seed)"}
+	b, err := os.ReadFile(filepath.Join(dir, "mcp-registry-seed", "seed_2025_05_16.json"))
+	if err != nil {
+		return set, err
+	}
+	var seed []struct{ Name, Description string }
+	if err := json.Unmarshal(b, &seed); err != nil {
+		return set, err
+	}
+	names := map[string]string{}
+	for i, s := range seed {
+		name := evalRecordName(s.Name)
+		names[s.Name] = name
+		server := map[string]any{"name": s.Name, "description": s.Description, "version": "1.0.0"}
+		set.Records = append(set.Records, EvalRecord(evalRecordID("seed", i), name, s.Description, server, nil))
+	}
+	if set.Queries, err = readJSONL[EvalQuery](filepath.Join(dir, "paraphrase", "seed_paraphrase.jsonl")); err != nil {
+		return set, err
+	}
+	for i := range set.Queries {
+		q := &set.Queries[i]
+		for j, r := range q.Relevant {
+			name, ok := names[r]
+			if !ok {
+				return set, fmt.Errorf("paraphrase query %s: %q is not in the seed", q.ID, r)
+			}
+			q.Relevant[j] = name
+		}
+	}
+	return set, nil
+}
+
+var evalEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// EvalRecord builds an approved MCP record of EvalRegistryID with a
+// server.json and, when tools is not nil, a tools/list descriptor.
+func EvalRecord(id, name, description string, server map[string]any, tools []map[string]any) registry.Record {
+	serverJSON, _ := json.Marshal(server)
+	mcp := &registry.MCPDescriptor{Server: &registry.ServerDefinition{SchemaVersion: "2025-12-11", InlineContent: string(serverJSON)}}
+	if tools != nil {
+		toolsJSON, _ := json.Marshal(map[string]any{"tools": tools})
+		mcp.Tools = &registry.ToolsDefinition{ProtocolVersion: "2025-06-18", InlineContent: string(toolsJSON)}
+	}
+	rev := registry.Revision{
+		Name: name, Description: description, DescriptorType: registry.DescriptorMCP,
+		Descriptors: registry.Descriptors{MCP: mcp}, Version: "1.0.0",
+		Status: registry.StatusApproved, UpdatedAt: evalEpoch,
+	}
+	return registry.Record{RegistryID: EvalRegistryID, ID: id, CreatedAt: evalEpoch, Latest: rev, Approved: &rev}
+}
+
+func evalRecordID(prefix string, i int) string { return fmt.Sprintf("%s%010d", prefix, i) }
+
+var invalidNameChars = regexp.MustCompile(`[^a-zA-Z0-9_\-./]+`)
+
+// evalRecordName makes a valid record name from a display name, as a
+// publisher would: "MCP Server Chart" -> "MCP-Server-Chart".
+func evalRecordName(s string) string {
+	s = strings.Trim(invalidNameChars.ReplaceAllString(s, "-"), "-_./")
+	if s == "" {
+		s = "unnamed"
+	}
+	return s
+}
+
+// readJSONL reads a JSON Lines file.
+func readJSONL[T any](path string) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		out = append(out, v)
+	}
+	return out, sc.Err()
+}
