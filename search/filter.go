@@ -323,7 +323,7 @@ func (f *Filter) matchDoc(d *doc) bool {
 	if f == nil {
 		return true
 	}
-	return f.root.match(d.rev.Name, string(d.rev.DescriptorType), d.rev.Version)
+	return f.root.match(d.name, string(d.descriptorType), d.version)
 }
 
 func (n *filterNode) match(name, typ, version string) bool {

@@ -3,11 +3,13 @@ package search
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"hash/maphash"
 	"math"
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +53,7 @@ type shard struct {
 	withField               [NumFields]uint32 // live records with a non-empty field
 	vectors                 int               // live records with a vector
 	norm                    [NumFields << 8]float32
+	chunk                   []byte // where keep puts packed revisions
 }
 
 // postings list, for one term, the slots that contain it, in slot order,
@@ -115,12 +118,29 @@ func (s *shard) refreshNorms() {
 	}
 }
 
+// doc is one record slot. Filters read name, descriptor type and version;
+// the rest of the revision is packed (content.go).
 type doc struct {
-	recordID  string
-	createdAt time.Time
-	rev       registry.Revision
-	postings  int       // entries this slot added
-	vec       []float32 // unit length; nil without an embedder
+	recordID       string
+	name           string
+	version        string
+	descriptorType registry.DescriptorType
+	createdAt      time.Time
+	updatedAt      time.Time
+	packed         []byte    // packRevision of the approved revision
+	postings       int       // entries this slot added
+	vec            []float32 // unit length; nil without an embedder
+}
+
+// revision returns the approved revision the slot indexes.
+func (d *doc) revision() registry.Revision {
+	rev := registry.Revision{Name: d.name, DescriptorType: d.descriptorType, Version: d.version, UpdatedAt: d.updatedAt}
+	if err := unpackRevision(d.packed, &rev); err != nil {
+		// Only this package writes packed, from a revision: a failure
+		// here is a bug, not bad input.
+		panic(fmt.Sprintf("search: record %s: unpacking its revision: %v", d.recordID, err))
+	}
+	return rev
 }
 
 func newShard(set *settings) *shard {
@@ -156,7 +176,7 @@ func (ix *Index) Put(rec registry.Record) {
 	if sh := ix.shard(rec.RegistryID, false); sh != nil && sh.unchanged(rec) {
 		return
 	}
-	a := ix.set.analyze(rec.ID, rec.CreatedAt, cloneRevision(*rec.Approved))
+	a := ix.set.analyze(rec.ID, rec.CreatedAt, *rec.Approved)
 	ix.embedDocs(context.Background(), []*analyzed{a})
 	sh := ix.shard(rec.RegistryID, true)
 	sh.mu.Lock()
@@ -187,7 +207,7 @@ func (ix *Index) PutMany(recs []registry.Record) {
 				part := out[b*batch : min((b+1)*batch, len(recs))]
 				for i := range part {
 					if rec := recs[b*batch+i]; rec.Approved != nil {
-						part[i] = ix.set.analyze(rec.ID, rec.CreatedAt, cloneRevision(*rec.Approved))
+						part[i] = ix.set.analyze(rec.ID, rec.CreatedAt, *rec.Approved)
 					}
 				}
 				if !ix.set.deferVec {
@@ -236,8 +256,11 @@ func (ix *Index) PutMany(recs []registry.Record) {
 	}
 }
 
-// trim reallocates posting lists that hold much spare capacity.
+// trim reallocates the slot arrays and the posting lists that hold much
+// spare capacity.
 func (s *shard) trim() {
+	s.docs = slices.Clone(s.docs)
+	s.dead = slices.Clone(s.dead)
 	for i := range s.postings {
 		p := &s.postings[i]
 		if n := len(p.slots); cap(p.slots) > n+n/8+4 {
@@ -304,7 +327,10 @@ func (s *shard) unchanged(rec registry.Record) bool {
 // holds reports whether slot indexes rev completely.
 func (s *shard) holds(slot uint32, rev *registry.Revision) bool {
 	d := &s.docs[slot]
-	return reflect.DeepEqual(d.rev, *rev) && (s.set.embedder == nil || d.vec != nil)
+	if d.name != rev.Name || d.version != rev.Version || d.descriptorType != rev.DescriptorType || !d.updatedAt.Equal(rev.UpdatedAt) {
+		return false
+	}
+	return reflect.DeepEqual(d.revision(), *rev) && (s.set.embedder == nil || d.vec != nil)
 }
 
 // analyzed is a record made ready for the index outside any lock: its
@@ -313,6 +339,7 @@ type analyzed struct {
 	recordID  string
 	createdAt time.Time
 	rev       registry.Revision
+	packed    []byte  // packRevision(&rev)
 	arena     []byte  // the distinct tokens, back to back
 	entries   []entry // one per distinct token
 	lens      [NumFields]uint32
@@ -335,7 +362,7 @@ var (
 
 func (set *settings) analyze(recordID string, createdAt time.Time, rev registry.Revision) *analyzed {
 	text := extract(&rev)
-	a := &analyzed{recordID: recordID, createdAt: createdAt, rev: rev}
+	a := &analyzed{recordID: recordID, createdAt: createdAt, rev: rev, packed: packRevision(&rev)}
 	if set.embedder != nil {
 		a.embedText = text.embedText()
 	}
@@ -411,7 +438,11 @@ func (set *settings) analyze(recordID string, createdAt time.Time, rev registry.
 func (s *shard) put(a *analyzed) {
 	s.remove(a.recordID)
 	slot := uint32(len(s.docs))
-	d := doc{recordID: a.recordID, createdAt: a.createdAt, rev: a.rev, vec: a.vec}
+	// The strings kept are copies, so that the index never holds on to a
+	// larger buffer the caller's strings may be part of.
+	d := doc{recordID: strings.Clone(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
+		descriptorType: registry.DescriptorType(strings.Clone(string(a.rev.DescriptorType))),
+		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec}
 	for i := range a.entries {
 		e := &a.entries[i]
 		tok := a.token(e)
@@ -459,7 +490,7 @@ func (s *shard) remove(recordID string) {
 	// The record's terms and field lengths are found again by analysing
 	// its revision, which costs some microseconds per removal but no
 	// memory per record.
-	a := s.set.analyze(d.recordID, d.createdAt, d.rev)
+	a := s.set.analyze(d.recordID, d.createdAt, d.revision())
 	for i := range a.entries {
 		if id, ok := s.terms[string(a.token(&a.entries[i]))]; ok {
 			s.df[id]--
@@ -486,9 +517,29 @@ func (s *shard) remove(recordID string) {
 	}
 }
 
+// chunkSize is the size of the blocks packed revisions are kept in.
+const chunkSize = 256 << 10
+
+// keep copies a packed revision into the shard's current chunk. Kept one
+// by one, the revisions (a kilobyte or so each) would be small heap
+// objects interleaved with the garbage of indexing, leaving partly used
+// memory spans behind; back to back in large blocks they cost their size.
+// A removed record's bytes stay in their chunk until compact.
+func (s *shard) keep(b []byte) []byte {
+	if len(b) > chunkSize/8 {
+		return b
+	}
+	if cap(s.chunk)-len(s.chunk) < len(b) {
+		s.chunk = make([]byte, 0, chunkSize)
+	}
+	s.chunk = append(s.chunk, b...)
+	return s.chunk[len(s.chunk)-len(b) : len(s.chunk) : len(s.chunk)]
+}
+
 // compact drops dead slots and unused terms, renumbering both. It costs
 // one pass over the postings and runs after about a third of them died.
 func (s *shard) compact() {
+	s.chunk = nil // live revisions move to new chunks; the old ones go
 	remap := make([]uint32, len(s.docs))
 	docs := make([]doc, 0, s.live)
 	for slot := range s.docs {
@@ -496,7 +547,9 @@ func (s *shard) compact() {
 			continue
 		}
 		remap[slot] = uint32(len(docs))
-		docs = append(docs, s.docs[slot])
+		d := s.docs[slot]
+		d.packed = s.keep(d.packed)
+		docs = append(docs, d)
 	}
 	terms := make(map[string]uint32, len(s.terms))
 	var lists []postings
@@ -523,48 +576,4 @@ func (s *shard) compact() {
 	s.docs, s.terms, s.postings, s.df = docs, terms, lists, df
 	s.dead = make([]bool, len(docs))
 	s.deadSlots, s.deadCount, s.postingCount = 0, 0, s.postingCount-s.deadCount
-}
-
-// cloneRevision copies the descriptor structs, so that the caller may
-// reuse its values and the index's copy never changes under a reader.
-func cloneRevision(r registry.Revision) registry.Revision {
-	ds := r.Descriptors
-	if m := ds.MCP; m != nil {
-		c := *m
-		if c.Server != nil {
-			v := *c.Server
-			c.Server = &v
-		}
-		if c.Tools != nil {
-			v := *c.Tools
-			c.Tools = &v
-		}
-		ds.MCP = &c
-	}
-	if a := ds.A2A; a != nil {
-		c := *a
-		if c.AgentCard != nil {
-			v := *c.AgentCard
-			c.AgentCard = &v
-		}
-		ds.A2A = &c
-	}
-	if cu := ds.Custom; cu != nil {
-		c := *cu
-		ds.Custom = &c
-	}
-	if s := ds.AgentSkills; s != nil {
-		c := *s
-		if c.SkillMd != nil {
-			v := *c.SkillMd
-			c.SkillMd = &v
-		}
-		if c.SkillDefinition != nil {
-			v := *c.SkillDefinition
-			c.SkillDefinition = &v
-		}
-		ds.AgentSkills = &c
-	}
-	r.Descriptors = ds
-	return r
 }

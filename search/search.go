@@ -80,7 +80,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Revision: cloneRevision(d.rev), CreatedAt: d.createdAt}
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Revision: d.revision(), CreatedAt: d.createdAt}
 	}
 	return hits, nil
 }

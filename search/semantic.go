@@ -190,7 +190,7 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 		var todo []*analyzed
 		for slot := range sh.docs {
 			if d := &sh.docs[slot]; !sh.dead[slot] && d.vec == nil {
-				todo = append(todo, ix.set.analyze(d.recordID, d.createdAt, d.rev))
+				todo = append(todo, ix.set.analyze(d.recordID, d.createdAt, d.revision()))
 			}
 		}
 		sh.mu.RUnlock()
@@ -207,7 +207,7 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 				if !ok || a.vec == nil {
 					continue // removed meanwhile, or the embedder failed
 				}
-				if d := &sh.docs[slot]; d.vec == nil && d.rev.UpdatedAt.Equal(a.rev.UpdatedAt) {
+				if d := &sh.docs[slot]; d.vec == nil && d.updatedAt.Equal(a.rev.UpdatedAt) {
 					d.vec = a.vec
 					sh.vectors++
 				}
