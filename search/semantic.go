@@ -186,11 +186,13 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 	}
 	ix.mu.RUnlock()
 	for _, sh := range shards {
+		// The records to fill are listed first and analysed a batch at a
+		// time: analysed records are large, and there may be many.
 		sh.mu.RLock()
-		var todo []*analyzed
+		var todo []string
 		for slot := range sh.docs {
-			if d := &sh.docs[slot]; !sh.dead[slot] && d.vec == nil {
-				todo = append(todo, ix.set.analyze(d.recordID, d.createdAt, d.revision()))
+			if !sh.dead[slot] && sh.docs[slot].vec == nil {
+				todo = append(todo, sh.docs[slot].recordID)
 			}
 		}
 		sh.mu.RUnlock()
@@ -198,8 +200,17 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			batch := todo[:min(len(todo), embedBatch)]
-			todo = todo[len(batch):]
+			ids := todo[:min(len(todo), embedBatch)]
+			todo = todo[len(ids):]
+			batch := make([]*analyzed, 0, len(ids))
+			sh.mu.RLock()
+			for _, id := range ids {
+				if slot, ok := sh.slotOf[id]; ok && sh.docs[slot].vec == nil {
+					d := &sh.docs[slot]
+					batch = append(batch, ix.set.analyze(d.recordID, d.createdAt, d.revision()))
+				}
+			}
+			sh.mu.RUnlock()
 			ix.embedDocs(ctx, batch)
 			sh.mu.Lock()
 			for _, a := range batch {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/agentry/agentry/credentials"
@@ -105,6 +106,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, fmt.Errorf("build the search index: %w", err)
 	}
+	// Loading page by page left spare capacity in the index and a heap of
+	// garbage: give both back before serving, so that resident memory is
+	// what the index needs.
+	index.Trim()
+	debug.FreeOSMemory()
 	if cfg.Embedder == nil {
 		cfg.Logger.Info("search is lexical only: no embedder is configured")
 	} else {
@@ -146,6 +152,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		go func() {
 			start := time.Now()
 			if err := index.FillVectors(bg); err == nil {
+				debug.FreeOSMemory() // what computing them took is garbage now
 				cfg.Logger.Info("semantic vectors ready", "embedder", cfg.Embedder.Fingerprint(), "seconds", time.Since(start).Seconds())
 			}
 		}()

@@ -42,6 +42,7 @@ func TestMain(m *testing.M) {
 type process struct {
 	cmd    *exec.Cmd
 	url    string
+	logged chan string   // the messages it logs, after "agentry serving", while someone reads them
 	stdout *syncBuffer   // written by exec's copying goroutine while the test reads it
 	done   chan struct{} // closed when the process has exited
 	err    error         // its exit status, once done is closed
@@ -54,7 +55,7 @@ func startAgentry(t testing.TB, dataDir string, env ...string) *process {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "AGENTRY_TEST_MAIN="+strings.Join([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, "\x1f"))
 	cmd.Env = append(cmd.Env, env...)
-	p := &process{cmd: cmd, stdout: new(syncBuffer), done: make(chan struct{})}
+	p := &process{cmd: cmd, stdout: new(syncBuffer), done: make(chan struct{}), logged: make(chan string, 16)}
 	cmd.Stdout = p.stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -74,6 +75,10 @@ func startAgentry(t testing.TB, dataDir string, env ...string) *process {
 			var line struct{ Msg, Listen, Level string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "agentry serving" {
 				addr <- line.Listen
+			}
+			select {
+			case p.logged <- line.Msg:
+			default: // nobody is waiting for it
 			}
 			if line.Msg != "request" || line.Level != "INFO" {
 				logMu.Lock()

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+
+	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/server"
+	"github.com/agentry/agentry/store/sqlite"
+)
+
+// BenchmarkResidentMemory100k measures the resident memory of a real
+// agentry process serving 100,000 approved MCP records (server.json and a
+// tools/list of 2 to 6 tools each, about 1.7 KB of descriptors, words drawn
+// from the MCP Registry seed) from SQLite: lexical only, and with the
+// built-in model once every record has its vector.
+//
+//	go test -run '^$' -bench BenchmarkResidentMemory100k -benchtime 1x ./cmd/agentry/
+func BenchmarkResidentMemory100k(b *testing.B) {
+	dir := b.TempDir()
+	seedRecords(b, filepath.Join(dir, server.DatabaseFile), 100_000)
+	key := credentials.Generate()
+	for _, mode := range []string{"off", "builtin"} {
+		b.Run("semantic-"+mode, func(b *testing.B) {
+			for b.Loop() {
+				t0 := time.Now()
+				p := startAgentry(b, dir, append(keyEnv(key), "AGENTRY_SEMANTIC="+mode)...)
+				ready := time.Since(t0)
+				if mode == "builtin" {
+					waitLogged(b, p, "semantic vectors ready", 5*time.Minute)
+				}
+				// A few searches, so that what serving needs is resident.
+				for _, q := range []string{"create github issues", "query a postgres database", "send slack messages"} {
+					resp, err := dataClient(p.url, key).SearchRegistryRecords(context.Background(), &data.SearchRegistryRecordsInput{
+						RegistryIds: []string{"memorybench1"}, SearchQuery: aws.String(q)})
+					if err != nil || len(resp.RegistryRecords) == 0 {
+						b.Fatalf("search %q: %v", q, err)
+					}
+				}
+				time.Sleep(time.Second)
+				b.ReportMetric(ready.Seconds(), "ready-s")
+				b.ReportMetric(statusMB(b, p.cmd.Process.Pid, "VmRSS"), "rss-MB")
+				b.ReportMetric(statusMB(b, p.cmd.Process.Pid, "VmHWM"), "peak-rss-MB")
+				p.cmd.Process.Kill()
+				<-p.done
+			}
+		})
+	}
+}
+
+// statusMB reads a memory figure of a process from /proc.
+func statusMB(tb testing.TB, pid int, field string) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Skipf("no /proc here: %v", err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return kb / 1024
+		}
+	}
+	tb.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
+func waitLogged(tb testing.TB, p *process, msg string, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case m := <-p.logged:
+			if m == msg {
+				return
+			}
+		case <-p.done:
+			tb.Fatalf("agentry exited: %v", p.err)
+		case <-deadline:
+			tb.Fatalf("agentry did not log %q within %v", msg, timeout)
+		}
+	}
+}
+
+// seedRecords writes n approved MCP records made from the seed's words into
+// a new SQLite database, with one registry, "memorybench1".
+func seedRecords(tb testing.TB, path string, n int) {
+	raw, err := os.ReadFile("../../testdata/search-eval/mcp-registry-seed/seed_2025_05_16.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var seed []struct{ Name, Description string }
+	if err := json.Unmarshal(raw, &seed); err != nil {
+		tb.Fatal(err)
+	}
+	var words []string
+	for _, s := range seed {
+		words = append(words, strings.Fields(strings.ToLower(s.Description))...)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	text := func(lo, hi int) string {
+		ws := make([]string, lo+rnd.IntN(hi-lo+1))
+		for i := range ws {
+			ws[i] = words[rnd.IntN(len(words))]
+		}
+		return strings.Join(ws, " ")
+	}
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	err = store.Update(ctx, func(tx registry.Tx) error {
+		if err := tx.CreateRegistry(registry.Registry{ID: "memorybench1", Name: "memory", AuthorizerType: registry.AuthorizerAWSIAM,
+			Status: registry.RegistryReady, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		for i := range n {
+			name := fmt.Sprintf("server-%06d", i)
+			desc := text(8, 25)
+			server, _ := json.Marshal(map[string]any{"name": "io.bench/" + name, "description": desc, "version": "1.0.0",
+				"packages": []any{map[string]any{"registryType": "npm", "identifier": "@bench/" + name, "version": "1.0.0"}}})
+			var tools []map[string]any
+			for t := range 2 + rnd.IntN(5) {
+				tools = append(tools, map[string]any{"name": fmt.Sprintf("tool_%d_%s", t, words[rnd.IntN(len(words))]),
+					"description": text(6, 18), "inputSchema": map[string]any{"type": "object", "properties": map[string]any{
+						"query": map[string]any{"type": "string", "description": text(3, 8)}}}})
+			}
+			toolsJSON, _ := json.Marshal(map[string]any{"tools": tools})
+			rev := registry.Revision{Name: name, Description: desc, DescriptorType: registry.DescriptorMCP, Version: "1.0.0",
+				Status: registry.StatusApproved, UpdatedAt: now, Descriptors: registry.Descriptors{MCP: &registry.MCPDescriptor{
+					Server: &registry.ServerDefinition{InlineContent: string(server)},
+					Tools:  &registry.ToolsDefinition{InlineContent: string(toolsJSON)}}}}
+			if err := tx.CreateRecord(registry.Record{RegistryID: "memorybench1", ID: fmt.Sprintf("r%011d", i), CreatedAt: now,
+				Latest: rev, Approved: &rev}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
