@@ -123,6 +123,7 @@ func (a *api) mcpServer(version string) *mcp.Server {
 		OutputSchema: searchOutputSchema,
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &readOnly},
 	}, a.searchTool)
+	s.AddReceivingMiddleware(encodeToolResults)
 	return s
 }
 
@@ -158,7 +159,7 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 		return nil, err
 	}
 	return &mcp.CallToolResult{
-		StructuredContent: out,
+		StructuredContent: json.RawMessage(text),
 		Content:           []mcp.Content{&mcp.TextContent{Text: string(text)}},
 	}, nil
 }
