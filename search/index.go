@@ -177,6 +177,7 @@ func (ix *Index) Put(rec registry.Record) {
 		return
 	}
 	a := ix.set.analyze(rec.ID, rec.CreatedAt, *rec.Approved)
+	a.packed = packRevision(&a.rev)
 	ix.embedDocs(context.Background(), []*analyzed{a})
 	sh := ix.shard(rec.RegistryID, true)
 	sh.mu.Lock()
@@ -208,6 +209,7 @@ func (ix *Index) PutMany(recs []registry.Record) {
 				for i := range part {
 					if rec := recs[b*batch+i]; rec.Approved != nil {
 						part[i] = ix.set.analyze(rec.ID, rec.CreatedAt, *rec.Approved)
+						part[i].packed = packRevision(&part[i].rev)
 					}
 				}
 				if !ix.set.deferVec {
@@ -355,7 +357,7 @@ type analyzed struct {
 	recordID  string
 	createdAt time.Time
 	rev       registry.Revision
-	packed    []byte  // packRevision(&rev)
+	packed    []byte  // packRevision(&rev), for put
 	arena     []byte  // the distinct tokens, back to back
 	entries   []entry // one per distinct token
 	lens      [NumFields]uint32
@@ -378,7 +380,7 @@ var (
 
 func (set *settings) analyze(recordID string, createdAt time.Time, rev registry.Revision) *analyzed {
 	text := extract(&rev)
-	a := &analyzed{recordID: recordID, createdAt: createdAt, rev: rev, packed: packRevision(&rev)}
+	a := &analyzed{recordID: recordID, createdAt: createdAt, rev: rev}
 	if set.embedder != nil {
 		a.embedText = text.embedText()
 	}
