@@ -85,9 +85,10 @@ func qualityModelUnderTest(t testing.TB) *Model {
 }
 
 // TestQualityFloors is the regression gate of the built-in model in the
-// hybrid default (convex fusion, 0.45 lexical). The floors sit a little
-// under the figures of docs/model.md; that file also says which of the
-// issue's targets are not met and why.
+// hybrid default (convex fusion, 0.45 lexical). The floors are the
+// issue's targets (MetaTool nDCG@10 .61 and Recall@10 .76, LiveMCPBench
+// servers .63 and .73, tools Recall@10 .45), a little under the figures
+// of docs/model.md.
 func TestQualityFloors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("evaluation skipped in -short mode")
@@ -101,7 +102,7 @@ func TestQualityFloors(t *testing.T) {
 		ndcg, recall10 float64
 	}{
 		{single, 0.61, 0.76},
-		{servers, 0.63, 0.71},
+		{servers, 0.63, 0.73},
 		{tools, 0.37, 0.45},
 	} {
 		res := c.set.run(t, opts)
