@@ -40,7 +40,9 @@ const (
 	maxFieldBytes   = 64 << 10
 	maxJSONStrings  = 4096
 	maxSchemaDepth  = 4
-	maxEmbedBytes   = 2048
+	maxEmbedBytes   = 2048 // of a query's text
+	maxRecordEmbed  = 1024 // of a record's text (embedText)
+	maxToolSummary  = 200
 	maxFrontMatter  = 16 << 10
 	maxPieceLenByte = 16 << 10
 )
@@ -50,6 +52,9 @@ type docText struct {
 	fields [NumFields][]string
 	size   [NumFields]int
 	seen   map[fieldText]bool
+	// paramText holds the FieldBody strings that describe tool
+	// parameters, which the semantic leg leaves out.
+	paramText map[string]bool
 }
 
 // add appends s to field f unless it is empty, already there or over the
@@ -85,19 +90,43 @@ func (d *docText) add(f Field, s string) {
 	d.size[f] += len(s)
 }
 
+// addParamText adds a parameter's description: body text for the lexical
+// leg that embedText leaves out.
+func (d *docText) addParamText(s string) {
+	n := len(d.fields[FieldBody])
+	d.add(FieldBody, s)
+	if len(d.fields[FieldBody]) > n {
+		if d.paramText == nil {
+			d.paramText = map[string]bool{}
+		}
+		d.paramText[d.fields[FieldBody][n]] = true
+	}
+}
+
 type fieldText struct {
 	f Field
 	s string
 }
 
-// embedText is what the semantic leg embeds: who the record is and what it
-// does, in reading order, bounded.
+// embedText is what the semantic leg embeds: who the record is (title,
+// name, description), what its tools are called and, while the budget
+// lasts, the first sentence of each tool description and the body. One
+// vector stands for the whole record, so the long parts are kept out: a
+// tool description's usage notes and the parameters' descriptions, which
+// would outweigh the record's identity in a server with many tools. The
+// lexical leg still indexes all of it.
 func (d *docText) embedText() string {
 	var b strings.Builder
 	for _, f := range []Field{FieldTitle, FieldName, FieldDescription, FieldToolName, FieldToolDescription, FieldBody} {
 		for _, s := range d.fields[f] {
-			if b.Len() >= maxEmbedBytes {
-				return truncateUTF8(b.String(), maxEmbedBytes)
+			if b.Len() >= maxRecordEmbed {
+				return truncateUTF8(b.String(), maxRecordEmbed)
+			}
+			switch {
+			case f == FieldToolDescription:
+				s = summary(s)
+			case f == FieldBody && d.paramText[s]:
+				continue
 			}
 			if b.Len() > 0 {
 				b.WriteString(". ")
@@ -105,7 +134,20 @@ func (d *docText) embedText() string {
 			b.WriteString(s)
 		}
 	}
-	return truncateUTF8(b.String(), maxEmbedBytes)
+	return truncateUTF8(b.String(), maxRecordEmbed)
+}
+
+// summary returns the first sentence of a description, with its spacing
+// folded, at most maxToolSummary bytes.
+func summary(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	for i := 0; i+1 < len(s); i++ {
+		if (s[i] == '.' || s[i] == '!' || s[i] == '?') && s[i+1] == ' ' {
+			s = s[:i+1]
+			break
+		}
+	}
+	return truncateUTF8(s, maxToolSummary)
 }
 
 func truncateUTF8(s string, n int) string {
@@ -271,8 +313,8 @@ func extractSchema(d *docText, r *jsonReader, depth int) {
 		case "items":
 			extractSchema(d, r, depth+1)
 		case "description":
-			if depth > 0 {
-				addString(d, r, FieldBody)
+			if s, ok := r.str(); ok && depth > 0 {
+				d.addParamText(s)
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/agentry/agentry/registry"
@@ -42,11 +43,60 @@ func TestExtractFields(t *testing.T) {
 			t.Errorf("%s = %q, want %q", f, d.fields[f], w)
 		}
 	}
-	if got := d.embedText(); got != "Acme Meteo. io.github.acme/weather-mcp. Forecasts for any city.. Severe storm alerts. get_hourly_forecast. Hourly. Hour by hour precipitation outlook. @acme/zephyrpkg. ACME_TOKEN. the token. https://remote.example.com/sse. degrees north. metric or imperial" {
+	if got := d.embedText(); got != "Acme Meteo. io.github.acme/weather-mcp. Forecasts for any city.. Severe storm alerts. get_hourly_forecast. Hourly. Hour by hour precipitation outlook. @acme/zephyrpkg. ACME_TOKEN. the token. https://remote.example.com/sse" {
 		t.Errorf("embedText = %q", got)
 	}
+	// Parameter descriptions are indexed but not embedded.
 	var empty registry.Revision
 	if d := extract(&empty); len(d.fields[FieldName]) != 0 {
 		t.Errorf("empty revision: %+v", d.fields)
+	}
+}
+
+func TestEmbedTextOfManyTools(t *testing.T) {
+	var tools []map[string]any
+	for i := range 40 {
+		tools = append(tools, map[string]any{
+			"name":        fmt.Sprintf("tool_%d", i),
+			"description": fmt.Sprintf("Does thing %d.\n  Usage notes that go on and on. More notes.", i),
+			"inputSchema": map[string]any{"type": "object", "properties": map[string]any{
+				"path": map[string]any{"type": "string", "description": "where the file is"}}},
+		})
+	}
+	rec := EvalRecord("r1", "many-tools", "A server with many tools.", map[string]any{"name": "many-tools", "title": "Many Tools"}, tools)
+	d := extract(rec.Approved)
+	got := d.embedText()
+	if !strings.HasPrefix(got, "Many Tools. many-tools. A server with many tools.. tool_0. tool_1. ") {
+		t.Errorf("embedText starts %q", got[:min(len(got), 80)])
+	}
+	if len(got) > maxRecordEmbed {
+		t.Errorf("embedText is %d bytes, more than %d", len(got), maxRecordEmbed)
+	}
+	for _, w := range []string{"tool_39. Does thing 0.. Does thing 1.. "} {
+		if !strings.Contains(got, w) {
+			t.Errorf("embedText lacks %q: %q", w, got)
+		}
+	}
+	for _, w := range []string{"Usage notes", "where the file is"} {
+		if strings.Contains(got, w) {
+			t.Errorf("embedText has %q: %q", w, got)
+		}
+	}
+	if !slices.Contains(d.fields[FieldBody], "where the file is") {
+		t.Errorf("parameter description not indexed: %q", d.fields[FieldBody])
+	}
+}
+
+func TestSummary(t *testing.T) {
+	for in, want := range map[string]string{
+		"Get the price.": "Get the price.",
+		"  Get the price.\n\n  Use it when asked. ": "Get the price.",
+		"version 1.2 of the API? yes":               "version 1.2 of the API?",
+		"no sentence end":                           "no sentence end",
+		strings.Repeat("word ", 100):                strings.Repeat("word ", 40),
+	} {
+		if got := summary(in); got != want {
+			t.Errorf("summary(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

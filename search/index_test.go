@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/agentry/agentry/registry"
+	"github.com/viterin/vek/vek32"
 )
 
 const testRegistry = "reg000000001"
@@ -625,5 +626,58 @@ func TestPutManyMatchesPut(t *testing.T) {
 				t.Fatalf("%q hit %d: %s and %s", q.Text, i, a[i].RecordID, b[i].RecordID)
 			}
 		}
+	}
+}
+
+func TestSentences(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"find a weather server", []string{"find a weather server"}},
+		{"Get www.example.com. Save it to /root/out.md.", []string{"Get www.example.com", "Save it to /root/out.md"}},
+		{"Version 1.2 please! Is it free? yes;no\nmaybe", []string{"Version 1.2 please", "Is it free", "yes", "no", "maybe"}},
+		{" . ; \n", nil},
+		{"a. b. c. d. e. f. g. h. i. j.", []string{"a", "b", "c", "d", "e", "f", "g", "h. i. j."}},
+	} {
+		if got := sentences(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("sentences(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// A task of several steps: the record for its short last step must not be
+// lost in the average of the whole text.
+func TestSemanticLegScoresSentences(t *testing.T) {
+	emb := &bagEmbedder{concepts: map[string]int{"car": 1, "vehicl": 1, "recip": 3, "meal": 3, "dinner": 3, "cook": 3, "famili": 3}}
+	ix := NewIndex(Options{Embedder: emb})
+	ix.PutMany([]registry.Record{
+		mcp("cook00000001", "kitchen", "Cook a family dinner.", `{}`, ""),
+		mcp("car000000001", "garage", "Vehicle care.", `{}`, ""),
+	})
+	q := ix.embedQuery(context.Background(), "Plan the meals, recipes and dinners of my family. Then wash the car.")
+	if q == nil || len(q.parts) != 2 {
+		t.Fatalf("query vectors %+v, want two sentences", q)
+	}
+	sh := ix.shard(testRegistry, false)
+	top := sh.semantic(q, nil, 10)
+	whole := sh.semantic(&queryVectors{whole: q.whole}, nil, 10)
+	if len(top) != 2 || len(whole) != 2 {
+		t.Fatalf("semantic leg found %v and %v, want both records", top, whole)
+	}
+	if sh.docs[whole[1].slot].recordID != "car000000001" || whole[1].score > 0.5 {
+		t.Fatalf("by the whole query: %v", whole)
+	}
+	var car float32
+	var carVec []float32
+	for _, c := range top {
+		if d := &sh.docs[c.slot]; d.recordID == "car000000001" {
+			car, carVec = c.score, d.vec
+		}
+	}
+	last := vek32.Dot(carVec, q.parts[1])
+	if want := (whole[1].score + last) / 2; math.Abs(float64(car-want)) > 1e-5 || car <= whole[1].score {
+		t.Errorf("similarity of the car record %v, want %v: the mean of the whole query's cosine (%v) and the last sentence's (%v)",
+			car, want, whole[1].score, last)
 	}
 }

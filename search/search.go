@@ -55,7 +55,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	k = min(k, maxHits)
 	groups := ix.queryTerms(q.Text)
 
-	var qvec []float32
+	var qvec *queryVectors
 	if ix.set.embedder != nil && sh.hasVectors() {
 		qvec = ix.embedQuery(ctx, q.Text)
 		if err := ctx.Err(); err != nil {
@@ -74,7 +74,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	} else {
 		n := max(k, ix.set.fusion.Candidates)
 		lex := slices.Clone(sh.lexical(&ix.set, acc, groups, q.Filter, n))
-		sem := sh.semantic(acc, qvec, q.Filter, n)
+		sem := sh.semantic(qvec, q.Filter, n)
 		ranked = fuse(lex, sem, ix.set.fusion, k)
 	}
 	hits := make([]Hit, len(ranked))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/viterin/vek/vek32"
 )
@@ -229,13 +230,66 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 	return nil
 }
 
-// embedQuery returns the query's unit vector, or nil when the embedder
-// fails (the search then ranks lexically).
-func (ix *Index) embedQuery(ctx context.Context, text string) []float32 {
+// maxQuerySentences bounds how many sentences of a query are embedded on
+// their own; the rest of a longer text stays in the last one.
+const maxQuerySentences = 8
+
+// queryVectors are a query's unit vectors: the whole text's and, for a
+// request of several sentences (a task of several steps), each
+// sentence's.
+type queryVectors struct {
+	whole []float32
+	parts [][]float32
+}
+
+// similarity is how close a record's vector v is to the query, given its
+// cosine with the whole query: that cosine or, for a query of several
+// sentences, the mean of it and v's best cosine with one sentence, so that
+// a record that serves one step of a task is not lost in the average of
+// all the steps.
+func (q *queryVectors) similarity(whole float32, v []float32) float32 {
+	if len(q.parts) == 0 {
+		return whole
+	}
+	best := float32(-1)
+	for _, p := range q.parts {
+		best = max(best, vek32.Dot(v, p))
+	}
+	return (whole + best) / 2
+}
+
+// sentences splits text after each '.', '!' or '?' that ends a word, and at
+// each ';' and line break, into at most maxQuerySentences pieces.
+func sentences(text string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(text) && len(out) < maxQuerySentences-1; i++ {
+		switch c := text[i]; {
+		case c == '\n' || c == ';',
+			(c == '.' || c == '!' || c == '?') && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n'):
+			if s := strings.TrimSpace(text[start:i]); s != "" {
+				out = append(out, s)
+			}
+			start = i + 1
+		}
+	}
+	if s := strings.TrimSpace(text[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// embedQuery returns the query's vectors, or nil when the embedder fails
+// (the search then ranks lexically).
+func (ix *Index) embedQuery(ctx context.Context, text string) *queryVectors {
 	text = truncateUTF8(text, maxEmbedBytes)
-	vecs, err := ix.set.embedder.Embed(ctx, []string{text})
-	if err == nil && len(vecs) != 1 {
-		err = fmt.Errorf("embedder returned %d vectors for 1 text", len(vecs))
+	texts := []string{text}
+	if parts := sentences(text); len(parts) > 1 {
+		texts = append(texts, parts...)
+	}
+	vecs, err := ix.set.embedder.Embed(ctx, texts)
+	if err == nil && len(vecs) != len(texts) {
+		err = fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
 	}
 	if err != nil {
 		if ctx.Err() == nil {
@@ -243,7 +297,16 @@ func (ix *Index) embedQuery(ctx context.Context, text string) []float32 {
 		}
 		return nil
 	}
-	return ix.unit(vecs[0])
+	q := &queryVectors{whole: ix.unit(vecs[0])}
+	if q.whole == nil {
+		return nil
+	}
+	for _, v := range vecs[1:] {
+		if u := ix.unit(v); u != nil { // a sentence of unknown words has none
+			q.parts = append(q.parts, u)
+		}
+	}
+	return q
 }
 
 // unit returns v scaled to length 1, or nil when v is not a usable vector
@@ -284,23 +347,35 @@ func (s *shard) hasVectors() bool {
 	return s.vectors > 0
 }
 
-// semantic ranks the live records that pass the filter by cosine
-// similarity to qvec, by an exact scan of every vector.
-func (s *shard) semantic(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
+// semantic ranks the live records that pass the filter by their
+// similarity to the query: the k nearest to the whole query, found by an
+// exact scan of every vector, ranked again by similarity when the query
+// has several sentences. That costs a scan with one vector whatever the
+// query, and measured the same as scanning by similarity.
+func (s *shard) semantic(q *queryVectors, f *Filter, k int) []scored {
 	top := topK(nil, k, func(yield func(uint32, float32)) {
 		for slot := range s.docs {
 			d := &s.docs[slot]
-			if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
+			if s.dead[slot] || len(d.vec) != len(q.whole) || !f.matchDoc(d) {
 				continue
 			}
 			// vek32.Dot uses the processor's vector instructions (AVX2) where
 			// it has them: some fifty times faster than a plain loop.
-			if dot := vek32.Dot(d.vec, qvec); dot > 0 { // unrelated (orthogonal or opposite) is not a match
+			if dot := vek32.Dot(d.vec, q.whole); dot > 0 { // unrelated (orthogonal or opposite) is not a match
 				yield(uint32(slot), dot)
 			}
 		}
 	}, s.docs)
-	return top
+	if len(q.parts) == 0 {
+		return top
+	}
+	return topK(nil, k, func(yield func(uint32, float32)) {
+		for _, c := range top {
+			if sim := q.similarity(c.score, s.docs[c.slot].vec); sim > 0 {
+				yield(c.slot, sim)
+			}
+		}
+	}, s.docs)
 }
 
 // fuse combines two rankings (best first) into the best k.
