@@ -51,6 +51,7 @@ type shard struct {
 	withField               [NumFields]uint32 // live records with a non-empty field
 	vectors                 int               // live records with a vector
 	norm                    [NumFields << 8]float32
+	ann                     *annIndex // nil below the approximate index's threshold
 }
 
 // postings list, for one term, the slots that contain it, in slot order,
@@ -262,6 +263,9 @@ func (ix *Index) Remove(registryID, recordID string) {
 // RemoveRegistry drops a registry and all its records.
 func (ix *Index) RemoveRegistry(registryID string) {
 	ix.mu.Lock()
+	if sh := ix.shards[registryID]; sh != nil && sh.ann != nil {
+		sh.ann.gone.Store(true)
+	}
 	delete(ix.shards, registryID)
 	ix.mu.Unlock()
 }
@@ -442,6 +446,7 @@ func (s *shard) put(a *analyzed) {
 	}
 	if d.vec != nil {
 		s.vectors++
+		s.noteVector(slot)
 	}
 	s.slotOf[a.recordID] = slot
 	s.live++
@@ -519,6 +524,9 @@ func (s *shard) compact() {
 	}
 	for id, slot := range s.slotOf {
 		s.slotOf[id] = remap[slot]
+	}
+	if s.ann != nil {
+		s.ann.remap(remap, s.dead)
 	}
 	s.docs, s.terms, s.postings, s.df = docs, terms, lists, df
 	s.dead = make([]bool, len(docs))

@@ -143,6 +143,7 @@ type accumulator struct {
 	tf      []float32 // by slot, for synonym groups; zero outside tfSlots
 	tfSlots []uint32
 	top     []scored
+	sem     []scored // the semantic leg's result
 	terms   []qterm
 	ids     []uint32
 	kth     []float32

@@ -210,6 +210,7 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 				if d := &sh.docs[slot]; d.vec == nil && d.rev.UpdatedAt.Equal(a.rev.UpdatedAt) {
 					d.vec = a.vec
 					sh.vectors++
+					sh.noteVector(slot)
 				}
 			}
 			sh.mu.Unlock()
@@ -274,9 +275,20 @@ func (s *shard) hasVectors() bool {
 }
 
 // semantic ranks the live records that pass the filter by cosine
-// similarity to qvec, by an exact scan of every vector.
+// similarity to qvec: through the approximate index when the shard has
+// one ready, else by an exact scan of every vector. The result aliases acc.
 func (s *shard) semantic(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
-	top := topK(nil, k, func(yield func(uint32, float32)) {
+	if a := s.ann; a != nil && s.vectors >= s.set.approx && len(qvec) == a.dim && a.ready.Load() {
+		if top, ok := a.search(s, acc, qvec, f, k); ok {
+			return top
+		}
+	}
+	return s.scan(acc, qvec, f, k)
+}
+
+// scan is the exact semantic ranking: the query against every vector.
+func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
+	top := topK(acc.sem[:0], k, func(yield func(uint32, float32)) {
 		for slot := range s.docs {
 			d := &s.docs[slot]
 			if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
@@ -289,6 +301,7 @@ func (s *shard) semantic(acc *accumulator, qvec []float32, f *Filter, k int) []s
 			}
 		}
 	}, s.docs)
+	acc.sem = top
 	return top
 }
 
