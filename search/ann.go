@@ -411,27 +411,32 @@ const annMaxPending = 1024
 
 // BuildApprox links the vectors waiting for the approximate indexes now,
 // in the caller's goroutine, and returns once every registry at or above
-// the threshold searches through its index, or when ctx ends. The indexes
-// are built and kept up to date in the background anyway; BuildApprox
-// tells when that is done (after FillVectors at start-up, say).
-func (ix *Index) BuildApprox(ctx context.Context) error {
+// the threshold searches through its index (it returns how many do), or
+// when ctx ends. The indexes are built and kept up to date in the
+// background anyway; BuildApprox tells when that is done.
+func (ix *Index) BuildApprox(ctx context.Context) (int, error) {
 	ix.mu.RLock()
 	shards := make([]*shard, 0, len(ix.shards))
 	for _, sh := range ix.shards {
 		shards = append(shards, sh)
 	}
 	ix.mu.RUnlock()
+	n := 0
 	for _, sh := range shards {
 		sh.mu.RLock()
 		a := sh.ann
 		sh.mu.RUnlock()
-		if a != nil {
-			if err := a.drain(ctx); err != nil {
-				return err
-			}
+		if a == nil {
+			continue
+		}
+		if err := a.drain(ctx); err != nil {
+			return n, err
+		}
+		if a.ready.Load() {
+			n++
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // noteVector tells the approximate index that slot has a vector now. The

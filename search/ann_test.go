@@ -219,7 +219,7 @@ func TestApproxIndexFollowsUpdates(t *testing.T) {
 	recs := syntheticRecords(t, 1500, 5)
 	ix := NewIndex(Options{Embedder: randEmbedder{16}, ApproxThreshold: 500})
 	ix.PutMany(recs)
-	if err := ix.BuildApprox(context.Background()); err != nil {
+	if _, err := ix.BuildApprox(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	sh := annShard(t, ix)
@@ -284,7 +284,7 @@ func TestApproxIndexFollowsUpdates(t *testing.T) {
 		}
 	}
 	sh.ann.build.Unlock()
-	if err := ix.BuildApprox(context.Background()); err != nil {
+	if _, err := ix.BuildApprox(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -319,7 +319,7 @@ func TestApproxIndexFromLateVectors(t *testing.T) {
 	if err := ix.FillVectors(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := ix.BuildApprox(context.Background()); err != nil {
+	if _, err := ix.BuildApprox(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if sh.ann == nil || !sh.ann.ready.Load() {
