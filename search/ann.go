@@ -27,14 +27,13 @@ import (
 // that searches scan exactly until a background builder has linked them,
 // so a record is found by its vector as soon as it has one.
 
-var (
-	annM          = 16  // links per node on the upper layers; twice as many on layer 0
-	annEfBuild    = 128 // candidates kept while linking a new node
-	annKeepPruned = false
-)
-
+// Parameters, chosen on the built-in model's vectors of 100,000 records
+// (docs/semantic-search.md): more links or candidates raise recall and
+// cost build time or query time.
 const (
-	annEfSearch = 160 // candidates kept while searching (at least the number wanted)
+	annM        = 16  // links per node on the upper layers; twice as many on layer 0
+	annEfBuild  = 128 // candidates kept while linking a new node
+	annEfSearch = 320 // candidates kept while searching (at least the number wanted)
 	annMaxLevel = 16
 	// annBatch bounds how long the builder holds the index's lock at a
 	// time, so that searches wait at most about that long.
@@ -58,7 +57,7 @@ type hnsw struct {
 	rnd   *rand.Rand
 }
 
-func stride0() int { return 2*annM + 1 }
+const stride0 = 2*annM + 1
 
 func newHNSW() *hnsw {
 	return &hnsw{top: -1, rnd: rand.New(rand.NewPCG(1, 2))}
@@ -70,7 +69,7 @@ func (g *hnsw) len() int { return len(g.vecs) }
 // the layer's maximum of links.
 func (g *hnsw) list(node uint32, layer int) []uint32 {
 	if layer == 0 {
-		return g.links[int(node)*stride0() : int(node+1)*stride0()]
+		return g.links[int(node)*stride0 : int(node+1)*stride0]
 	}
 	return g.upper[node][(layer-1)*(annM+1) : layer*(annM+1)]
 }
@@ -96,8 +95,8 @@ type annCand struct {
 	node uint32
 }
 
-// annScratch is a search's working memory, pooled so that a query
-// allocates nothing.
+// annScratch is a search's working memory, part of the pooled
+// accumulator, so that a query allocates nothing.
 type annScratch struct {
 	seen  []uint32 // by node: the epoch that visited it
 	epoch uint32
@@ -108,8 +107,6 @@ type annScratch struct {
 	nbs   []annCand // a neighbour's links while shrinking them (insertion)
 	pick  []annCand // those kept
 }
-
-var annScratchPool = sync.Pool{New: func() any { return new(annScratch) }}
 
 // visit reports whether node is seen for the first time this epoch.
 func (sc *annScratch) visit(node uint32) bool {
@@ -261,10 +258,10 @@ func (g *hnsw) search(vec []float32, ef int, sc *annScratch, q *annQuery) bool {
 // insert links a new node for vec, using sc as working memory.
 func (g *hnsw) insert(vec []float32, slot uint32, sc *annScratch) {
 	node := uint32(len(g.vecs))
-	level := min(int(-math.Log(1-g.rnd.Float64())/math.Log(float64(annM))), annMaxLevel)
+	level := min(int(-math.Log(1-g.rnd.Float64())/math.Log(annM)), annMaxLevel)
 	g.vecs = append(g.vecs, vec)
 	g.slots = append(g.slots, slot)
-	g.links = append(g.links, make([]uint32, stride0())...)
+	g.links = append(g.links, make([]uint32, stride0)...)
 	var up []uint32
 	if level > 0 {
 		up = make([]uint32, level*(annM+1))
@@ -320,7 +317,10 @@ func (g *hnsw) selectNeighbours(out, cands []annCand, m int) []annCand {
 			out = append(out, c)
 		}
 	}
-	if annKeepPruned && len(out) < m {
+	// Then the best of those left out, up to m: records that are near
+	// duplicates of each other (common in registries) would otherwise end
+	// up with a link or two and hard to reach.
+	if len(out) < m {
 		for _, c := range cands {
 			if len(out) == m {
 				break
@@ -598,28 +598,26 @@ func (a *annIndex) search(s *shard, acc *accumulator, vec []float32, f *Filter, 
 		// past an eighth of the graph, the exact scan is the cheaper way on.
 		q.budget = max(g.len()/8, 16*ef)
 	}
-	sc := annScratchPool.Get().(*annScratch)
-	defer annScratchPool.Put(sc)
+	sc := &acc.ann
 	if !g.search(vec, ef, sc, &q) {
 		return nil, false
 	}
-	res := sc.res
-	top := topK(acc.sem[:0], k, func(yield func(uint32, float32)) {
-		for _, c := range res {
-			if c.sim > 0 {
-				yield(g.slots[c.node], c.sim)
-			}
+	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
+	for _, c := range sc.res {
+		if c.sim > 0 {
+			top.push(g.slots[c.node], c.sim)
 		}
-		for _, list := range [2][]annEntry{a.extra, a.inbox} {
-			for _, e := range list {
-				if !s.dead[e.slot] && f.matchDoc(&s.docs[e.slot]) {
-					if dot := vek32.Dot(e.vec, vec); dot > 0 {
-						yield(e.slot, dot)
-					}
+	}
+	// The vectors not linked yet are compared one by one.
+	for _, list := range [2][]annEntry{a.extra, a.inbox} {
+		for _, e := range list {
+			if !s.dead[e.slot] && f.matchDoc(&s.docs[e.slot]) {
+				if dot := vek32.Dot(e.vec, vec); dot > 0 {
+					top.push(e.slot, dot)
 				}
 			}
 		}
-	}, s.docs)
-	acc.sem = top
-	return top, len(top) == k
+	}
+	acc.sem = top.sorted()
+	return acc.sem, len(acc.sem) == k
 }

@@ -350,3 +350,28 @@ func TestApproxThreshold(t *testing.T) {
 	ix.RemoveRegistry(testRegistry)
 	time.Sleep(10 * time.Millisecond)
 }
+
+func TestSemanticLegDoesNotAllocate(t *testing.T) {
+	recs := syntheticRecords(t, 600, 8)
+	ix := NewIndex(Options{Embedder: randEmbedder{16}, ApproxThreshold: 300})
+	ix.PutMany(recs)
+	if _, err := ix.BuildApprox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sh := annShard(t, ix)
+	q := ix.embedQuery(context.Background(), "query words")
+	f := mustFilter(t, `{"descriptorType": {"$ne": "CUSTOM"}}`)
+	acc := new(accumulator)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	for name, leg := range map[string]func(){
+		"approximate":          func() { sh.ann.search(sh, acc, q, nil, 100) },
+		"approximate filtered": func() { sh.ann.search(sh, acc, q, f, 100) },
+		"exact":                func() { sh.scan(acc, q, f, 100) },
+	} {
+		leg() // sizes the scratch space
+		if n := testing.AllocsPerRun(20, leg); n != 0 {
+			t.Errorf("%s: %v allocations per query", name, n)
+		}
+	}
+}

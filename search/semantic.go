@@ -288,21 +288,20 @@ func (s *shard) semantic(acc *accumulator, qvec []float32, f *Filter, k int) []s
 
 // scan is the exact semantic ranking: the query against every vector.
 func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
-	top := topK(acc.sem[:0], k, func(yield func(uint32, float32)) {
-		for slot := range s.docs {
-			d := &s.docs[slot]
-			if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
-				continue
-			}
-			// vek32.Dot uses the processor's vector instructions (AVX2) where
-			// it has them: some fifty times faster than a plain loop.
-			if dot := vek32.Dot(d.vec, qvec); dot > 0 { // unrelated (orthogonal or opposite) is not a match
-				yield(uint32(slot), dot)
-			}
+	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
+	for slot := range s.docs {
+		d := &s.docs[slot]
+		if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
+			continue
 		}
-	}, s.docs)
-	acc.sem = top
-	return top
+		// vek32.Dot uses the processor's vector instructions (AVX2) where
+		// it has them: some fifty times faster than a plain loop.
+		if dot := vek32.Dot(d.vec, qvec); dot > 0 { // unrelated (orthogonal or opposite) is not a match
+			top.push(uint32(slot), dot)
+		}
+	}
+	acc.sem = top.sorted()
+	return acc.sem
 }
 
 // fuse combines two rankings (best first) into the best k.
