@@ -397,7 +397,7 @@ type annIndex struct {
 	running bool // a builder goroutine was started and has not finished
 
 	build sync.Mutex  // one builder at a time
-	gone  atomic.Bool // the shard was dropped: stop building
+	gone  atomic.Bool // the shard was dropped or the index closed: stop building
 }
 
 type annEntry struct {
@@ -437,6 +437,21 @@ func (ix *Index) BuildApprox(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// Close stops building approximate indexes in the background, for an
+// index no longer in use; searches still work, and scan the vectors that
+// were not linked yet.
+func (ix *Index) Close() {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for _, sh := range ix.shards {
+		sh.mu.RLock()
+		if sh.ann != nil {
+			sh.ann.gone.Store(true)
+		}
+		sh.mu.RUnlock()
+	}
 }
 
 // noteVector tells the approximate index that slot has a vector now. The

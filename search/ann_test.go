@@ -329,6 +329,23 @@ func TestApproxIndexFromLateVectors(t *testing.T) {
 	if got := semanticIDs(sh, sh.docs[sh.slotOf[recs[3].ID]].vec, 1); !slices.Equal(got, []string{recs[3].ID}) {
 		t.Errorf("a record's own vector finds %v", got)
 	}
+	// After Close nothing is linked any more, and new vectors are still
+	// found.
+	ix.Close()
+	rev := *recs[3].Approved
+	rev.Description = "a new text"
+	recs[3].Approved = &rev
+	ix.Put(recs[3])
+	if _, err := ix.BuildApprox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkANN(t, sh)
+	if len(sh.ann.inbox) != 1 {
+		t.Errorf("%d vectors waiting after Close, want 1", len(sh.ann.inbox))
+	}
+	if got := semanticIDs(sh, sh.docs[sh.slotOf[recs[3].ID]].vec, 1); !slices.Equal(got, []string{recs[3].ID}) {
+		t.Errorf("after Close, a record's own vector finds %v", got)
+	}
 }
 
 func TestApproxThreshold(t *testing.T) {

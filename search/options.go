@@ -39,8 +39,10 @@ type Options struct {
 	experiment experiment
 }
 
-// DefaultApproxThreshold is Options.ApproxThreshold's default. Below it
-// the exact scan takes under a millisecond (docs/benchmarks.md).
+// DefaultApproxThreshold is Options.ApproxThreshold's default: the
+// smallest registry at which the approximate index measured clearly faster
+// than the exact scan (hybrid p50 1.1 against 1.8 ms at 20,000 records; at
+// 10,000 the scan is faster), docs/benchmarks.md.
 const DefaultApproxThreshold = 20_000
 
 // FieldParams weigh one field in BM25F.

@@ -174,6 +174,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close releases the store and stops background work.
 func (s *Server) Close() error {
 	s.stopBackground()
+	s.feed.index.Close()
 	s.jwt.Close()
 	return s.store.Close()
 }
