@@ -392,3 +392,22 @@ func TestSemanticLegDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+func TestPassRate(t *testing.T) {
+	recs := syntheticRecords(t, 999, 9) // every third record is CUSTOM
+	ix := NewIndex(Options{})
+	ix.PutMany(recs)
+	sh := annShard(t, ix)
+	for _, tt := range []struct {
+		filter string
+		lo, hi float64
+	}{
+		{`{"descriptorType": {"$eq": "CUSTOM"}}`, 0.2, 0.47},
+		{`{"descriptorType": {"$ne": "CUSTOM"}}`, 0.53, 0.8},
+		{fmt.Sprintf(`{"name": {"$eq": %q}}`, recs[5].Approved.Name), 0, 0.02},
+	} {
+		if got := sh.passRate(mustFilter(t, tt.filter)); got < tt.lo || got > tt.hi {
+			t.Errorf("%s: pass rate %.2f, want %.2f to %.2f", tt.filter, got, tt.lo, tt.hi)
+		}
+	}
+}
