@@ -23,9 +23,9 @@ import (
 // and its slot. Removed and replaced records stay in the graph as
 // tombstones: searches pass through them but never return them, and once a
 // quarter of the nodes are tombstones the graph is rebuilt in the
-// background while the old one keeps serving. New vectors wait in a queue
-// that searches scan exactly until a background builder has linked them,
-// so a record is found by its vector as soon as it has one.
+// background while the old one keeps serving. New vectors wait in an
+// inbox that searches scan exactly until a background builder has linked
+// them, so a record is found by its vector as soon as it has one.
 
 // Parameters, chosen on the built-in model's vectors of 100,000 records
 // (docs/semantic-search.md): more links or candidates raise recall and
@@ -438,14 +438,8 @@ const annMaxPending = 1024
 // when ctx ends. The indexes are built and kept up to date in the
 // background anyway; BuildApprox tells when that is done.
 func (ix *Index) BuildApprox(ctx context.Context) (int, error) {
-	ix.mu.RLock()
-	shards := make([]*shard, 0, len(ix.shards))
-	for _, sh := range ix.shards {
-		shards = append(shards, sh)
-	}
-	ix.mu.RUnlock()
 	n := 0
-	for _, sh := range shards {
+	for _, sh := range ix.allShards() {
 		sh.mu.RLock()
 		a := sh.ann
 		sh.mu.RUnlock()
@@ -466,14 +460,30 @@ func (ix *Index) BuildApprox(ctx context.Context) (int, error) {
 // index no longer in use; searches still work, and scan the vectors that
 // were not linked yet.
 func (ix *Index) Close() {
+	for _, sh := range ix.allShards() {
+		sh.stopBuilding()
+	}
+}
+
+// allShards returns the shards; their locks must not be taken while
+// holding ix.mu, since PutMany takes them in the other order.
+func (ix *Index) allShards() []*shard {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	shards := make([]*shard, 0, len(ix.shards))
 	for _, sh := range ix.shards {
-		sh.mu.RLock()
-		if sh.ann != nil {
-			sh.ann.gone.Store(true)
-		}
-		sh.mu.RUnlock()
+		shards = append(shards, sh)
+	}
+	return shards
+}
+
+// stopBuilding ends the background building of the shard's approximate
+// index, if it has one.
+func (s *shard) stopBuilding() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.ann != nil {
+		s.ann.gone.Store(true)
 	}
 }
 

@@ -263,11 +263,12 @@ func (ix *Index) Remove(registryID, recordID string) {
 // RemoveRegistry drops a registry and all its records.
 func (ix *Index) RemoveRegistry(registryID string) {
 	ix.mu.Lock()
-	if sh := ix.shards[registryID]; sh != nil && sh.ann != nil {
-		sh.ann.gone.Store(true)
-	}
+	sh := ix.shards[registryID]
 	delete(ix.shards, registryID)
 	ix.mu.Unlock()
+	if sh != nil {
+		sh.stopBuilding()
+	}
 }
 
 // Len returns the number of records indexed for a registry.
