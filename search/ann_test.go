@@ -411,3 +411,63 @@ func TestPassRate(t *testing.T) {
 		}
 	}
 }
+
+// TestApproxIndexUnderConcurrentWrites replaces and removes records while
+// the builder links and rebuilds and searches run, then checks that every
+// live record is found by its own vector.
+func TestApproxIndexUnderConcurrentWrites(t *testing.T) {
+	recs := syntheticRecords(t, 800, 10)
+	ix := NewIndex(Options{Embedder: randEmbedder{16}, ApproxThreshold: 200})
+	ix.PutMany(recs)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		g := newCorpusGen(t)
+		for ctx.Err() == nil {
+			if _, err := ix.Search(context.Background(), Query{RegistryID: testRegistry, Text: g.text(2, 5), MaxResults: 20}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(4, 4))
+		for i := 0; ctx.Err() == nil; i++ {
+			rec := recs[r.IntN(len(recs))]
+			if r.IntN(4) == 0 {
+				ix.Remove(testRegistry, rec.ID)
+				continue
+			}
+			rev := *rec.Approved
+			rev.Description = fmt.Sprintf("revision %d", i)
+			rec.Approved = &rev
+			ix.Put(rec)
+		}
+	}()
+	wg.Wait()
+	if _, err := ix.BuildApprox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sh := annShard(t, ix)
+	checkANN(t, sh)
+	sh.mu.RLock()
+	live := map[string][]float32{}
+	for id, slot := range sh.slotOf {
+		live[id] = sh.docs[slot].vec
+	}
+	sh.mu.RUnlock()
+	missed := 0
+	for id, vec := range live {
+		if got := semanticIDs(sh, vec, 1); !slices.Equal(got, []string{id}) {
+			missed++
+		}
+	}
+	// A record may share its text, hence its vector, with another one.
+	if missed > len(live)/50 {
+		t.Errorf("%d of %d live records not found by their own vector", missed, len(live))
+	}
+}
