@@ -415,6 +415,9 @@ const annMinPass = 0.2
 // such as every third record being different, biases it).
 func (s *shard) passRate(f *Filter) float64 {
 	const samples = 64
+	if len(s.docs) == 0 {
+		return 0
+	}
 	n, pass := 0, 0
 	for i := range uint64(samples) {
 		slot := (i * 0x9E3779B97F4A7C15 >> 32) * uint64(len(s.docs)) >> 32
