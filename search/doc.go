@@ -14,7 +14,10 @@
 //
 // The semantic leg is optional: given an Embedder, records and queries are
 // embedded and the two rankings fused (Fusion). Without one, the ranking
-// is exactly the lexical one.
+// is exactly the lexical one. The leg compares the query with every
+// vector, or, in registries of Options.ApproxThreshold vectors or more,
+// searches an approximate nearest-neighbour index (HNSW) that is built and
+// kept up to date in the background.
 //
 // Filters (ParseFilter) restrict results by name, descriptor type and
 // version before the cut to the requested number of results.

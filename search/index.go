@@ -54,6 +54,7 @@ type shard struct {
 	vectors                 int               // live records with a vector
 	norm                    [NumFields << 8]float32
 	chunk                   []byte // where keep puts packed revisions
+	ann                     *annIndex // nil below the approximate index's threshold
 }
 
 // postings list, for one term, the slots that contain it, in slot order,
@@ -303,8 +304,12 @@ func (ix *Index) Remove(registryID, recordID string) {
 // RemoveRegistry drops a registry and all its records.
 func (ix *Index) RemoveRegistry(registryID string) {
 	ix.mu.Lock()
+	sh := ix.shards[registryID]
 	delete(ix.shards, registryID)
 	ix.mu.Unlock()
+	if sh != nil {
+		sh.stopBuilding()
+	}
 }
 
 // Len returns the number of records indexed for a registry.
@@ -491,6 +496,7 @@ func (s *shard) put(a *analyzed) {
 	}
 	if d.vec != nil {
 		s.vectors++
+		s.noteVector(slot)
 	}
 	s.slotOf[a.recordID] = slot
 	s.live++
@@ -590,6 +596,9 @@ func (s *shard) compact() {
 	}
 	for id, slot := range s.slotOf {
 		s.slotOf[id] = remap[slot]
+	}
+	if s.ann != nil {
+		s.ann.remap(remap, s.dead)
 	}
 	s.docs, s.terms, s.postings, s.df = docs, terms, lists, df
 	s.dead = make([]bool, len(docs))

@@ -660,8 +660,8 @@ func TestSemanticLegScoresSentences(t *testing.T) {
 		t.Fatalf("query vectors %+v, want two sentences", q)
 	}
 	sh := ix.shard(testRegistry, false)
-	top := sh.semantic(q, nil, 10)
-	whole := sh.semantic(&queryVectors{whole: q.whole}, nil, 10)
+	top := slices.Clone(sh.semantic(new(accumulator), q, nil, 10))
+	whole := sh.semantic(new(accumulator), &queryVectors{whole: q.whole}, nil, 10)
 	if len(top) != 2 || len(whole) != 2 {
 		t.Fatalf("semantic leg found %v and %v, want both records", top, whole)
 	}

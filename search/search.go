@@ -74,7 +74,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	} else {
 		n := max(k, ix.set.fusion.Candidates)
 		lex := slices.Clone(sh.lexical(&ix.set, acc, groups, q.Filter, n))
-		sem := sh.semantic(qvec, q.Filter, n)
+		sem := sh.semantic(acc, qvec, q.Filter, n)
 		ranked = fuse(lex, sem, ix.set.fusion, k)
 	}
 	hits := make([]Hit, len(ranked))
@@ -138,14 +138,17 @@ func collect(a *analyzer, text string) []string {
 // accumulator is the per-query scratch space, pooled so a search does not
 // allocate per posting or per record.
 type accumulator struct {
-	score   []float32 // by slot; zero outside touched
-	touched []uint32
-	tf      []float32 // by slot, for synonym groups; zero outside tfSlots
-	tfSlots []uint32
-	top     []scored
-	terms   []qterm
-	ids     []uint32
-	kth     []float32
+	score    []float32 // by slot; zero outside touched
+	touched  []uint32
+	tf       []float32 // by slot, for synonym groups; zero outside tfSlots
+	tfSlots  []uint32
+	top      []scored
+	sem      []scored // the semantic leg's result
+	rescored []scored // and again, ranked by a query's sentences
+	ann      annScratch
+	terms    []qterm
+	ids      []uint32
+	kth      []float32
 }
 
 var accPool = sync.Pool{New: func() any { return new(accumulator) }}
@@ -230,19 +233,15 @@ func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f 
 		rest -= t.idf
 	}
 
-	touched := acc.touched
-	top := topK(acc.top[:0], k, func(yield func(uint32, float32)) {
-		for _, slot := range touched {
-			if !s.dead[slot] && f.matchDoc(&s.docs[slot]) {
-				yield(slot, score[slot])
-			}
+	top := topK{h: acc.top[:0], k: k, docs: s.docs}
+	for _, slot := range acc.touched {
+		if !s.dead[slot] && f.matchDoc(&s.docs[slot]) {
+			top.push(slot, score[slot])
 		}
-	}, s.docs)
-	for _, slot := range touched {
 		score[slot] = 0
 	}
-	acc.top = top
-	return top
+	acc.top = top.sorted()
+	return acc.top
 }
 
 // scoreAll adds a term's contribution to every record that has it.
@@ -440,61 +439,69 @@ func bm25IDF(n, df float64) float32 {
 	return float32(math.Log(1 + (n-df+0.5)/(df+0.5)))
 }
 
-// topK keeps the k best of the candidates (ties broken by record id, so
-// results are stable) and returns them best first.
-func topK(h []scored, k int, candidates func(yield func(uint32, float32)), docs []doc) []scored {
-	worse := func(a, b scored) bool { // a ranks below b
-		if a.score != b.score {
-			return a.score < b.score
-		}
-		return docs[a.slot].recordID > docs[b.slot].recordID
+// topK keeps the k best of the scores pushed to it (ties broken by record
+// id, so results are stable); its methods allocate nothing once h has
+// room for k.
+type topK struct {
+	h    []scored // a min-heap on rank: h[0] is the worst kept
+	k    int
+	docs []doc
+}
+
+// worse reports whether a ranks below b.
+func (t *topK) worse(a, b scored) bool {
+	if a.score != b.score {
+		return a.score < b.score
 	}
-	// h is a min-heap on rank: h[0] is the worst kept.
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(h) {
-				return
+	return t.docs[a.slot].recordID > t.docs[b.slot].recordID
+}
+
+func (t *topK) push(slot uint32, score float32) {
+	h, c := t.h, scored{slot, score}
+	if len(h) < t.k {
+		h = append(h, c)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !t.worse(h[i], h[p]) {
+				break
 			}
-			m := l
-			if r := l + 1; r < len(h) && worse(h[r], h[l]) {
-				m = r
-			}
-			if !worse(h[m], h[i]) {
-				return
-			}
-			h[i], h[m] = h[m], h[i]
-			i = m
+			h[i], h[p] = h[p], h[i]
+			i = p
 		}
+		t.h = h
+		return
 	}
-	candidates(func(slot uint32, score float32) {
-		c := scored{slot, score}
-		if len(h) < k {
-			h = append(h, c)
-			for i := len(h) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !worse(h[i], h[p]) {
-					break
-				}
-				h[i], h[p] = h[p], h[i]
-				i = p
-			}
+	if t.worse(c, h[0]) || c == h[0] {
+		return
+	}
+	h[0] = c
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(h) {
 			return
 		}
-		if worse(c, h[0]) || c == h[0] {
+		m := l
+		if r := l + 1; r < len(h) && t.worse(h[r], h[l]) {
+			m = r
+		}
+		if !t.worse(h[m], h[i]) {
 			return
 		}
-		h[0] = c
-		down(0)
-	})
-	slices.SortFunc(h, func(a, b scored) int {
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// sorted returns the kept scores, best first.
+func (t *topK) sorted() []scored {
+	slices.SortFunc(t.h, func(a, b scored) int {
 		switch {
-		case worse(b, a):
+		case t.worse(b, a):
 			return -1
-		case worse(a, b):
+		case t.worse(a, b):
 			return 1
 		}
 		return 0
 	})
-	return h
+	return t.h
 }

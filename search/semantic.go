@@ -222,6 +222,7 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 				if d := &sh.docs[slot]; d.vec == nil && d.updatedAt.Equal(a.rev.UpdatedAt) {
 					d.vec = a.vec
 					sh.vectors++
+					sh.noteVector(slot)
 				}
 			}
 			sh.mu.Unlock()
@@ -348,34 +349,52 @@ func (s *shard) hasVectors() bool {
 }
 
 // semantic ranks the live records that pass the filter by their
-// similarity to the query: the k nearest to the whole query, found by an
-// exact scan of every vector, ranked again by similarity when the query
-// has several sentences. That costs a scan with one vector whatever the
-// query, and measured the same as scanning by similarity.
-func (s *shard) semantic(q *queryVectors, f *Filter, k int) []scored {
-	top := topK(nil, k, func(yield func(uint32, float32)) {
-		for slot := range s.docs {
-			d := &s.docs[slot]
-			if s.dead[slot] || len(d.vec) != len(q.whole) || !f.matchDoc(d) {
-				continue
-			}
-			// vek32.Dot uses the processor's vector instructions (AVX2) where
-			// it has them: some fifty times faster than a plain loop.
-			if dot := vek32.Dot(d.vec, q.whole); dot > 0 { // unrelated (orthogonal or opposite) is not a match
-				yield(uint32(slot), dot)
-			}
-		}
-	}, s.docs)
+// similarity to the query: the k nearest to the whole query (through the
+// approximate index when the shard has one ready, else by an exact scan of
+// every vector), ranked again by similarity when the query has several
+// sentences. That costs one vector's search whatever the query, and
+// measured the same as scanning by similarity. The result aliases acc.
+func (s *shard) semantic(acc *accumulator, q *queryVectors, f *Filter, k int) []scored {
+	top := s.nearest(acc, q.whole, f, k)
 	if len(q.parts) == 0 {
 		return top
 	}
-	return topK(nil, k, func(yield func(uint32, float32)) {
-		for _, c := range top {
-			if sim := q.similarity(c.score, s.docs[c.slot].vec); sim > 0 {
-				yield(c.slot, sim)
-			}
+	again := topK{h: acc.rescored[:0], k: k, docs: s.docs}
+	for _, c := range top {
+		if sim := q.similarity(c.score, s.docs[c.slot].vec); sim > 0 {
+			again.push(c.slot, sim)
 		}
-	}, s.docs)
+	}
+	acc.rescored = again.sorted()
+	return acc.rescored
+}
+
+// nearest returns the k live records nearest to qvec that pass the filter.
+func (s *shard) nearest(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
+	if a := s.ann; a != nil && s.vectors >= s.set.approx && len(qvec) == a.dim && a.ready.Load() {
+		if top, ok := a.search(s, acc, qvec, f, k); ok {
+			return top
+		}
+	}
+	return s.scan(acc, qvec, f, k)
+}
+
+// scan is the exact semantic ranking: the query against every vector.
+func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
+	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
+	for slot := range s.docs {
+		d := &s.docs[slot]
+		if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
+			continue
+		}
+		// vek32.Dot uses the processor's vector instructions (AVX2) where
+		// it has them: some fifty times faster than a plain loop.
+		if dot := vek32.Dot(d.vec, qvec); dot > 0 { // unrelated (orthogonal or opposite) is not a match
+			top.push(uint32(slot), dot)
+		}
+	}
+	acc.sem = top.sorted()
+	return acc.sem
 }
 
 // fuse combines two rankings (best first) into the best k.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"net/http"
@@ -81,31 +82,36 @@ func fakeEmbeddingsLog(t *testing.T, down *atomic.Bool, seen *textLog) *httptest
 }
 
 func TestHybridSearchWithEmbedder(t *testing.T) {
-	var down atomic.Bool
-	api := fakeEmbeddings(t, &down)
-	e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "fake"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := startServerWith(t, func(c *server.Config) { c.Embedder = e })
-	reg := seedCatalog(t, ts)
-	dc := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey)
-	find := func(q string) []string {
-		t.Helper()
-		out, err := dc.SearchRegistryRecords(context.Background(), &data.SearchRegistryRecordsInput{RegistryIds: []string{reg}, SearchQuery: aws.String(q)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return names(out.RegistryRecords)
-	}
-	// No record says "postbox": only the semantic leg connects it to gmail.
-	if got := find("postbox"); len(got) == 0 || got[0] != "gmail" {
-		t.Fatalf("hybrid search for mail: %v", got)
-	}
-	// With the embedding service down, search still answers, lexically.
-	down.Store(true)
-	if got := find("weather forecast"); len(got) == 0 || got[0] != "weather" {
-		t.Fatalf("lexical fallback: %v", got)
+	// Threshold 1 puts every registry's vectors in an approximate index.
+	for _, threshold := range []int{0, 1} {
+		t.Run(fmt.Sprintf("approx-threshold=%d", threshold), func(t *testing.T) {
+			var down atomic.Bool
+			api := fakeEmbeddings(t, &down)
+			e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "fake"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := startServerWith(t, func(c *server.Config) { c.Embedder, c.ApproxThreshold = e, threshold })
+			reg := seedCatalog(t, ts)
+			dc := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey)
+			find := func(q string) []string {
+				t.Helper()
+				out, err := dc.SearchRegistryRecords(context.Background(), &data.SearchRegistryRecordsInput{RegistryIds: []string{reg}, SearchQuery: aws.String(q)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return names(out.RegistryRecords)
+			}
+			// No record says "postbox": only the semantic leg connects it to gmail.
+			if got := find("postbox"); len(got) == 0 || got[0] != "gmail" {
+				t.Fatalf("hybrid search for mail: %v", got)
+			}
+			// With the embedding service down, search still answers, lexically.
+			down.Store(true)
+			if got := find("weather forecast"); len(got) == 0 || got[0] != "weather" {
+				t.Fatalf("lexical fallback: %v", got)
+			}
+		})
 	}
 }
 

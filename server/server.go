@@ -44,6 +44,11 @@ type Config struct {
 	Embedder search.Embedder
 	// Fusion combines the legs when there is an embedder.
 	Fusion search.Fusion
+	// ApproxThreshold is the number of vectors in a registry from which
+	// the semantic leg searches an approximate index instead of every
+	// vector (search.Options.ApproxThreshold): 0 = the default, negative =
+	// never.
+	ApproxThreshold int
 	// ReplayProtection refuses signed write requests seen before.
 	ReplayProtection bool
 	// AllowPrivateURLs lets the server fetch from loopback and private
@@ -87,7 +92,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	index := search.NewIndex(search.Options{
-		Embedder: cfg.Embedder, Fusion: cfg.Fusion,
+		Embedder: cfg.Embedder, Fusion: cfg.Fusion, ApproxThreshold: cfg.ApproxThreshold,
 		// Vectors are kept in the store; at start-up the index serves
 		// lexically at once and computes missing vectors in the background.
 		Vectors: store, DeferVectors: true,
@@ -151,9 +156,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Embedder != nil {
 		go func() {
 			start := time.Now()
-			if err := index.FillVectors(bg); err == nil {
-				debug.FreeOSMemory() // what computing them took is garbage now
-				cfg.Logger.Info("semantic vectors ready", "embedder", cfg.Embedder.Fingerprint(), "seconds", time.Since(start).Seconds())
+			if err := index.FillVectors(bg); err != nil {
+				return
+			}
+			debug.FreeOSMemory() // what computing them took is garbage now
+			cfg.Logger.Info("semantic vectors ready", "embedder", cfg.Embedder.Fingerprint(), "seconds", time.Since(start).Seconds())
+			// Large registries get an approximate index, built meanwhile
+			// in the background; say when it serves.
+			if n, err := index.BuildApprox(bg); err == nil && n > 0 {
+				cfg.Logger.Info("approximate semantic index ready", "registries", n, "seconds", time.Since(start).Seconds())
 			}
 		}()
 	}
@@ -170,6 +181,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close releases the store and stops background work.
 func (s *Server) Close() error {
 	s.stopBackground()
+	s.feed.index.Close()
 	s.jwt.Close()
 	return s.store.Close()
 }

@@ -125,6 +125,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	semanticMode := fs.String("semantic", env("AGENTRY_SEMANTIC", "builtin"), "semantic leg of search when no embedder is given: builtin (agentry's own model) or off (AGENTRY_SEMANTIC)")
 	fusion := fs.String("fusion", env("AGENTRY_FUSION", "convex"), "how the lexical and semantic rankings combine: convex or rrf (AGENTRY_FUSION)")
 	lexicalWeight := fs.Float64("lexical-weight", envFloat("AGENTRY_LEXICAL_WEIGHT", 0), "the lexical leg's share, 0 to 1 (default 0.45 for convex, 0.5 for rrf) (AGENTRY_LEXICAL_WEIGHT)")
+	fs.IntVar(&cfg.ApproxThreshold, "semantic-approx-threshold", envInt("AGENTRY_SEMANTIC_APPROX_THRESHOLD", 0),
+		"records with vectors in a registry from which semantic search uses an approximate index; 0 = the default (20000), negative = never (AGENTRY_SEMANTIC_APPROX_THRESHOLD)")
 	embedderDir := fs.String("embedder-model-dir", env("AGENTRY_EMBEDDER_MODEL_DIR", ""), "directory of a model2vec static embedding model (AGENTRY_EMBEDDER_MODEL_DIR)")
 	logFormat := fs.String("log-format", env("AGENTRY_LOG_FORMAT", "json"), "log format: json or text (AGENTRY_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -190,6 +192,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--lexical-weight must be between 0 and 1, got %v", *lexicalWeight)
 	}
 	cfg.Fusion.LexicalWeight = *lexicalWeight
+	if v, ok := os.LookupEnv("AGENTRY_SEMANTIC_APPROX_THRESHOLD"); ok {
+		if _, err := strconv.Atoi(v); err != nil {
+			return fmt.Errorf("AGENTRY_SEMANTIC_APPROX_THRESHOLD must be an integer, got %q", v)
+		}
+	}
 	if *dbMaxConns < 1 || *dbMaxConns > 1000 {
 		return fmt.Errorf("--db-max-conns must be 1 to 1000, got %d", *dbMaxConns)
 	}

@@ -283,3 +283,12 @@ func TestSearchEvalCommand(t *testing.T) {
 		t.Fatalf("search-eval printed %q", out.String())
 	}
 }
+
+func TestServeApproxThresholdFromEnvironment(t *testing.T) {
+	t.Setenv("AGENTRY_SEMANTIC_APPROX_THRESHOLD", "many")
+	// --db-max-conns 0 fails later, so that the test never starts a server.
+	err := serve([]string{"--semantic", "off", "--data-dir", t.TempDir(), "--db-max-conns", "0"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "AGENTRY_SEMANTIC_APPROX_THRESHOLD must be an integer") {
+		t.Fatalf("serve with a malformed threshold: %v", err)
+	}
+}

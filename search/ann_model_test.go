@@ -1,0 +1,214 @@
+package search_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/search"
+	"github.com/agentry/agentry/semantic"
+)
+
+// seedCorpus makes n records as BenchmarkHybrid in package semantic does
+// (the same records and queries): each takes the description of one of
+// the MCP Registry seed's 471 servers and a dozen words drawn from all
+// descriptions, so that records come in groups of near duplicates, a hard
+// case for a graph index. Every third record has version 2.0.0, for
+// filters.
+func seedCorpus(tb testing.TB, n int) ([]registry.Record, []string, func(int) string) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "search-eval", "mcp-registry-seed", "seed_2025_05_16.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var seed []struct{ Name, Description string }
+	if err := json.Unmarshal(raw, &seed); err != nil {
+		tb.Fatal(err)
+	}
+	var vocab []string
+	for _, s := range seed {
+		vocab = append(vocab, strings.Fields(s.Description)...)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	words := func(k int) string {
+		w := make([]string, k)
+		for i := range w {
+			w[i] = vocab[r.IntN(len(vocab))]
+		}
+		return strings.Join(w, " ")
+	}
+	recs := make([]registry.Record, n)
+	for i := range recs {
+		desc := seed[i%len(seed)].Description + " " + words(12)
+		server := map[string]any{"name": fmt.Sprintf("io.bench/s%d", i), "description": desc, "version": "1.0.0"}
+		recs[i] = search.EvalRecord(fmt.Sprintf("b%010d", i), fmt.Sprintf("server-%d", i), desc, server, nil)
+		if i%3 == 0 {
+			recs[i].Approved.Version = "2.0.0"
+		}
+	}
+	queries := make([]string, 500)
+	for i := range queries {
+		queries[i] = words(3 + r.IntN(5))
+	}
+	return recs, queries, words
+}
+
+func builtinModel(tb testing.TB) *semantic.Model {
+	m, err := semantic.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+func filter(tb testing.TB, s string) *search.Filter {
+	f, err := search.ParseFilter(json.RawMessage(s))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+// approxRecall returns the recall@10 of the approximate semantic leg
+// against the exact one over queries, and the share of queries the
+// approximate index answered itself.
+func approxRecall(ix *search.Index, queries []string, f *search.Filter) (recall, answered float64) {
+	hits, total, n, asked := 0, 0, 0, 0
+	for _, text := range queries {
+		q := search.QueryVector(ix, text)
+		if q == nil {
+			continue // no word the model knows: the leg is skipped
+		}
+		asked++
+		got, ok := search.SemanticLeg(ix, search.EvalRegistryID, q, f, 10, true)
+		want, _ := search.SemanticLeg(ix, search.EvalRegistryID, q, f, 10, false)
+		for _, id := range want {
+			if slices.Contains(got, id) {
+				hits++
+			}
+		}
+		total += len(want)
+		if ok {
+			n++
+		}
+	}
+	return float64(hits) / float64(max(total, 1)), float64(n) / float64(max(asked, 1))
+}
+
+var (
+	filterNone  = ""
+	filterTwo   = `{"version": {"$ne": "2.0.0"}}` // two records in three pass
+	filterThird = `{"version": {"$eq": "2.0.0"}}` // one in three
+)
+
+// TestApproxRecallWithModel holds the approximate index to recall@10 of at
+// least 0.95 against the exact scan on the built-in model's vectors, with
+// and without filters, and after records are removed and replaced.
+func TestApproxRecallWithModel(t *testing.T) {
+	const n = 4000
+	recs, queries, words := seedCorpus(t, n)
+	queries = queries[:150]
+	ix := search.NewIndex(search.Options{Embedder: builtinModel(t), ApproxThreshold: n / 4})
+	ix.PutMany(recs)
+	if got, err := ix.BuildApprox(context.Background()); err != nil || got != 1 {
+		t.Fatalf("BuildApprox: %d registries, %v", got, err)
+	}
+	check := func(when, f string, minAnswered float64) {
+		t.Helper()
+		var flt *search.Filter
+		if f != "" {
+			flt = filter(t, f)
+		}
+		recall, answered := approxRecall(ix, queries, flt)
+		t.Logf("%s, filter %s: recall@10 %.3f, %.0f%% answered by the approximate index", when, f, recall, 100*answered)
+		if recall < 0.95 || answered < minAnswered {
+			t.Errorf("%s, filter %s: recall@10 %.3f (want at least 0.95), %.0f%% answered by the approximate index (want at least %.0f%%)",
+				when, f, recall, 100*answered, 100*minAnswered)
+		}
+	}
+	check("built", filterNone, 1)
+	check("built", filterTwo, 0.9)
+	check("built", filterThird, 0)
+
+	// Remove a fifth of the records and replace another fifth with new
+	// text, enough to compact the shard and rebuild the graph.
+	for i := range recs {
+		switch i % 5 {
+		case 0:
+			ix.Remove(search.EvalRegistryID, recs[i].ID)
+		case 1:
+			rev := *recs[i].Approved
+			rev.Description = words(20)
+			recs[i].Approved = &rev
+			ix.Put(recs[i])
+		}
+	}
+	check("updated", filterNone, 1)
+	if _, err := ix.BuildApprox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check("updated and linked", filterNone, 1)
+	check("updated and linked", filterTwo, 0.9)
+}
+
+// BenchmarkApproxSemantic100k measures the semantic leg alone on the
+// records of BenchmarkHybrid100k: latency through the approximate index
+// and by the exact scan, recall@10, and the time to build the index.
+//
+//	go test -run '^$' -bench ApproxSemantic -benchtime 1000x ./search/
+func BenchmarkApproxSemantic100k(b *testing.B) {
+	recs, queries, _ := seedCorpus(b, 100_000)
+	ix := search.NewIndex(search.Options{Embedder: builtinModel(b)})
+	start := time.Now()
+	ix.PutMany(recs)
+	put := time.Since(start)
+	if _, err := ix.BuildApprox(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	ready := time.Since(start)
+	vecs := make([][]float32, len(queries))
+	for i, q := range queries {
+		vecs[i] = search.QueryVector(ix, q)
+	}
+	for _, f := range []string{filterNone, filterTwo, filterThird} {
+		name := "nofilter"
+		var flt *search.Filter
+		if f != "" {
+			flt, name = filter(b, f), strings.NewReplacer(`"`, "", " ", "", "{", "", "}", "", ":", "", "$", "").Replace(f)
+		}
+		b.Run(name, func(b *testing.B) {
+			var approx, exact []time.Duration
+			for i := 0; i < b.N; i++ {
+				q := vecs[i%len(vecs)]
+				t0 := time.Now()
+				search.SemanticLeg(ix, search.EvalRegistryID, q, flt, 100, true)
+				t1 := time.Now()
+				search.SemanticLeg(ix, search.EvalRegistryID, q, flt, 100, false)
+				approx, exact = append(approx, t1.Sub(t0)), append(exact, time.Since(t1))
+			}
+			b.StopTimer()
+			recall, answered := approxRecall(ix, queries, flt)
+			b.ReportMetric(percentile(approx, 0.5), "approx-p50-ms")
+			b.ReportMetric(percentile(approx, 0.99), "approx-p99-ms")
+			b.ReportMetric(percentile(exact, 0.5), "exact-p50-ms")
+			b.ReportMetric(percentile(exact, 0.99), "exact-p99-ms")
+			b.ReportMetric(recall, "recall@10")
+			b.ReportMetric(answered, "answered")
+			b.ReportMetric(put.Seconds(), "put-s")
+			b.ReportMetric(ready.Seconds(), "ready-s")
+		})
+	}
+}
+
+func percentile(d []time.Duration, p float64) float64 {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000
+}
