@@ -53,7 +53,7 @@ type shard struct {
 	withField               [NumFields]uint32 // live records with a non-empty field
 	vectors                 int               // live records with a vector
 	norm                    [NumFields << 8]float32
-	chunk                   []byte // where keep puts packed revisions
+	chunk                   []byte    // where keep puts packed revisions
 	ann                     *annIndex // nil below the approximate index's threshold
 }
 
