@@ -25,7 +25,8 @@ import (
 // agentry process serving 100,000 approved MCP records (server.json and a
 // tools/list of 2 to 6 tools each, about 1.7 KB of descriptors, words drawn
 // from the MCP Registry seed) from SQLite: lexical only, and with the
-// built-in model once every record has its vector.
+// built-in model once every record has its vector and the approximate
+// index is built.
 //
 //	go test -run '^$' -bench BenchmarkResidentMemory100k -benchtime 1x ./cmd/agentry/
 func BenchmarkResidentMemory100k(b *testing.B) {
@@ -40,6 +41,7 @@ func BenchmarkResidentMemory100k(b *testing.B) {
 				ready := time.Since(t0)
 				if mode == "builtin" {
 					waitLogged(b, p, "semantic vectors ready", 5*time.Minute)
+					waitLogged(b, p, "approximate semantic index ready", 5*time.Minute)
 				}
 				// A few searches, so that what serving needs is resident.
 				for _, q := range []string{"create github issues", "query a postgres database", "send slack messages"} {
