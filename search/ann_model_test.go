@@ -3,9 +3,6 @@ package search_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,45 +14,11 @@ import (
 	"github.com/agentry/agentry/semantic"
 )
 
-// seedCorpus makes n records as BenchmarkHybrid in package semantic does
-// (the same records and queries): each takes the description of one of
-// the MCP Registry seed's 471 servers and a dozen words drawn from all
-// descriptions, so that records come in groups of near duplicates, a hard
-// case for a graph index. Every third record has version 2.0.0, for
-// filters.
+// seedCorpus is search.SeedCorpus over the testdata seed.
 func seedCorpus(tb testing.TB, n int) ([]registry.Record, []string, func(int) string) {
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "search-eval", "mcp-registry-seed", "seed_2025_05_16.json"))
+	recs, queries, words, err := search.SeedCorpus(filepath.Join("..", "testdata", "search-eval"), n)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	var seed []struct{ Name, Description string }
-	if err := json.Unmarshal(raw, &seed); err != nil {
-		tb.Fatal(err)
-	}
-	var vocab []string
-	for _, s := range seed {
-		vocab = append(vocab, strings.Fields(s.Description)...)
-	}
-	r := rand.New(rand.NewPCG(7, 8))
-	words := func(k int) string {
-		w := make([]string, k)
-		for i := range w {
-			w[i] = vocab[r.IntN(len(vocab))]
-		}
-		return strings.Join(w, " ")
-	}
-	recs := make([]registry.Record, n)
-	for i := range recs {
-		desc := seed[i%len(seed)].Description + " " + words(12)
-		server := map[string]any{"name": fmt.Sprintf("io.bench/s%d", i), "description": desc, "version": "1.0.0"}
-		recs[i] = search.EvalRecord(fmt.Sprintf("b%010d", i), fmt.Sprintf("server-%d", i), desc, server, nil)
-		if i%3 == 0 {
-			recs[i].Approved.Version = "2.0.0"
-		}
-	}
-	queries := make([]string, 500)
-	for i := range queries {
-		queries[i] = words(3 + r.IntN(5))
 	}
 	return recs, queries, words
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -244,4 +245,48 @@ func readJSONL[T any](path string) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, sc.Err()
+}
+
+// SeedCorpus makes n synthetic records and 500 queries for benchmarks and
+// recall tests: each record takes the description of one of the MCP
+// Registry seed's 471 servers and a dozen words drawn from all
+// descriptions, so that records come in groups of near duplicates (a hard
+// case for a graph index); every third has version 2.0.0, for filters.
+// Queries are 3 to 7 words of the same vocabulary; words draws more. The
+// result depends on n only. dir is the search-eval folder.
+func SeedCorpus(dir string, n int) (recs []registry.Record, queries []string, words func(k int) string, err error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "mcp-registry-seed", "seed_2025_05_16.json"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var seed []struct{ Name, Description string }
+	if err := json.Unmarshal(raw, &seed); err != nil {
+		return nil, nil, nil, err
+	}
+	var vocab []string
+	for _, s := range seed {
+		vocab = append(vocab, strings.Fields(s.Description)...)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	words = func(k int) string {
+		w := make([]string, k)
+		for i := range w {
+			w[i] = vocab[r.IntN(len(vocab))]
+		}
+		return strings.Join(w, " ")
+	}
+	recs = make([]registry.Record, n)
+	for i := range recs {
+		desc := seed[i%len(seed)].Description + " " + words(12)
+		server := map[string]any{"name": fmt.Sprintf("io.bench/s%d", i), "description": desc, "version": "1.0.0"}
+		recs[i] = EvalRecord(fmt.Sprintf("b%010d", i), fmt.Sprintf("server-%d", i), desc, server, nil)
+		if i%3 == 0 {
+			recs[i].Approved.Version = "2.0.0"
+		}
+	}
+	queries = make([]string, 500)
+	for i := range queries {
+		queries[i] = words(3 + r.IntN(5))
+	}
+	return recs, queries, words, nil
 }

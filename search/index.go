@@ -262,13 +262,7 @@ func (ix *Index) PutMany(recs []registry.Record) {
 // Trim gives back the spare capacity that loading records in many calls
 // left in the index's arrays. It is meant for the end of a bulk load.
 func (ix *Index) Trim() {
-	ix.mu.RLock()
-	shards := make([]*shard, 0, len(ix.shards))
-	for _, sh := range ix.shards {
-		shards = append(shards, sh)
-	}
-	ix.mu.RUnlock()
-	for _, sh := range shards {
+	for _, sh := range ix.allShards() {
 		sh.mu.Lock()
 		sh.trim()
 		sh.mu.Unlock()

@@ -180,13 +180,7 @@ func (ix *Index) FillVectors(ctx context.Context) error {
 	if ix.set.embedder == nil {
 		return nil
 	}
-	ix.mu.RLock()
-	shards := make([]*shard, 0, len(ix.shards))
-	for _, sh := range ix.shards {
-		shards = append(shards, sh)
-	}
-	ix.mu.RUnlock()
-	for _, sh := range shards {
+	for _, sh := range ix.allShards() {
 		// The records to fill are listed first and analysed a batch at a
 		// time: analysed records are large, and there may be many.
 		sh.mu.RLock()

@@ -2,57 +2,12 @@ package semantic
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/search"
 )
-
-// hybridCorpus builds n records from the MCP Registry seed's vocabulary:
-// each takes a seed server's description and a dozen words drawn from all
-// descriptions, so records differ as real ones do.
-func hybridCorpus(b *testing.B, n int) ([]registry.Record, []string) {
-	raw, err := os.ReadFile(filepath.Join(evalDir, "mcp-registry-seed", "seed_2025_05_16.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var seed []struct{ Name, Description string }
-	if err := json.Unmarshal(raw, &seed); err != nil {
-		b.Fatal(err)
-	}
-	var vocab []string
-	for _, s := range seed {
-		vocab = append(vocab, strings.Fields(s.Description)...)
-	}
-	r := rand.New(rand.NewPCG(7, 8))
-	words := func(k int) string {
-		w := make([]string, k)
-		for i := range w {
-			w[i] = vocab[r.IntN(len(vocab))]
-		}
-		return strings.Join(w, " ")
-	}
-	recs := make([]registry.Record, n)
-	for i := range recs {
-		s := seed[i%len(seed)]
-		desc := s.Description + " " + words(12)
-		server := map[string]any{"name": fmt.Sprintf("io.bench/s%d", i), "description": desc, "version": "1.0.0"}
-		recs[i] = search.EvalRecord(fmt.Sprintf("b%010d", i), fmt.Sprintf("server-%d", i), desc, server, nil)
-	}
-	queries := make([]string, 500)
-	for i := range queries {
-		queries[i] = words(3 + r.IntN(5))
-	}
-	return recs, queries
-}
 
 // benchmarkHybrid measures the hybrid query in two indexes of the same
 // records, queried in turn: one whose semantic leg scans every vector
@@ -64,7 +19,10 @@ func benchmarkHybrid(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	recs, queries := hybridCorpus(b, n)
+	recs, queries, _, err := search.SeedCorpus(evalDir, n)
+	if err != nil {
+		b.Fatal(err)
+	}
 	opts := search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}, ApproxThreshold: -1}
 	exact := search.NewIndex(opts)
 	start := time.Now()

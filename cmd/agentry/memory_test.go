@@ -17,13 +17,14 @@ import (
 
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/server"
 	"github.com/agentry/agentry/store/sqlite"
 )
 
 // BenchmarkResidentMemory100k measures the resident memory of a real
 // agentry process serving 100,000 approved MCP records (server.json and a
-// tools/list of 2 to 6 tools each, about 1.7 KB of descriptors, words drawn
+// tools/list of 2 to 6 tools each, about 1.4 KB of text, words drawn
 // from the MCP Registry seed) from SQLite: lexical only, and with the
 // built-in model once every record has its vector and the approximate
 // index is built.
@@ -98,29 +99,15 @@ func waitLogged(tb testing.TB, p *process, msg string, timeout time.Duration) {
 	}
 }
 
-// seedRecords writes n approved MCP records made from the seed's words into
-// a new SQLite database, with one registry, "memorybench1".
+// seedRecords writes n approved MCP records into a new SQLite database, in
+// one registry, "memorybench1": search.SeedCorpus's records, each with a
+// tools/list of 2 to 6 tools made of the same words.
 func seedRecords(tb testing.TB, path string, n int) {
-	raw, err := os.ReadFile("../../testdata/search-eval/mcp-registry-seed/seed_2025_05_16.json")
+	recs, _, words, err := search.SeedCorpus("../../testdata/search-eval", n)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var seed []struct{ Name, Description string }
-	if err := json.Unmarshal(raw, &seed); err != nil {
-		tb.Fatal(err)
-	}
-	var words []string
-	for _, s := range seed {
-		words = append(words, strings.Fields(strings.ToLower(s.Description))...)
-	}
 	rnd := rand.New(rand.NewPCG(1, 2))
-	text := func(lo, hi int) string {
-		ws := make([]string, lo+rnd.IntN(hi-lo+1))
-		for i := range ws {
-			ws[i] = words[rnd.IntN(len(words))]
-		}
-		return strings.Join(ws, " ")
-	}
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, path)
 	if err != nil {
@@ -133,24 +120,19 @@ func seedRecords(tb testing.TB, path string, n int) {
 			Status: registry.RegistryReady, CreatedAt: now, UpdatedAt: now}); err != nil {
 			return err
 		}
-		for i := range n {
-			name := fmt.Sprintf("server-%06d", i)
-			desc := text(8, 25)
-			server, _ := json.Marshal(map[string]any{"name": "io.bench/" + name, "description": desc, "version": "1.0.0",
-				"packages": []any{map[string]any{"registryType": "npm", "identifier": "@bench/" + name, "version": "1.0.0"}}})
+		for _, rec := range recs {
 			var tools []map[string]any
 			for t := range 2 + rnd.IntN(5) {
-				tools = append(tools, map[string]any{"name": fmt.Sprintf("tool_%d_%s", t, words[rnd.IntN(len(words))]),
-					"description": text(6, 18), "inputSchema": map[string]any{"type": "object", "properties": map[string]any{
-						"query": map[string]any{"type": "string", "description": text(3, 8)}}}})
+				tools = append(tools, map[string]any{"name": fmt.Sprintf("tool_%d_%s", t, words(1)),
+					"description": words(6 + rnd.IntN(13)), "inputSchema": map[string]any{"type": "object", "properties": map[string]any{
+						"query": map[string]any{"type": "string", "description": words(3 + rnd.IntN(6))}}}})
 			}
 			toolsJSON, _ := json.Marshal(map[string]any{"tools": tools})
-			rev := registry.Revision{Name: name, Description: desc, DescriptorType: registry.DescriptorMCP, Version: "1.0.0",
-				Status: registry.StatusApproved, UpdatedAt: now, Descriptors: registry.Descriptors{MCP: &registry.MCPDescriptor{
-					Server: &registry.ServerDefinition{InlineContent: string(server)},
-					Tools:  &registry.ToolsDefinition{InlineContent: string(toolsJSON)}}}}
-			if err := tx.CreateRecord(registry.Record{RegistryID: "memorybench1", ID: fmt.Sprintf("r%011d", i), CreatedAt: now,
-				Latest: rev, Approved: &rev}); err != nil {
+			rev := *rec.Approved
+			rev.UpdatedAt = now
+			rev.Descriptors.MCP.Tools = &registry.ToolsDefinition{InlineContent: string(toolsJSON)}
+			rec.RegistryID, rec.CreatedAt, rec.Latest, rec.Approved = "memorybench1", now, rev, &rev
+			if err := tx.CreateRecord(rec); err != nil {
 				return err
 			}
 		}
