@@ -36,8 +36,9 @@ func encodeToolResults(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
-// encodeCallToolResult writes r as the SDK would, or reports false when r
-// holds anything but text blocks and raw JSON structured content.
+// encodeCallToolResult writes r as the same JSON value the SDK would (only
+// without escaping <, > and & in strings), or reports false when r holds
+// anything but text blocks and raw JSON structured content.
 func encodeCallToolResult(r *mcp.CallToolResult) ([]byte, bool) {
 	raw, ok := r.StructuredContent.(json.RawMessage)
 	if !ok && r.StructuredContent != nil || r.Meta != nil || r.InputRequests != nil || r.RequestState != "" {

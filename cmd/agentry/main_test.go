@@ -39,13 +39,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// logged reports whether the process has logged a record with msg.
+func (p *process) logged(msg string) bool {
+	p.msgMu.Lock()
+	defer p.msgMu.Unlock()
+	return p.msgs[msg]
+}
+
 type process struct {
 	cmd    *exec.Cmd
 	url    string
-	logged chan string   // the messages it logs, after "agentry serving", while someone reads them
-	stdout *syncBuffer   // written by exec's copying goroutine while the test reads it
-	done   chan struct{} // closed when the process has exited
-	err    error         // its exit status, once done is closed
+	msgMu  sync.Mutex
+	msgs   map[string]bool // the messages it has logged
+	stdout *syncBuffer     // written by exec's copying goroutine while the test reads it
+	done   chan struct{}   // closed when the process has exited
+	err    error           // its exit status, once done is closed
 }
 
 // startAgentry runs "agentry serve" on a free loopback port and waits until
@@ -55,7 +63,7 @@ func startAgentry(t testing.TB, dataDir string, env ...string) *process {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "AGENTRY_TEST_MAIN="+strings.Join([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, "\x1f"))
 	cmd.Env = append(cmd.Env, env...)
-	p := &process{cmd: cmd, stdout: new(syncBuffer), done: make(chan struct{}), logged: make(chan string, 16)}
+	p := &process{cmd: cmd, stdout: new(syncBuffer), done: make(chan struct{}), msgs: map[string]bool{}}
 	cmd.Stdout = p.stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -76,10 +84,9 @@ func startAgentry(t testing.TB, dataDir string, env ...string) *process {
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "agentry serving" {
 				addr <- line.Listen
 			}
-			select {
-			case p.logged <- line.Msg:
-			default: // nobody is waiting for it
-			}
+			p.msgMu.Lock()
+			p.msgs[line.Msg] = true
+			p.msgMu.Unlock()
 			if line.Msg != "request" || line.Level != "INFO" {
 				logMu.Lock()
 				tail = append(tail[max(0, len(tail)-19):], sc.Text())

@@ -84,16 +84,14 @@ func statusMB(tb testing.TB, pid int, field string) float64 {
 
 func waitLogged(tb testing.TB, p *process, msg string, timeout time.Duration) {
 	tb.Helper()
-	deadline := time.After(timeout)
-	for {
+	deadline := time.Now().Add(timeout)
+	for !p.logged(msg) {
 		select {
-		case m := <-p.logged:
-			if m == msg {
-				return
-			}
 		case <-p.done:
 			tb.Fatalf("agentry exited: %v", p.err)
-		case <-deadline:
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
 			tb.Fatalf("agentry did not log %q within %v", msg, timeout)
 		}
 	}
