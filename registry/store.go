@@ -27,6 +27,11 @@ type Store interface {
 	// keyed by the embedding model's fingerprint and a hash of the text.
 	LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]float32, error)
 	SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]float32) error
+	// PruneVectors deletes every stored vector but those of fingerprint
+	// whose key is in keep, and returns how many it deleted. Vectors are
+	// a cache: deleting one another process needs only costs computing it
+	// again.
+	PruneVectors(ctx context.Context, fingerprint string, keep [][32]byte) (int64, error)
 	Close() error
 }
 

@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -131,6 +132,7 @@ type doc struct {
 	packed         []byte    // packRevision of the approved revision
 	postings       int       // entries this slot added
 	vec            []float32 // unit length; nil without an embedder
+	textKey        [32]byte  // SHA-256 of the text vec is of; zero when there is none to embed
 }
 
 // revision returns the approved revision the slot indexes.
@@ -361,6 +363,7 @@ type analyzed struct {
 	entries   []entry // one per distinct token
 	lens      [NumFields]uint32
 	embedText string
+	textKey   [32]byte // SHA-256 of embedText, when there is one
 	vec       []float32
 }
 
@@ -381,7 +384,9 @@ func (set *settings) analyze(recordID string, createdAt time.Time, rev registry.
 	text := extract(&rev)
 	a := &analyzed{recordID: recordID, createdAt: createdAt, rev: rev}
 	if set.embedder != nil {
-		a.embedText = text.embedText()
+		if a.embedText = text.embedText(); a.embedText != "" {
+			a.textKey = sha256.Sum256([]byte(a.embedText))
+		}
 	}
 	// Count tokens in a small open-addressing table of entry numbers
 	// (+1; 0 is empty), cheaper than sorting them.
@@ -459,7 +464,7 @@ func (s *shard) put(a *analyzed) {
 	// larger buffer the caller's strings may be part of.
 	d := doc{recordID: strings.Clone(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
 		descriptorType: registry.DescriptorType(strings.Clone(string(a.rev.DescriptorType))),
-		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec}
+		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec, textKey: a.textKey}
 	for i := range a.entries {
 		e := &a.entries[i]
 		tok := a.token(e)

@@ -681,3 +681,31 @@ func TestSemanticLegScoresSentences(t *testing.T) {
 			car, want, whole[1].score, last)
 	}
 }
+
+func TestVectorKeys(t *testing.T) {
+	emb := &bagEmbedder{fail: true}
+	ix := NewIndex(Options{Embedder: emb})
+	ix.PutMany([]registry.Record{
+		mcp("a00000000001", "notes", "Write down notes.", `{}`, ""),
+		mcp("b00000000001", "garage", "Vehicle care.", `{}`, ""),
+	})
+	if keys, complete := ix.VectorKeys(); complete || len(keys) != 0 {
+		t.Fatalf("with the model offline: %d keys, complete %v; want none, incomplete", len(keys), complete)
+	}
+	emb.fail = false
+	if err := ix.FillVectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	keys, complete := ix.VectorKeys()
+	if !complete || len(keys) != 2 || keys[0] == keys[1] {
+		t.Fatalf("after FillVectors: keys %x, complete %v; want two, complete", keys, complete)
+	}
+	// An edit changes the key; a removed record's key goes.
+	rec := mcp("a00000000001", "notes", "Write down notes, now with tags.", `{}`, "")
+	ix.Put(rec)
+	ix.Remove(testRegistry, "b00000000001")
+	after, complete := ix.VectorKeys()
+	if !complete || len(after) != 1 || after[0] == keys[0] || after[0] == keys[1] {
+		t.Fatalf("after an edit and a removal: keys %x, complete %v", after, complete)
+	}
+}

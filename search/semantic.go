@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"math"
 	"sort"
@@ -133,7 +132,7 @@ func (ix *Index) loadVectors(ctx context.Context, batch []*analyzed) []*analyzed
 	}
 	keys := make([][32]byte, len(batch))
 	for i, a := range batch {
-		keys[i] = sha256.Sum256([]byte(a.embedText))
+		keys[i] = a.textKey
 	}
 	stored, err := vs.LoadVectors(ctx, ix.set.embedder.Fingerprint(), keys)
 	if err != nil {
@@ -161,7 +160,7 @@ func (ix *Index) saveVectors(ctx context.Context, batch []*analyzed) {
 	out := make(map[[32]byte][]float32, len(batch))
 	for _, a := range batch {
 		if a.vec != nil {
-			out[sha256.Sum256([]byte(a.embedText))] = a.vec
+			out[a.textKey] = a.vec
 		}
 	}
 	if len(out) == 0 {
@@ -272,6 +271,31 @@ func sentences(text string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// VectorKeys returns the keys (VectorStore's text hashes) of the vectors
+// every indexed record has, and whether the list is complete: false while
+// some record that has text to embed still lacks its vector, because
+// FillVectors has not reached it or the embedder failed. It is for pruning
+// a VectorStore of what no record uses any more, which only a complete
+// list allows.
+func (ix *Index) VectorKeys() (keys [][32]byte, complete bool) {
+	complete = true
+	for _, sh := range ix.allShards() {
+		sh.mu.RLock()
+		for slot := range sh.docs {
+			d := &sh.docs[slot]
+			switch {
+			case sh.dead[slot] || d.textKey == [32]byte{}:
+			case d.vec == nil:
+				complete = false
+			default:
+				keys = append(keys, d.textKey)
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	return keys, complete
 }
 
 // embedQuery returns the query's vectors, or nil when the embedder fails

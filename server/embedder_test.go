@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -195,13 +196,43 @@ func TestVectorsStoredReusedRecomputed(t *testing.T) {
 	}
 	ts2.srv.Close()
 
-	// Another model: its vectors are computed (in the background) and used.
+	// Another model: its vectors are computed (in the background) and used,
+	// and then model-a's, which nothing uses now, are deleted.
+	pruned := make(chan struct{})
+	var once sync.Once
 	ts3 := startServerWith(t, func(c *server.Config) {
 		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-b")
+		c.Logger = slog.New(&onMessage{fns: map[string]func(){"stale stored vectors deleted": func() { once.Do(func() { close(pruned) }) }}})
 	})
 	waitSemantic(ts3)
 	if n := seen.count("model-b", gmailText); n != 1 {
 		t.Fatalf("model-b embedded gmail's text %d times, want 1", n)
+	}
+	select {
+	case <-pruned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("model-a's stored vectors were never pruned")
+	}
+	ts3.srv.Close()
+
+	// model-b again: its own vectors were kept.
+	ts4 := startServerWith(t, func(c *server.Config) {
+		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-b")
+	})
+	waitSemantic(ts4)
+	if n := seen.count("model-b", gmailText); n != 1 {
+		t.Fatalf("after a restart model-b embedded gmail's text %d times in all, want still 1", n)
+	}
+	ts4.srv.Close()
+
+	// model-a again: its vectors are gone from the store, so they are
+	// computed again.
+	ts5 := startServerWith(t, func(c *server.Config) {
+		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-a")
+	})
+	waitSemantic(ts5)
+	if n := seen.count("model-a", gmailText); n != 2 {
+		t.Fatalf("model-a embedded gmail's text %d times in all, want 2 (its vectors were pruned)", n)
 	}
 }
 

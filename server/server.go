@@ -161,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			debug.FreeOSMemory() // what computing them took is garbage now
 			cfg.Logger.Info("semantic vectors ready", "embedder", cfg.Embedder.Fingerprint(), "seconds", time.Since(start).Seconds())
+			pruneVectors(bg, store, index, cfg.Embedder.Fingerprint(), cfg.Logger)
 			// Large registries get an approximate index, built meanwhile
 			// in the background; say when it serves.
 			if n, err := index.BuildApprox(bg); err == nil && n > 0 {
@@ -169,6 +170,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}()
 	}
 	return srv, nil
+}
+
+// pruneVectors deletes the stored vectors no indexed record uses: those of
+// texts since edited and of other models. It does so only when every record
+// has its vector, since a record without one would lose its stored vector
+// too.
+func pruneVectors(ctx context.Context, store registry.Store, index *search.Index, fingerprint string, log *slog.Logger) {
+	keys, complete := index.VectorKeys()
+	if !complete {
+		return
+	}
+	n, err := store.PruneVectors(ctx, fingerprint, keys)
+	switch {
+	case err != nil:
+		log.Warn("pruning stored vectors failed", "err", err)
+	case n > 0:
+		log.Info("stale stored vectors deleted", "vectors", n)
+	}
 }
 
 // ReloadIAM re-reads the principals file; on error the previous one stays

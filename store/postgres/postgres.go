@@ -426,3 +426,33 @@ func (s *Store) SaveVectors(ctx context.Context, fingerprint string, vectors map
 	}
 	return nil
 }
+
+// PruneVectors deletes the vectors of other models and those of
+// fingerprint not in keep, through a temporary table of the keys.
+func (s *Store) PruneVectors(ctx context.Context, fingerprint string, keep [][32]byte) (int64, error) {
+	var deleted int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE keep_vectors (h bytea PRIMARY KEY) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		rows := make([][]any, 0, len(keep))
+		seen := make(map[[32]byte]bool, len(keep))
+		for _, k := range keep {
+			if !seen[k] { // records with the same text share a key
+				seen[k] = true
+				rows = append(rows, []any{k[:]})
+			}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"keep_vectors"}, []string{"h"}, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM vectors v WHERE v.fingerprint <> $1
+			OR NOT EXISTS (SELECT 1 FROM keep_vectors k WHERE k.h = v.text_hash)`, fingerprint)
+		deleted = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, registry.Internal(err)
+	}
+	return deleted, nil
+}

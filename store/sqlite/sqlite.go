@@ -230,3 +230,44 @@ func (s *Store) SaveVectors(ctx context.Context, fingerprint string, vectors map
 	}
 	return nil
 }
+
+// PruneVectors deletes the vectors of other models and those of
+// fingerprint not in keep, through a temporary table of the keys.
+func (s *Store) PruneVectors(ctx context.Context, fingerprint string, keep [][32]byte) (int64, error) {
+	var deleted int64
+	err := s.inTx(ctx, s.write, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS keep_vectors (h BLOB PRIMARY KEY) WITHOUT ROWID`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM temp.keep_vectors`); err != nil {
+			return err
+		}
+		const chunk = 500 // well under SQLite's limit on bound parameters
+		for rest := keep; len(rest) > 0; {
+			part := rest[:min(len(rest), chunk)]
+			rest = rest[len(part):]
+			args := make([]any, len(part))
+			for i := range part {
+				args[i] = part[i][:]
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO temp.keep_vectors (h) VALUES (?)`+
+				strings.Repeat(", (?)", len(part)-1), args...); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM vectors WHERE fingerprint <> ? OR text_hash NOT IN (SELECT h FROM temp.keep_vectors)`, fingerprint)
+		if err != nil {
+			return err
+		}
+		deleted, err = res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM temp.keep_vectors`)
+		return err
+	})
+	if err != nil {
+		return 0, registry.Internal(err)
+	}
+	return deleted, nil
+}

@@ -1551,4 +1551,55 @@ var vectorTests = []test{
 			t.Fatalf("loaded %d of %d: %v", len(got), len(keys), err)
 		}
 	}},
+	{"Prune", func(t *testing.T, s registry.Store) {
+		ctx := context.Background()
+		vecs := map[[32]byte][]float32{}
+		var keys [][32]byte
+		for i := range 1200 {
+			k := [32]byte{byte(i), byte(i >> 8), 9}
+			vecs[k] = []float32{float32(i)}
+			keys = append(keys, k)
+		}
+		if err := s.SaveVectors(ctx, "current", vecs); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveVectors(ctx, "old-model", map[[32]byte][]float32{keys[0]: {1}, keys[1]: {2}}); err != nil {
+			t.Fatal(err)
+		}
+		// Keep every other key, some twice (records with the same text).
+		var keep [][32]byte
+		for i := 0; i < len(keys); i += 2 {
+			keep = append(keep, keys[i])
+		}
+		keep = append(keep, keys[0], keys[2])
+		n, err := s.PruneVectors(ctx, "current", keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(len(keys)/2 + 2); n != want {
+			t.Errorf("PruneVectors deleted %d vectors, want %d (the odd keys and the old model's two)", n, want)
+		}
+		got, err := s.LoadVectors(ctx, "current", keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(keys)/2 {
+			t.Fatalf("%d vectors left, want %d", len(got), len(keys)/2)
+		}
+		for i, k := range keys {
+			if _, ok := got[k]; ok != (i%2 == 0) {
+				t.Fatalf("key %d: kept %v", i, ok)
+			}
+		}
+		if got, _ := s.LoadVectors(ctx, "old-model", keys[:2]); len(got) != 0 {
+			t.Fatalf("the old model's vectors are still there: %v", got)
+		}
+		// Nothing left to prune; an empty keep list removes the rest.
+		if n, err := s.PruneVectors(ctx, "current", keep); err != nil || n != 0 {
+			t.Fatalf("second prune: %d, %v", n, err)
+		}
+		if n, err := s.PruneVectors(ctx, "current", nil); err != nil || n != int64(len(keys)/2) {
+			t.Fatalf("prune keeping nothing: %d, %v", n, err)
+		}
+	}},
 }
