@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/agentry/agentry/semantic"
 	"github.com/agentry/agentry/server"
 )
 
@@ -143,22 +144,38 @@ func processCPU() time.Duration {
 
 // BenchmarkMCPSearch compares tools/call of search_registry_records on a
 // JWT registry of 10,000 records with a trivial tool served by the same
-// MCP SDK (stateless, JSON responses, no auth), 8 concurrent clients each.
+// MCP SDK (stateless, JSON responses, no auth), 8 concurrent clients each;
+// the registry searches lexically, and again with the built-in model.
 func BenchmarkMCPSearch(b *testing.B) {
 	m, mint := startOIDC(b)
-	ts := startServerWith(b, func(c *server.Config) { c.AllowPrivateURLs = true })
-	ctx := context.Background()
-	out, err := ts.Client.CreateRegistry(ctx, &ctl.CreateRegistryInput{
-		Name: aws.String("jwt-bench"), AuthorizerType: types.RegistryAuthorizerTypeCustomJwt,
-		ApprovalConfiguration: &types.ApprovalConfiguration{AutoApproval: true},
-		AuthorizerConfiguration: &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
-			DiscoveryUrl: aws.String(m.DiscoveryEndpoint()), AllowedAudience: []string{"agentry"}}},
-	})
-	if err != nil {
-		b.Fatal(err)
+	// jwtRegistry starts a server (with the built-in model or lexical only)
+	// holding a JWT registry of 10,000 records, ready to search.
+	jwtRegistry := func(model bool) (endpoint string) {
+		ts := startServerWith(b, func(c *server.Config) {
+			c.AllowPrivateURLs = true
+			if model {
+				var err error
+				if c.Embedder, err = semantic.Default(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		out, err := ts.Client.CreateRegistry(context.Background(), &ctl.CreateRegistryInput{
+			Name: aws.String("jwt-bench"), AuthorizerType: types.RegistryAuthorizerTypeCustomJwt,
+			ApprovalConfiguration: &types.ApprovalConfiguration{AutoApproval: true},
+			AuthorizerConfiguration: &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
+				DiscoveryUrl: aws.String(m.DiscoveryEndpoint()), AllowedAudience: []string{"agentry"}}},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		reg := aws.ToString(out.RegistryArn)[strings.LastIndex(aws.ToString(out.RegistryArn), "/")+1:]
+		// Records published while the server runs get their vectors before
+		// the call that approved them returns.
+		populate(b, ts, reg, 10_000)
+		return ts.URL + "/registry/" + reg + "/mcp"
 	}
-	reg := aws.ToString(out.RegistryArn)[strings.LastIndex(aws.ToString(out.RegistryArn), "/")+1:]
-	populate(b, ts, reg, 10_000)
+	lexical := jwtRegistry(false)
 	token := mint(map[string]any{"aud": "agentry"})
 	queries := seedQueries(b, 1000)
 
@@ -206,9 +223,15 @@ func BenchmarkMCPSearch(b *testing.B) {
 			return &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hello"}}
 		})
 	})
+	search := func(i int64) *mcp.CallToolParams {
+		return &mcp.CallToolParams{Name: "search_registry_records", Arguments: map[string]any{"searchQuery": queries[i%int64(len(queries))]}}
+	}
 	b.Run("search-jwt-10k", func(b *testing.B) {
-		run(b, ts.URL+"/registry/"+reg+"/mcp", bearerTransport{token}, func(i int64) *mcp.CallToolParams {
-			return &mcp.CallToolParams{Name: "search_registry_records", Arguments: map[string]any{"searchQuery": queries[i%int64(len(queries))]}}
-		})
+		run(b, lexical, bearerTransport{token}, search)
+	})
+	// The same with the built-in model, agentry's default: hybrid search.
+	hybrid := jwtRegistry(true)
+	b.Run("search-jwt-10k-builtin-model", func(b *testing.B) {
+		run(b, hybrid, bearerTransport{token}, search)
 	})
 }
