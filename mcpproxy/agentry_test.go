@@ -3,7 +3,6 @@ package mcpproxy_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/internal/testcatalog"
 	"github.com/agentry/agentry/mcpproxy"
 	"github.com/agentry/agentry/server"
 )
@@ -56,39 +55,9 @@ func startAgentry(t *testing.T) *agentry {
 		Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), Retryer: aws.NopRetryer{},
 		Credentials: awscreds.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
 	})
-	reg, err := c.CreateRegistry(ctx, &ctl.CreateRegistryInput{Name: aws.String("catalog")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	regID := lastSegment(aws.ToString(reg.RegistryArn))
-	for name, description := range map[string]string{
-		"gmail":   "Read and send email from a Gmail inbox",
-		"weather": "Weather forecasts and severe weather alerts",
-	} {
-		server := fmt.Sprintf(`{"name": "io.example/%s", "description": %q, "version": "1.0.0"}`, name, description)
-		rec, err := c.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
-			RegistryId: aws.String(regID), Name: aws.String(name), Description: aws.String(description),
-			DescriptorType: types.DescriptorTypeMcp,
-			Descriptors:    &types.Descriptors{Mcp: &types.McpDescriptor{Server: &types.ServerDefinition{InlineContent: aws.String(server)}}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		recID := lastSegment(aws.ToString(rec.RecordArn))
-		if _, err := c.SubmitRegistryRecordForApproval(ctx, &ctl.SubmitRegistryRecordForApprovalInput{
-			RegistryId: aws.String(regID), RecordId: aws.String(recID)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.UpdateRegistryRecordStatus(ctx, &ctl.UpdateRegistryRecordStatusInput{
-			RegistryId: aws.String(regID), RecordId: aws.String(recID),
-			Status: types.RegistryRecordStatusApproved, StatusReason: aws.String("test")}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	regID := testcatalog.Publish(t, c)
 	return &agentry{endpoint: hs.URL + "/registry/" + regID + "/mcp", key: key}
 }
-
-func lastSegment(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 // signingProxy is a proxy to a signing with the given credentials.
 func (a *agentry) signingProxy(t *testing.T, creds aws.CredentialsProvider) *mcpproxy.Proxy {

@@ -17,12 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/internal/testcatalog"
 )
 
 // registryEndpoint runs agentry with an AWS_IAM registry of approved
@@ -31,41 +29,9 @@ func registryEndpoint(t *testing.T) (string, credentials.Key) {
 	t.Helper()
 	key := credentials.Generate()
 	p := startAgentry(t, t.TempDir(), keyEnv(key)...)
-	c := sdkClient(p.url, key)
-	ctx := context.Background()
-	reg, err := c.CreateRegistry(ctx, &ctl.CreateRegistryInput{Name: aws.String("catalog")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	regID := lastPart(aws.ToString(reg.RegistryArn))
-	for name, description := range map[string]string{
-		"gmail":   "Read and send email from a Gmail inbox",
-		"weather": "Weather forecasts and severe weather alerts",
-	} {
-		server := fmt.Sprintf(`{"name": "io.example/%s", "description": %q, "version": "1.0.0"}`, name, description)
-		rec, err := c.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
-			RegistryId: aws.String(regID), Name: aws.String(name), Description: aws.String(description),
-			DescriptorType: types.DescriptorTypeMcp,
-			Descriptors:    &types.Descriptors{Mcp: &types.McpDescriptor{Server: &types.ServerDefinition{InlineContent: aws.String(server)}}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		recID := lastPart(aws.ToString(rec.RecordArn))
-		if _, err := c.SubmitRegistryRecordForApproval(ctx, &ctl.SubmitRegistryRecordForApprovalInput{
-			RegistryId: aws.String(regID), RecordId: aws.String(recID)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.UpdateRegistryRecordStatus(ctx, &ctl.UpdateRegistryRecordStatusInput{
-			RegistryId: aws.String(regID), RecordId: aws.String(recID),
-			Status: types.RegistryRecordStatusApproved, StatusReason: aws.String("test")}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	regID := testcatalog.Publish(t, sdkClient(p.url, key))
 	return p.url + "/registry/" + regID + "/mcp", key
 }
-
-func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 // isolateAWS clears the AWS_ environment of this process for the test and
 // points the shared config and credentials files at empty temporary files,
