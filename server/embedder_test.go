@@ -186,54 +186,47 @@ func TestVectorsStoredReusedRecomputed(t *testing.T) {
 		}
 	}
 
-	// The same model after a restart: the stored vectors are used.
-	ts2 := startServerWith(t, func(c *server.Config) {
-		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-a")
-	})
-	waitSemantic(ts2)
-	if n := seen.count("model-a", gmailText); n != 1 {
-		t.Fatalf("after a restart model-a embedded gmail's text %d times in all, want still 1", n)
+	// restart starts the server again on the same store with a model
+	// (and log), waits until the semantic leg serves, checks how many times
+	// in all the model has embedded gmail's text, waits for done if given,
+	// and stops the server.
+	restart := func(model string, embedded int, log *slog.Logger, done <-chan struct{}) {
+		t.Helper()
+		ts := startServerWith(t, func(c *server.Config) {
+			c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder(model)
+			if log != nil {
+				c.Logger = log
+			}
+		})
+		waitSemantic(ts)
+		if n := seen.count(model, gmailText); n != embedded {
+			t.Fatalf("%s embedded gmail's text %d times in all, want %d", model, n, embedded)
+		}
+		if done != nil {
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: the server never logged what the test waits for", model)
+			}
+		}
+		ts.srv.Close()
 	}
-	ts2.srv.Close()
+
+	// The same model after a restart: the stored vectors are used.
+	restart("model-a", 1, nil, nil)
 
 	// Another model: its vectors are computed (in the background) and used,
 	// and then model-a's, which nothing uses now, are deleted.
 	pruned := make(chan struct{})
 	var once sync.Once
-	ts3 := startServerWith(t, func(c *server.Config) {
-		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-b")
-		c.Logger = slog.New(&onMessage{fns: map[string]func(){"stale stored vectors deleted": func() { once.Do(func() { close(pruned) }) }}})
-	})
-	waitSemantic(ts3)
-	if n := seen.count("model-b", gmailText); n != 1 {
-		t.Fatalf("model-b embedded gmail's text %d times, want 1", n)
-	}
-	select {
-	case <-pruned:
-	case <-time.After(10 * time.Second):
-		t.Fatal("model-a's stored vectors were never pruned")
-	}
-	ts3.srv.Close()
+	restart("model-b", 1, slog.New(&onMessage{fns: map[string]func(){
+		"stale stored vectors deleted": func() { once.Do(func() { close(pruned) }) }}}), pruned)
 
 	// model-b again: its own vectors were kept.
-	ts4 := startServerWith(t, func(c *server.Config) {
-		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-b")
-	})
-	waitSemantic(ts4)
-	if n := seen.count("model-b", gmailText); n != 1 {
-		t.Fatalf("after a restart model-b embedded gmail's text %d times in all, want still 1", n)
-	}
-	ts4.srv.Close()
-
+	restart("model-b", 1, nil, nil)
 	// model-a again: its vectors are gone from the store, so they are
 	// computed again.
-	ts5 := startServerWith(t, func(c *server.Config) {
-		c.DataDir, c.DatabaseURL, c.Root, c.Embedder = dir, dbURL, key, embedder("model-a")
-	})
-	waitSemantic(ts5)
-	if n := seen.count("model-a", gmailText); n != 2 {
-		t.Fatalf("model-a embedded gmail's text %d times in all, want 2 (its vectors were pruned)", n)
-	}
+	restart("model-a", 2, nil, nil)
 }
 
 // writeStaticModel writes a tiny model2vec model (WordPiece tokenizer.json
