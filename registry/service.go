@@ -272,7 +272,7 @@ func (s *Service) GetRegistry(ctx context.Context, registryID string) (Registry,
 
 // ListRegistriesInput is a request for a page of registries.
 type ListRegistriesInput struct {
-	MaxResults     int
+	MaxResults     *int // nil = the default page of 20
 	NextToken      string
 	Status         RegistryStatus
 	AuthorizerType AuthorizerType
@@ -324,11 +324,11 @@ func (s *Service) ListRegistries(ctx context.Context, in ListRegistriesInput) (R
 	return page, err
 }
 
-func pageSize(n int) int {
-	if n == 0 {
+func pageSize(n *int) int {
+	if n == nil {
 		return defaultListResults
 	}
-	return n
+	return *n
 }
 
 // UpdateRegistryInput is a request to change a registry.
@@ -521,7 +521,7 @@ type ListRecordsInput struct {
 	Name           string
 	Status         RecordStatus
 	DescriptorType DescriptorType
-	MaxResults     int
+	MaxResults     *int // nil = the default page of 20
 	NextToken      string
 }
 

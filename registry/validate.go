@@ -55,10 +55,10 @@ func checkClientToken(fe *fieldErrors, token string) {
 	}
 }
 
-// CheckMaxResults validates a list page size; 0 means the default.
-func checkMaxResults(fe *fieldErrors, n int) {
-	if n != 0 && (n < 1 || n > MaxListResults) {
-		fe.add("maxResults", "must be between 1 and %d, got %d", MaxListResults, n)
+// checkMaxResults validates a list page size; nil means the default.
+func checkMaxResults(fe *fieldErrors, n *int) {
+	if n != nil && (*n < 1 || *n > MaxListResults) {
+		fe.add("maxResults", "must be between 1 and %d, got %d", MaxListResults, *n)
 	}
 }
 

@@ -94,11 +94,12 @@ func TestCheckMaxResultsAndClientToken(t *testing.T) {
 		check func(fe *fieldErrors)
 		want  []string
 	}{
-		{"maxResults default", func(fe *fieldErrors) { checkMaxResults(fe, 0) }, nil},
-		{"maxResults 1", func(fe *fieldErrors) { checkMaxResults(fe, 1) }, nil},
-		{"maxResults 100", func(fe *fieldErrors) { checkMaxResults(fe, MaxListResults) }, nil},
-		{"maxResults 101", func(fe *fieldErrors) { checkMaxResults(fe, MaxListResults+1) }, []string{"maxResults"}},
-		{"maxResults negative", func(fe *fieldErrors) { checkMaxResults(fe, -1) }, []string{"maxResults"}},
+		{"maxResults default", func(fe *fieldErrors) { checkMaxResults(fe, nil) }, nil},
+		{"maxResults 1", func(fe *fieldErrors) { checkMaxResults(fe, new(1)) }, nil},
+		{"maxResults 100", func(fe *fieldErrors) { checkMaxResults(fe, new(MaxListResults)) }, nil},
+		{"maxResults 101", func(fe *fieldErrors) { checkMaxResults(fe, new(MaxListResults+1)) }, []string{"maxResults"}},
+		{"maxResults 0", func(fe *fieldErrors) { checkMaxResults(fe, new(0)) }, []string{"maxResults"}},
+		{"maxResults negative", func(fe *fieldErrors) { checkMaxResults(fe, new(-1)) }, []string{"maxResults"}},
 		{"no clientToken", func(fe *fieldErrors) { checkClientToken(fe, "") }, nil},
 		{"shortest clientToken", func(fe *fieldErrors) { checkClientToken(fe, strings.Repeat("t", 33)) }, nil},
 		{"clientToken too short", func(fe *fieldErrors) { checkClientToken(fe, strings.Repeat("t", 32)) }, []string{"clientToken"}},
