@@ -219,7 +219,7 @@ func (a *api) mcpHandler(version string) http.Handler {
 		DisableLocalhostProtection: true,
 	})
 	registryOf := func(r *http.Request, _ []byte) (string, error) { return r.PathValue("registryId"), nil }
-	authed := a.consumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, registryOf, a.mcpMetadataURL, sdk)
+	authed := a.consumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, registryOf, a.mcpMetadataURL, mcpCheck(sdk))
 	return a.hostGuard(authed)
 }
 
