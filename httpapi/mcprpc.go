@@ -95,6 +95,9 @@ func checkMCPBody(body []byte) *rpcProblem {
 	if !json.Valid(body) {
 		return &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: the body is not valid JSON."}
 	}
+	if err := checkUTF8(body); err != nil {
+		return &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: " + err.Error()}
+	}
 	body = bytes.TrimSpace(body)
 	if body[0] != '[' {
 		return checkMCPMessage(body, 0)

@@ -101,6 +101,8 @@ func TestMCPEndpointJSONRPCErrors(t *testing.T) {
 	}{
 		{"not JSON", `{"jsonrpc":"2.0",`, "", 400, jsonrpc.CodeParseError, "null", "not valid JSON"},
 		{"empty body", ``, "", 400, jsonrpc.CodeParseError, "null", "not valid JSON"},
+		{"not UTF-8", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_registry_records","arguments":{"searchQuery":"m` +
+			"\xe9t\xe9" + `o"}}}`, "", 400, jsonrpc.CodeParseError, "null", "params.arguments.searchQuery: must be valid UTF-8"},
 		{"a string", `"ping"`, "", 400, jsonrpc.CodeInvalidRequest, "null", "JSON-RPC"},
 		{"null", `null`, "", 400, jsonrpc.CodeInvalidRequest, "null", "JSON-RPC"},
 		{"empty batch", `[]`, "2025-03-26", 400, jsonrpc.CodeInvalidRequest, "null", "empty batch"},
