@@ -18,7 +18,7 @@ func TestBadStringPath(t *testing.T) {
 		{`{"a":{"b":["ok","x\ud800"]}}`, "a.b[1]"},
 		{`{"a":{"b":["x\ud800\u0041"]}}`, "a.b[0]"}, // a high surrogate before a non-surrogate
 		{`{"a":{"b":["x\ud800\n"]}}`, "a.b[0]"},
-		{`{"a":{"b":["x\ud800"]}}`, "a.b[0]"},     // at the end of the string
+		{`{"a":{"b":["x\ud800"]}}`, "a.b[0]"},       // at the end of the string
 		{`{"a":{"b":["x\udfff\ud800"]}}`, "a.b[0]"}, // low before high
 		{`[[1,2],[3,{"k":"v","w":"` + "\xff" + `"}]]`, "[1][1].w"},
 		{`{"a" : "ok", "` + "\xc3" + `" : 1}`, "\ufffd"},
