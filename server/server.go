@@ -102,7 +102,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}})
 	feed := &indexSync{store: store, index: index, log: cfg.Logger}
 	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
-		OnChange: feed.onChange})
+		OnChange: feed.onChange,
+		// Refuse at once a discovery URL the verifier would refuse to fetch.
+		URLPolicy: func(u string) error { return jwtauth.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
 	if err != nil {
 		store.Close()
 		return nil, err
