@@ -22,7 +22,7 @@ func TestMCPEndpointServesOnlyWhatItAdvertises(t *testing.T) {
 	s := connectMCP(t, ts.URL+"/registry/"+reg+"/mcp", sigv4Transport{ts.Key.AccessKeyID, ts.Key.SecretAccessKey})
 	ctx := context.Background()
 	if caps := s.InitializeResult().Capabilities; caps.Tools == nil || caps.Resources != nil || caps.Prompts != nil ||
-		caps.Completions != nil || caps.Logging != nil {
+		caps.Completions != nil {
 		t.Fatalf("advertised capabilities %+v, want tools only", caps)
 	}
 	if err := s.Ping(ctx, nil); err != nil {
@@ -52,7 +52,6 @@ func TestMCPEndpointServesOnlyWhatItAdvertises(t *testing.T) {
 				Argument: mcp.CompleteParamsArgument{Name: "a", Value: "b"}})
 			return err
 		},
-		"logging/setLevel": func() error { return s.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "debug"}) },
 	}
 	for method, call := range unadvertised {
 		err := call()
@@ -115,6 +114,7 @@ func TestMCPEndpointJSONRPCErrors(t *testing.T) {
 		{"null id", `{"jsonrpc":"2.0","id":null,"method":"ping"}`, "", 400, jsonrpc.CodeInvalidRequest, "null", "id"},
 		{"request without id", `{"jsonrpc":"2.0","method":"tools/list"}`, "", 400, jsonrpc.CodeInvalidRequest, "null", "needs an id"},
 		{"resources/list", `{"jsonrpc":"2.0","id":7,"method":"resources/list"}`, "", 200, jsonrpc.CodeMethodNotFound, "7", "resources/list"},
+		{"logging/setLevel", `{"jsonrpc":"2.0","id":8,"method":"logging/setLevel","params":{"level":"debug"}}`, "", 200, jsonrpc.CodeMethodNotFound, "8", "logging/setLevel"},
 		{"unknown method", `{"jsonrpc":"2.0","id":"a","method":"no/such"}`, "", 200, jsonrpc.CodeMethodNotFound, `"a"`, "no/such"},
 		{"unknown notification", `{"jsonrpc":"2.0","method":"notifications/no_such"}`, "", 400, jsonrpc.CodeMethodNotFound, "null", "notifications/no_such"},
 		{"tools/call without params", `{"jsonrpc":"2.0","id":3,"method":"tools/call"}`, "", 200, jsonrpc.CodeInvalidParams, "3", "params"},
