@@ -13,8 +13,8 @@ import (
 
 // encoding/json puts U+FFFD in place of bytes that are not UTF-8 and of \u
 // escapes of half a surrogate pair, so such text would be stored silently
-// changed. Request bodies are checked for them once, here, before anything
-// is decoded from them.
+// changed. Request bodies are checked for them once, here, where they are
+// decoded.
 
 // checkUTF8 refuses a valid JSON document with a string (a value or a
 // member name) that is not UTF-8 text, naming its JSON path.
@@ -46,13 +46,18 @@ func badStringPath(doc []byte) (path string, ok bool) {
 		name  string // of the current member, in an object
 	}
 	var levels []level
-	pathTo := func(name string) string {
+	here := func() string {
 		var b strings.Builder
-		for _, l := range levels[:len(levels)-1] {
-			writeStep(&b, l.array, l.index, l.name)
+		for _, l := range levels {
+			switch {
+			case l.array:
+				b.WriteString("[" + strconv.Itoa(l.index) + "]")
+			case b.Len() > 0:
+				b.WriteString("." + l.name)
+			default:
+				b.WriteString(l.name)
+			}
 		}
-		last := levels[len(levels)-1]
-		writeStep(&b, last.array, last.index, name)
 		return b.String()
 	}
 	for i := 0; i < len(doc); {
@@ -77,10 +82,7 @@ func badStringPath(doc []byte) (path string, ok bool) {
 				levels[len(levels)-1].name = name
 			}
 			if !valid {
-				if len(levels) == 0 {
-					return "", false
-				}
-				return pathTo(levels[len(levels)-1].name), false
+				return here(), false
 			}
 			i = end
 		default:
@@ -88,17 +90,6 @@ func badStringPath(doc []byte) (path string, ok bool) {
 		}
 	}
 	return "", true
-}
-
-func writeStep(b *strings.Builder, array bool, index int, name string) {
-	switch {
-	case array:
-		b.WriteString("[" + strconv.Itoa(index) + "]")
-	case b.Len() > 0:
-		b.WriteString("." + name)
-	default:
-		b.WriteString(name)
-	}
 }
 
 // scanString reads the JSON string starting at doc[start] (its opening

@@ -112,10 +112,10 @@ func CheckURL(u *url.URL, allowPrivate bool) error {
 // setting the URL: the rule that failed, and the flag that lifts it.
 func CheckConfiguredURL(rawURL string, allowPrivate bool) error {
 	u, err := url.Parse(rawURL)
-	if err == nil {
-		err = CheckURL(u, allowPrivate)
+	if err != nil {
+		return errors.New("must be an absolute URL")
 	}
-	switch {
+	switch err := CheckURL(u, allowPrivate); {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrBlockedAddress):

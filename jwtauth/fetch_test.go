@@ -321,6 +321,7 @@ func TestCheckConfiguredURL(t *testing.T) {
 		{"ftp://idp.example/x", true, "must be an absolute http or https URL without user information"},
 		{"http://127.0.0.1:8443/x", true, ""},
 		{"https://localhost/x", true, ""},
+		{"https://%zz/x", false, "must be an absolute URL"},
 	} {
 		err := CheckConfiguredURL(c.url, c.allowPrivate)
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
