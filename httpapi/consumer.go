@@ -116,9 +116,9 @@ func (a *api) checkSigV4(w http.ResponseWriter, r *http.Request, body []byte, re
 var errAnswered = errors.New("answered")
 
 // checkBearer verifies the bearer token of a CUSTOM_JWT registry. On
-// failure it answers 401 (no or bad token), 403 (insufficient scope) or 503
-// (identity provider unreachable) with a WWW-Authenticate challenge, and
-// returns false.
+// failure it answers 401 (no or bad token), 403 (insufficient scope), 503
+// (identity provider unreachable) or 500 (a configuration that cannot
+// work) with a WWW-Authenticate challenge, and returns false.
 func (a *api) checkBearer(w http.ResponseWriter, r *http.Request, reg registry.Registry, metadataURL string) bool {
 	var cfg registry.CustomJWTAuthorizer
 	if reg.Authorizer != nil && reg.Authorizer.CustomJWT != nil {
@@ -140,13 +140,16 @@ func (a *api) checkBearer(w http.ResponseWriter, r *http.Request, reg registry.R
 			return false
 		}
 		status := je.HTTPStatus()
-		if je.Unavailable {
+		switch {
+		case je.Unavailable:
 			logger(r).Warn("identity provider unavailable", "registry", reg.ID, "err", err)
 			w.Header().Set("Retry-After", strconv.Itoa(5))
+		case je.Misconfigured:
+			logger(r).Error("registry's identity provider configuration cannot work", "registry", reg.ID, "err", err)
 		}
 		w.Header().Set("WWW-Authenticate", jwtauth.Challenge(metadataURL, scopes, err))
 		name := map[int]string{http.StatusUnauthorized: "UnauthorizedException", http.StatusForbidden: "AccessDeniedException",
-			http.StatusServiceUnavailable: "ServiceUnavailableException"}[status]
+			http.StatusServiceUnavailable: "ServiceUnavailableException", http.StatusInternalServerError: "InternalServerException"}[status]
 		writeErrorShape(w, r, status, name, errorJSON{Message: je.Description})
 		return false
 	}

@@ -194,7 +194,13 @@ func (a *api) protectedResourceMetadata(w http.ResponseWriter, r *http.Request) 
 	}
 	cfg := *reg.Authorizer.CustomJWT
 	issuer, err := a.jwt.Issuer(r.Context(), cfg.DiscoveryURL)
-	if err != nil {
+	var je *jwtauth.Error
+	switch {
+	case errors.As(err, &je) && je.Misconfigured:
+		logger(r).Error("registry's identity provider configuration cannot work", "registry", reg.ID, "err", err)
+		writeErrorShape(w, r, http.StatusInternalServerError, "InternalServerException", errorJSON{Message: je.Description})
+		return nil
+	case err != nil:
 		logger(r).Warn("identity provider unavailable", "registry", reg.ID, "err", err)
 		w.Header().Set("Retry-After", "5")
 		writeErrorShape(w, r, http.StatusServiceUnavailable, "ServiceUnavailableException",
@@ -219,7 +225,7 @@ func (a *api) mcpHandler(version string) http.Handler {
 		DisableLocalhostProtection: true,
 	})
 	registryOf := func(r *http.Request, _ []byte) (string, error) { return r.PathValue("registryId"), nil }
-	authed := a.consumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, registryOf, a.mcpMetadataURL, sdk)
+	authed := a.consumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, registryOf, a.mcpMetadataURL, mcpCheck(sdk))
 	return a.hostGuard(authed)
 }
 

@@ -50,7 +50,7 @@ func (a *api) getRecord(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) listRecords(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	maxResults, err := intQuery(q.Get("maxResults"), "maxResults")
+	maxResults, err := intQuery(q, "maxResults")
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/agentry/agentry/registry"
@@ -42,7 +43,7 @@ func (a *api) getRegistry(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) listRegistries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	maxResults, err := intQuery(q.Get("maxResults"), "maxResults")
+	maxResults, err := intQuery(q, "maxResults")
 	if err != nil {
 		return err
 	}
@@ -104,15 +105,15 @@ func (a *api) deleteRegistry(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// intQuery parses an optional integer query parameter.
-func intQuery(s, name string) (int, error) {
-	if s == "" {
-		return 0, nil
+// intQuery parses an optional integer query parameter: nil when absent.
+func intQuery(q url.Values, name string) (*int, error) {
+	if !q.Has(name) {
+		return nil, nil
 	}
-	n, err := strconv.Atoi(s)
+	n, err := strconv.Atoi(q.Get(name))
 	if err != nil || n < -1<<31 || n > 1<<31-1 {
-		return 0, &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonFieldValidationFailed,
+		return nil, &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonFieldValidationFailed,
 			Message: name + ": must be an integer", Fields: []registry.FieldError{{Name: name, Message: "must be an integer"}}}
 	}
-	return n, nil
+	return &n, nil
 }

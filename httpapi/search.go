@@ -124,8 +124,8 @@ func searchRegistryOf(_ *http.Request, body []byte) (string, error) {
 func (a *api) searchRecords(w http.ResponseWriter, r *http.Request) error {
 	c := consumerFrom(r.Context())
 	var in searchBody
-	if err := json.Unmarshal(c.body, &in); err != nil {
-		return parseError(err)
+	if err := unmarshalBody(c.body, &in); err != nil {
+		return err
 	}
 	var filter any
 	if len(in.Filters) > 0 && string(in.Filters) != "null" {

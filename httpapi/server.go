@@ -316,7 +316,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decode reads a JSON request body into v. An empty body is an empty
-// object. Syntax and type errors become ValidationExceptions that say where.
+// object.
 func decode(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -325,10 +325,17 @@ func decode(r *http.Request, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	return unmarshalBody(body, v)
+}
+
+// unmarshalBody decodes a JSON request body into v. Syntax and type errors,
+// and strings that are not UTF-8, become ValidationExceptions that say
+// where.
+func unmarshalBody(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return parseError(err)
 	}
-	return nil
+	return checkUTF8(body)
 }
 
 func parseError(err error) error {

@@ -242,7 +242,11 @@ func TestOversizedDocuments(t *testing.T) {
 			})
 			v := newVerifier(t, Options{AllowPrivate: true})
 			_, err := v.Verify(context.Background(), ti.cfg(), s.sign(t, ti.claims(time.Now(), nil)))
-			wantUnavailable(t, err)
+			desc := descBadJWKS
+			if tc.discovery {
+				desc = descBadDiscovery
+			}
+			wantMisconfigured(t, err, desc)
 			if !errors.Is(err, ErrResponseTooLarge) {
 				t.Fatalf("error %v, want ErrResponseTooLarge", err)
 			}
@@ -412,24 +416,64 @@ func TestDiscoveryRefresh(t *testing.T) {
 	}
 }
 
+// A discovery document or JWKS that is not one, or a URL answered 4xx, is
+// a configuration to change, not an outage to wait out.
 func TestBadDiscoveryDocuments(t *testing.T) {
-	for name, body := range map[string]string{
-		"not JSON":          `<html>`,
-		"no issuer":         `{"jwks_uri":"http://127.0.0.1/jwks"}`,
-		"issuer not string": `{"issuer":1,"jwks_uri":"http://127.0.0.1/jwks"}`,
-		"no jwks_uri":       `{"issuer":"x"}`,
-		"relative jwks_uri": `{"issuer":"x","jwks_uri":"/jwks"}`,
-		"ftp jwks_uri":      `{"issuer":"x","jwks_uri":"ftp://127.0.0.1/jwks"}`,
+	for name, c := range map[string]struct {
+		status int
+		body   string
+		desc   string
+	}{
+		"not JSON":          {200, `<html>`, descBadDiscovery},
+		"no issuer":         {200, `{"jwks_uri":"http://127.0.0.1/jwks"}`, descBadDiscovery},
+		"issuer not string": {200, `{"issuer":1,"jwks_uri":"http://127.0.0.1/jwks"}`, descBadDiscovery},
+		"no jwks_uri":       {200, `{"issuer":"x"}`, descBadDiscovery},
+		"relative jwks_uri": {200, `{"issuer":"x","jwks_uri":"/jwks"}`, descRefusedURL},
+		"ftp jwks_uri":      {200, `{"issuer":"x","jwks_uri":"ftp://127.0.0.1/jwks"}`, descRefusedURL},
+		"not found":         {404, `{}`, descBadDiscovery},
+		"forbidden":         {403, `{}`, descBadDiscovery},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ti := newIssuer(t)
 			ti.set(func(ti *testIssuer) {
-				ti.discovery = func(w http.ResponseWriter) bool { w.Write([]byte(body)); return true }
+				ti.discovery = func(w http.ResponseWriter) bool { w.WriteHeader(c.status); w.Write([]byte(c.body)); return true }
 			})
 			v := newVerifier(t, Options{AllowPrivate: true})
 			_, err := v.Issuer(context.Background(), ti.discoveryURL())
-			wantUnavailable(t, err)
+			wantMisconfigured(t, err, c.desc)
 		})
+	}
+	for name, body := range map[string]string{
+		"JWKS not JSON":  `<html>`,
+		"JWKS no keys":   `{"keys":"none"}`,
+		"JWKS not found": "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			ti := newIssuer(t)
+			s := newSigner(t, "RS256", "k1")
+			ti.set(func(ti *testIssuer) {
+				ti.jwks = func(w http.ResponseWriter) bool {
+					if body == "" {
+						w.WriteHeader(http.StatusNotFound)
+					}
+					w.Write([]byte(body))
+					return true
+				}
+			})
+			v := newVerifier(t, Options{AllowPrivate: true})
+			_, err := v.Verify(context.Background(), ti.cfg(), s.sign(t, ti.claims(time.Now(), nil)))
+			wantMisconfigured(t, err, descBadJWKS)
+		})
+	}
+	// An overloaded or failing provider may recover: that is an outage.
+	for _, status := range []int{http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable} {
+		ti := newIssuer(t)
+		ti.set(func(ti *testIssuer) {
+			ti.discovery = func(w http.ResponseWriter) bool { w.WriteHeader(status); return true }
+		})
+		v := newVerifier(t, Options{AllowPrivate: true})
+		_, err := v.Issuer(context.Background(), ti.discoveryURL())
+		wantUnavailable(t, err)
 	}
 }
 

@@ -56,13 +56,20 @@
 // to a day. Fetch failures are remembered for a few seconds so that an
 // unreachable IdP is not hit once per request.
 //
-// When the discovery document or keys cannot be obtained, Verify fails with
-// an *Error whose Unavailable field is set (errors.Is(err, ErrUnavailable));
-// so does a token with an unknown kid while the last JWKS fetch failed, as
-// its key may exist. Such an error's Code is still CodeInvalidToken, so a
-// caller that ignores the field fails closed, but the recommended answer is
-// 503 with a Retry-After and the error logged: a 401 would make an MCP
-// client throw away a token that may be good and start authorization again.
+// When the discovery document or keys cannot be obtained for now, Verify
+// fails with an *Error whose Unavailable field is set (errors.Is(err,
+// ErrUnavailable)); so does a token with an unknown kid while the last JWKS
+// fetch failed, as its key may exist. The recommended answer is 503 with a
+// Retry-After and the error logged: a 401 would make an MCP client throw
+// away a token that may be good and start authorization again. When they
+// cannot be obtained as configured (a URL the policy refuses, a document
+// that is not a discovery document or JWKS, a 4xx answer), the *Error has
+// Misconfigured set instead, and a Description that says what to change:
+// answer 500, without Retry-After. Either error's Code is still
+// CodeInvalidToken, so a caller that ignores the fields fails closed.
+//
+// CheckConfiguredURL applies the URL policy when a discovery URL is
+// configured, so that a URL that could never be fetched is refused then.
 //
 // All fetches go through NewSafeHTTPClient unless Options.HTTPClient is
 // set: time limits, a size cap, at most three redirects, https only and no

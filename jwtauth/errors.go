@@ -30,12 +30,22 @@ type Error struct {
 	Description string
 	// Unavailable is set when the token could not be judged at all because
 	// the identity provider's discovery document or keys could not be
-	// obtained (unreachable, timed out, refused address, invalid response,
-	// invalid discovery URL). Code is then CodeInvalidToken so that a caller
-	// that ignores this field still fails closed, but the recommended answer
-	// is 503 with Retry-After and the cause logged: a 401 would make an MCP
-	// client discard a token that may be good and start a new authorization.
+	// obtained for now (unreachable, timed out, a 5xx, 408 or 429 answer).
+	// Code is then CodeInvalidToken so that a caller that ignores this
+	// field still fails closed, but the recommended answer is 503 with
+	// Retry-After and the cause logged: a 401 would make an MCP client
+	// discard a token that may be good and start a new authorization.
 	Unavailable bool
+	// Misconfigured is set when the token could not be judged because the
+	// registry's CUSTOM_JWT configuration cannot work as it stands: the URL
+	// policy refuses its discoveryUrl or the jwks_uri it leads to (for
+	// instance after AllowPrivate was turned off), or what the identity
+	// provider serves there is not a discovery document or a JWKS (not
+	// JSON, missing members, a 4xx answer, too large). Retrying does not
+	// help: Description says which setting to change. Code is
+	// CodeInvalidToken so that a caller that ignores this field fails
+	// closed; the recommended answer is 500, without Retry-After.
+	Misconfigured bool
 
 	cause error
 }
@@ -54,11 +64,13 @@ func (e *Error) Unwrap() error { return e.cause }
 func (e *Error) Is(target error) bool { return target == ErrUnavailable && e.Unavailable }
 
 // HTTPStatus is the recommended response status: 503 when Unavailable,
-// 403 for CodeInsufficientScope, 401 otherwise.
+// 500 when Misconfigured, 403 for CodeInsufficientScope, 401 otherwise.
 func (e *Error) HTTPStatus() int {
 	switch {
 	case e.Unavailable:
 		return http.StatusServiceUnavailable
+	case e.Misconfigured:
+		return http.StatusInternalServerError
 	case e.Code == CodeInsufficientScope:
 		return http.StatusForbidden
 	default:
@@ -76,4 +88,41 @@ func invalidCause(desc string, cause error) *Error {
 
 func unavailable(desc string, cause error) *Error {
 	return &Error{Code: CodeInvalidToken, Description: desc, Unavailable: true, cause: cause}
+}
+
+func misconfigured(desc string, cause error) *Error {
+	return &Error{Code: CodeInvalidToken, Description: desc, Misconfigured: true, cause: cause}
+}
+
+// errUnusable marks a fetched document that is not what its URL should
+// serve: only a change of configuration (here or at the identity
+// provider) mends it.
+var errUnusable = errors.New("jwtauth: not a usable document")
+
+// Descriptions of a configuration that cannot work, for the caller: they
+// say what an administrator must change, and name no URL.
+const (
+	descRefusedURL = "The registry's identity provider is at an address this server does not fetch from: it fetches https URLs " +
+		"of public addresses only, unless it runs with --allow-private-urls. An administrator must change the registry's " +
+		"authorizerConfiguration.customJWTAuthorizer.discoveryUrl (UpdateRegistry), or run the server with --allow-private-urls."
+	descBadDiscovery = "The registry's discoveryUrl does not serve an OpenID Connect discovery document (JSON with issuer and " +
+		"jwks_uri). An administrator must correct the registry's authorizerConfiguration.customJWTAuthorizer.discoveryUrl (UpdateRegistry)."
+	descBadJWKS = "The registry's identity provider does not serve a JSON Web Key Set at the jwks_uri of its discovery document. " +
+		"Its administrator must fix it, or an administrator of the registry must point " +
+		"authorizerConfiguration.customJWTAuthorizer.discoveryUrl at another provider (UpdateRegistry)."
+)
+
+// fetchFailed classifies a failed fetch of a discovery document or JWKS: a
+// URL the policy refuses or a document that is not what it should be
+// needs a change of configuration (unusable describes which); anything
+// else (the provider down, slow or overloaded) may pass, and gets the
+// transient description.
+func fetchFailed(err error, transient, unusable string) *Error {
+	switch {
+	case errors.Is(err, ErrInsecureURL), errors.Is(err, ErrBlockedAddress):
+		return misconfigured(descRefusedURL, err)
+	case errors.Is(err, errUnusable), errors.Is(err, ErrResponseTooLarge):
+		return misconfigured(unusable, err)
+	}
+	return unavailable(transient, err)
 }

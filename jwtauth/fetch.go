@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -77,8 +78,8 @@ func NewSafeHTTPClient(allowPrivate bool) *http.Client {
 
 // CheckURL reports whether u may be fetched: an absolute https URL (http
 // too when allowPrivate) without user information whose host, when it is
-// an IP literal, is public unless allowPrivate. Host names are checked
-// when dialing, by NewSafeHTTPClient.
+// an IP literal or a localhost name, is public unless allowPrivate. Other
+// host names are checked when dialing, by NewSafeHTTPClient.
 func CheckURL(u *url.URL, allowPrivate bool) error {
 	switch {
 	case u == nil || u.Host == "" || u.Hostname() == "":
@@ -96,7 +97,37 @@ func CheckURL(u *url.URL, allowPrivate bool) error {
 	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && !IsPublicAddr(ip) {
 		return fmt.Errorf("%w: %s", ErrBlockedAddress, ip)
 	}
+	// Names under localhost are loopback (RFC 6761): no need to resolve.
+	if host := strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")); host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return fmt.Errorf("%w: %s", ErrBlockedAddress, host)
+	}
 	return nil
+}
+
+// CheckConfiguredURL judges a URL that is being configured for fetching
+// later (a CUSTOM_JWT discoveryUrl) by the rules CheckURL applies without
+// resolving names: the scheme, user information and a host that is an IP
+// literal or a localhost name. The addresses other names resolve to are
+// checked when fetching. The error completes "<field> ..." for the person
+// setting the URL: the rule that failed, and the flag that lifts it.
+func CheckConfiguredURL(rawURL string, allowPrivate bool) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return errors.New("must be an absolute URL")
+	}
+	switch err := CheckURL(u, allowPrivate); {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrBlockedAddress):
+		return fmt.Errorf("must not name a loopback, private or other non-public address (%s): the server fetches from those only when it runs with --allow-private-urls",
+			u.Hostname())
+	case u.Scheme == "http":
+		return errors.New("must use https: the server fetches http URLs only when it runs with --allow-private-urls")
+	case allowPrivate:
+		return errors.New("must be an absolute http or https URL without user information")
+	default:
+		return errors.New("must be an absolute https URL without user information")
+	}
 }
 
 // nonPublic lists the ranges that are never fetched unless private targets

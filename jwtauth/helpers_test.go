@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -246,8 +247,25 @@ func wantCode(t testing.TB, err error, code string) *Error {
 	if !errors.As(err, &e) {
 		t.Fatalf("error = %v, want *Error with code %s", err, code)
 	}
-	if e.Code != code || e.Unavailable {
-		t.Fatalf("error = %v (unavailable %v), want code %s", err, e.Unavailable, code)
+	if e.Code != code || e.Unavailable || e.Misconfigured {
+		t.Fatalf("error = %v (unavailable %v, misconfigured %v), want code %s", err, e.Unavailable, e.Misconfigured, code)
+	}
+	return e
+}
+
+// wantMisconfigured fails unless err is a Misconfigured *Error whose
+// description says what to change (desc) and names no URL.
+func wantMisconfigured(t testing.TB, err error, desc string) *Error {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) || !e.Misconfigured || e.Unavailable || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("error = %v, want a Misconfigured *Error", err)
+	}
+	if e.HTTPStatus() != http.StatusInternalServerError || e.Code != CodeInvalidToken {
+		t.Fatalf("misconfigured error: status %d code %s", e.HTTPStatus(), e.Code)
+	}
+	if e.Description != desc || strings.Contains(e.Description, "://") {
+		t.Fatalf("description %q, want %q", e.Description, desc)
 	}
 	return e
 }

@@ -89,20 +89,23 @@ func AdvertisedScopes(cfg registry.CustomJWTAuthorizer) []string {
 // followed by scope="<scopes>" when scopes is non-empty, the scopes to
 // request (see AdvertisedScopes). An empty resourceMetadataURL leaves that
 // parameter out (a plain "Bearer" when nothing else is said). An
-// Unavailable error judged no token, so it gets no error attribute; the
-// caller should answer 503 anyway.
+// Unavailable or Misconfigured error judged no token, so it gets no error
+// attribute; the caller should answer 503 or 500 anyway.
 func Challenge(resourceMetadataURL string, scopes []string, err error) string {
 	var params []string
 	if resourceMetadataURL != "" {
 		params = append(params, "resource_metadata="+quote(resourceMetadataURL))
 	}
 	var e *Error
-	if errors.As(err, &e) && !e.Unavailable {
-		params = append(params, "error="+quote(e.Code))
-		if e.Description != "" {
-			params = append(params, "error_description="+quote(e.Description))
+	switch {
+	case errors.As(err, &e):
+		if !e.Unavailable && !e.Misconfigured {
+			params = append(params, "error="+quote(e.Code))
+			if e.Description != "" {
+				params = append(params, "error_description="+quote(e.Description))
+			}
 		}
-	} else if err != nil && !errors.Is(err, ErrUnavailable) {
+	case err != nil && !errors.Is(err, ErrUnavailable):
 		params = append(params, `error="invalid_token"`)
 	}
 	if len(scopes) > 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -259,7 +258,7 @@ func (c *verifiedCache) put(key [32]byte, payload []byte, until time.Time) {
 
 // Issuer returns the issuer named by the discovery document at
 // discoveryURL, for the protected resource metadata. The error is an *Error
-// with Unavailable set.
+// with Unavailable or Misconfigured set.
 func (v *Verifier) Issuer(ctx context.Context, discoveryURL string) (string, error) {
 	doc, err := v.discover(ctx, discoveryURL)
 	if err != nil {
@@ -270,11 +269,11 @@ func (v *Verifier) Issuer(ctx context.Context, discoveryURL string) (string, err
 
 func (v *Verifier) discover(ctx context.Context, discoveryURL string) (*discoveryDoc, error) {
 	if err := v.checkDiscoveryURL(discoveryURL); err != nil {
-		return nil, unavailable("the registry's identity provider configuration is invalid", err)
+		return nil, misconfigured(descRefusedURL, err)
 	}
 	doc, err := v.docs.get(ctx, discoveryURL)
 	if err != nil {
-		return nil, unavailable("the identity provider could not be reached", err)
+		return nil, fetchFailed(err, "the identity provider could not be reached", descBadDiscovery)
 	}
 	return doc, nil
 }
@@ -297,7 +296,7 @@ func (v *Verifier) checkDiscoveryURL(s string) error {
 func (v *Verifier) keysFor(ctx context.Context, jwksURI string, h header) ([]*publicKey, error) {
 	set, err := v.sets.get(ctx, jwksURI)
 	if err != nil {
-		return nil, unavailable("the identity provider's keys could not be obtained", err)
+		return nil, fetchFailed(err, "the identity provider's keys could not be obtained", descBadJWKS)
 	}
 	fit, known := set.candidates(h)
 	if !known {
@@ -307,7 +306,7 @@ func (v *Verifier) keysFor(ctx context.Context, jwksURI string, h header) ([]*pu
 		// cannot be judged.
 		set, err = v.sets.refresh(ctx, jwksURI, v.minRefresh)
 		if err != nil {
-			return nil, unavailable("the identity provider's keys could not be obtained", err)
+			return nil, fetchFailed(err, "the identity provider's keys could not be obtained", descBadJWKS)
 		}
 		if fit, known = set.candidates(h); !known {
 			return nil, invalid("token signing key is unknown")
@@ -329,16 +328,16 @@ func (v *Verifier) fetchDiscovery(ctx context.Context, discoveryURL string) (*di
 		JWKSURI any `json:"jwks_uri"`
 	}
 	if err := json.Unmarshal(body, &d); err != nil {
-		return nil, 0, fmt.Errorf("discovery document is not valid JSON: %w", err)
+		return nil, 0, fmt.Errorf("%w: discovery document is not valid JSON: %w", errUnusable, err)
 	}
 	iss, _ := d.Issuer.(string)
 	jwks, _ := d.JWKSURI.(string)
 	if iss == "" || jwks == "" {
-		return nil, 0, errors.New("discovery document lacks issuer or jwks_uri")
+		return nil, 0, fmt.Errorf("%w: discovery document lacks issuer or jwks_uri", errUnusable)
 	}
 	u, err := url.Parse(jwks)
 	if err != nil {
-		return nil, 0, errors.New("discovery document's jwks_uri does not parse")
+		return nil, 0, fmt.Errorf("%w: discovery document's jwks_uri does not parse", errUnusable)
 	}
 	if err := CheckURL(u, v.allowPrivate); err != nil {
 		return nil, 0, fmt.Errorf("discovery document's jwks_uri: %w", err)
@@ -356,7 +355,7 @@ func (v *Verifier) fetchJWKS(ctx context.Context, jwksURI string) (*keySet, time
 	}
 	set, skipped, err := parseJWKS(body)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("%w: %w", errUnusable, err)
 	}
 	if skipped > 0 {
 		v.log.Debug("jwtauth: skipped unusable JWKS keys", "url", jwksURI, "skipped", skipped, "kept", len(set.keys))
@@ -411,8 +410,14 @@ func (v *Verifier) fetchURL(ctx context.Context, rawURL string) ([]byte, http.He
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("GET %s: status %d", u.Redacted(), resp.StatusCode)
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
+		// The URL is wrong (or needs credentials we do not have): asking
+		// again will not help.
+		return nil, nil, fmt.Errorf("%w: GET %s: status %d", errUnusable, u.Redacted(), code)
+	default:
+		return nil, nil, fmt.Errorf("GET %s: status %d", u.Redacted(), code)
 	}
 	body, err := readCapped(resp.Body, MaxResponseBytes)
 	if err != nil {

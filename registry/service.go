@@ -33,6 +33,10 @@ type Options struct {
 	AccountID string
 	Now       func() time.Time // nil = time.Now
 	OnChange  func(Change)     // nil = nobody listens; runs under a lock, so it must not call the Service
+	// URLPolicy judges a URL the server will fetch (a CUSTOM_JWT
+	// discoveryUrl) when it is configured; its error, which completes
+	// "<field> ...", says which rule failed. nil = any http or https URL.
+	URLPolicy func(rawURL string) error
 }
 
 // Service implements the registry's use cases. Each method validates its
@@ -46,6 +50,7 @@ type Service struct {
 	ARNs       ARNs
 	now        func() time.Time
 	onChange   func(Change)
+	urlPolicy  func(string) error
 	pagingKey  []byte
 	registries registryCache
 }
@@ -54,10 +59,11 @@ type Service struct {
 // paging key on first use.
 func NewService(ctx context.Context, opts Options) (*Service, error) {
 	s := &Service{
-		store:    opts.Store,
-		ARNs:     ARNs{Region: opts.Region, AccountID: opts.AccountID},
-		now:      opts.Now,
-		onChange: opts.OnChange,
+		store:     opts.Store,
+		ARNs:      ARNs{Region: opts.Region, AccountID: opts.AccountID},
+		now:       opts.Now,
+		onChange:  opts.OnChange,
+		urlPolicy: opts.URLPolicy,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -231,7 +237,7 @@ func (s *Service) CreateRegistry(ctx context.Context, in CreateRegistryInput) (C
 	}
 	checkEnum(&fe, "authorizerType", in.AuthorizerType, AuthorizerAWSIAM, AuthorizerCustomJWT)
 	if len(fe) == 0 {
-		checkAuthorizer(&fe, in.AuthorizerType, in.Authorizer)
+		checkAuthorizer(&fe, in.AuthorizerType, in.Authorizer, s.urlPolicy)
 	}
 	checkClientToken(&fe, in.ClientToken)
 	if err := fe.err(); err != nil {
@@ -272,7 +278,7 @@ func (s *Service) GetRegistry(ctx context.Context, registryID string) (Registry,
 
 // ListRegistriesInput is a request for a page of registries.
 type ListRegistriesInput struct {
-	MaxResults     int
+	MaxResults     *int // nil = the default page of 20
 	NextToken      string
 	Status         RegistryStatus
 	AuthorizerType AuthorizerType
@@ -324,11 +330,11 @@ func (s *Service) ListRegistries(ctx context.Context, in ListRegistriesInput) (R
 	return page, err
 }
 
-func pageSize(n int) int {
-	if n == 0 {
+func pageSize(n *int) int {
+	if n == nil {
 		return defaultListResults
 	}
-	return n
+	return *n
 }
 
 // UpdateRegistryInput is a request to change a registry.
@@ -371,7 +377,7 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 		if in.Authorizer.Set {
 			r.Authorizer = in.Authorizer.Value
 			var fe fieldErrors
-			checkAuthorizer(&fe, r.AuthorizerType, r.Authorizer)
+			checkAuthorizer(&fe, r.AuthorizerType, r.Authorizer, s.urlPolicy)
 			if err := fe.err(); err != nil {
 				return err
 			}
@@ -521,7 +527,7 @@ type ListRecordsInput struct {
 	Name           string
 	Status         RecordStatus
 	DescriptorType DescriptorType
-	MaxResults     int
+	MaxResults     *int // nil = the default page of 20
 	NextToken      string
 }
 

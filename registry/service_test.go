@@ -576,11 +576,11 @@ func TestListRecordsPaging(t *testing.T) {
 		wantPages []int
 	}{
 		{"default page size", registry.ListRecordsInput{}, all, []int{20, 1}},
-		{"by type", registry.ListRecordsInput{DescriptorType: registry.DescriptorMCP, MaxResults: 5}, mcpNames, []int{5, 5, 4}},
+		{"by type", registry.ListRecordsInput{DescriptorType: registry.DescriptorMCP, MaxResults: new(5)}, mcpNames, []int{5, 5, 4}},
 		{"by type and status, exact pages", registry.ListRecordsInput{DescriptorType: registry.DescriptorCustom,
-			Status: registry.StatusPendingApproval, MaxResults: 2}, customPending, []int{2, 2}},
-		{"by name", registry.ListRecordsInput{Name: "rec-07", MaxResults: 1}, []string{"rec-07"}, []int{1}},
-		{"one page", registry.ListRecordsInput{MaxResults: 100}, all, []int{21}},
+			Status: registry.StatusPendingApproval, MaxResults: new(2)}, customPending, []int{2, 2}},
+		{"by name", registry.ListRecordsInput{Name: "rec-07", MaxResults: new(1)}, []string{"rec-07"}, []int{1}},
+		{"one page", registry.ListRecordsInput{MaxResults: new(100)}, all, []int{21}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -615,7 +615,7 @@ func TestListRecordsPaging(t *testing.T) {
 	}
 
 	t.Run("token bound to the query", func(t *testing.T) {
-		page, err := e.svc.ListRecords(t.Context(), registry.ListRecordsInput{RegistryID: reg, DescriptorType: registry.DescriptorMCP, MaxResults: 2})
+		page, err := e.svc.ListRecords(t.Context(), registry.ListRecordsInput{RegistryID: reg, DescriptorType: registry.DescriptorMCP, MaxResults: new(2)})
 		if err != nil || page.NextToken == "" {
 			t.Fatalf("first page: %v, token %q", err, page.NextToken)
 		}
@@ -631,21 +631,21 @@ func TestListRecordsPaging(t *testing.T) {
 		}
 		// Another page size is the same query.
 		_, err = e.svc.ListRecords(t.Context(), registry.ListRecordsInput{RegistryID: reg, DescriptorType: registry.DescriptorMCP,
-			MaxResults: 7, NextToken: page.NextToken})
+			MaxResults: new(7), NextToken: page.NextToken})
 		if err != nil {
 			t.Errorf("a token with another page size: %v", err)
 		}
 	})
 
 	t.Run("records created while paging", func(t *testing.T) {
-		first, err := e.svc.ListRecords(t.Context(), registry.ListRecordsInput{RegistryID: reg, MaxResults: 10})
+		first, err := e.svc.ListRecords(t.Context(), registry.ListRecordsInput{RegistryID: reg, MaxResults: new(10)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// One lands before the cursor, one after it.
 		e.createRecord(t, registry.CreateRecordInput{RegistryID: reg, Name: "rec-00a"})
 		e.createRecord(t, registry.CreateRecordInput{RegistryID: reg, Name: "rec-99"})
-		rest, err := e.svc.ListRecords(t.Context(), registry.ListRecordsInput{RegistryID: reg, MaxResults: 100, NextToken: first.NextToken})
+		rest, err := e.svc.ListRecords(t.Context(), registry.ListRecordsInput{RegistryID: reg, MaxResults: new(100), NextToken: first.NextToken})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,10 +55,10 @@ func checkClientToken(fe *fieldErrors, token string) {
 	}
 }
 
-// CheckMaxResults validates a list page size; 0 means the default.
-func checkMaxResults(fe *fieldErrors, n int) {
-	if n != 0 && (n < 1 || n > MaxListResults) {
-		fe.add("maxResults", "must be between 1 and %d, got %d", MaxListResults, n)
+// checkMaxResults validates a list page size; nil means the default.
+func checkMaxResults(fe *fieldErrors, n *int) {
+	if n != nil && (*n < 1 || *n > MaxListResults) {
+		fe.add("maxResults", "must be between 1 and %d, got %d", MaxListResults, *n)
 	}
 }
 
@@ -80,12 +80,15 @@ func joinEnum[T ~string](vs []T) string {
 }
 
 // checkAuthorizer validates the authorizer configuration against the
-// registry's authorizer type.
-func checkAuthorizer(fe *fieldErrors, typ AuthorizerType, cfg *AuthorizerConfig) {
+// registry's authorizer type, and its discovery URL against urlPolicy
+// (nil = none).
+func checkAuthorizer(fe *fieldErrors, typ AuthorizerType, cfg *AuthorizerConfig, urlPolicy func(string) error) {
 	const field = "authorizerConfiguration"
 	if typ == AuthorizerAWSIAM {
 		if cfg != nil && cfg.CustomJWT != nil {
-			fe.add(field, "must not be set for an AWS_IAM registry")
+			fe.add(field, "must not be set for an AWS_IAM registry: the authorizer type is fixed when the registry is created "+
+				"(UpdateRegistry has no authorizerType). To authorize consumers with JWTs, create a new registry with "+
+				"authorizerType CUSTOM_JWT and this authorizerConfiguration, and create the records there")
 		}
 		return
 	}
@@ -105,6 +108,10 @@ func checkAuthorizer(fe *fieldErrors, typ AuthorizerType, cfg *AuthorizerConfig)
 		fe.add(jf+".discoveryUrl", "must be an absolute http or https URL without user information")
 	case !strings.HasSuffix(u.Path, "/.well-known/openid-configuration"):
 		fe.add(jf+".discoveryUrl", "must end with /.well-known/openid-configuration")
+	case urlPolicy != nil:
+		if err := urlPolicy(j.DiscoveryURL); err != nil {
+			fe.add(jf+".discoveryUrl", "%s", err.Error())
+		}
 	}
 	checkStrings(fe, jf+".allowedAudience", j.AllowedAudience)
 	checkStrings(fe, jf+".allowedClients", j.AllowedClients)

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -94,11 +95,12 @@ func TestCheckMaxResultsAndClientToken(t *testing.T) {
 		check func(fe *fieldErrors)
 		want  []string
 	}{
-		{"maxResults default", func(fe *fieldErrors) { checkMaxResults(fe, 0) }, nil},
-		{"maxResults 1", func(fe *fieldErrors) { checkMaxResults(fe, 1) }, nil},
-		{"maxResults 100", func(fe *fieldErrors) { checkMaxResults(fe, MaxListResults) }, nil},
-		{"maxResults 101", func(fe *fieldErrors) { checkMaxResults(fe, MaxListResults+1) }, []string{"maxResults"}},
-		{"maxResults negative", func(fe *fieldErrors) { checkMaxResults(fe, -1) }, []string{"maxResults"}},
+		{"maxResults default", func(fe *fieldErrors) { checkMaxResults(fe, nil) }, nil},
+		{"maxResults 1", func(fe *fieldErrors) { checkMaxResults(fe, new(1)) }, nil},
+		{"maxResults 100", func(fe *fieldErrors) { checkMaxResults(fe, new(MaxListResults)) }, nil},
+		{"maxResults 101", func(fe *fieldErrors) { checkMaxResults(fe, new(MaxListResults+1)) }, []string{"maxResults"}},
+		{"maxResults 0", func(fe *fieldErrors) { checkMaxResults(fe, new(0)) }, []string{"maxResults"}},
+		{"maxResults negative", func(fe *fieldErrors) { checkMaxResults(fe, new(-1)) }, []string{"maxResults"}},
 		{"no clientToken", func(fe *fieldErrors) { checkClientToken(fe, "") }, nil},
 		{"shortest clientToken", func(fe *fieldErrors) { checkClientToken(fe, strings.Repeat("t", 33)) }, nil},
 		{"clientToken too short", func(fe *fieldErrors) { checkClientToken(fe, strings.Repeat("t", 32)) }, []string{"clientToken"}},
@@ -226,11 +228,42 @@ func TestCheckAuthorizer(t *testing.T) {
 				tt.edit(j)
 				cfg = &AuthorizerConfig{CustomJWT: j}
 			}
-			fields, messages := problems(func(fe *fieldErrors) { checkAuthorizer(fe, tt.typ, cfg) })
+			fields, messages := problems(func(fe *fieldErrors) { checkAuthorizer(fe, tt.typ, cfg, nil) })
 			if !slices.Equal(fields, tt.fields) {
 				t.Errorf("got problems %v, want problems with %q", messages, tt.fields)
 			}
 		})
+	}
+}
+
+// The URL policy judges a discoveryUrl that passes the contract's own
+// rules; its message is the field's.
+func TestCheckAuthorizerURLPolicy(t *testing.T) {
+	var judged []string
+	policy := func(u string) error {
+		judged = append(judged, u)
+		if strings.HasPrefix(u, "http:") {
+			return errors.New("must use https")
+		}
+		return nil
+	}
+	for url, want := range map[string]string{
+		"https://idp.example/.well-known/openid-configuration": "",
+		"http://idp.example/.well-known/openid-configuration":  "must use https",
+		"http://idp.example/elsewhere":                         "must end with /.well-known/openid-configuration",
+	} {
+		j := validJWT()
+		j.DiscoveryURL = url
+		_, messages := problems(func(fe *fieldErrors) {
+			checkAuthorizer(fe, AuthorizerCustomJWT, &AuthorizerConfig{CustomJWT: j}, policy)
+		})
+		got := messages[jwtField+".discoveryUrl"]
+		if got != want {
+			t.Errorf("%s: got %q, want %q", url, got, want)
+		}
+	}
+	if len(judged) != 2 {
+		t.Errorf("the policy judged %v, want only the URLs that pass the contract's rules", judged)
 	}
 }
 

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -254,4 +256,33 @@ func TestDeleteRegistryWithRecordsConflicts(t *testing.T) {
 	wantConflict(t, err, "1 records")
 	must[*ctl.DeleteRegistryRecordOutput](t)(ts.Client.DeleteRegistryRecord(ctx, &ctl.DeleteRegistryRecordInput{RegistryId: aws.String(reg), RecordId: aws.String(rec)}))
 	must[*ctl.DeleteRegistryOutput](t)(ts.Client.DeleteRegistry(ctx, &ctl.DeleteRegistryInput{RegistryId: aws.String(reg)}))
+}
+
+// Both list operations take maxResults 1 to 100, as the contract says; an
+// absent one is the default page of 20.
+func TestListMaxResultsRange(t *testing.T) {
+	ts := startServer(t)
+	ctx := context.Background()
+	reg := ts.createRegistry(t, "paged", false)
+	for i := range 21 {
+		ts.createRegistry(t, fmt.Sprintf("other-%02d", i), false)
+		ts.createRecord(t, reg, fmt.Sprintf("server-%02d", i))
+	}
+	for _, n := range []int32{0, -1, 101, math.MaxInt32, math.MinInt32} {
+		_, err := ts.Client.ListRegistries(ctx, &ctl.ListRegistriesInput{MaxResults: aws.Int32(n)})
+		wantValidation(t, err, "maxResults", fmt.Sprintf("must be between 1 and 100, got %d", n))
+		_, err = ts.Client.ListRegistryRecords(ctx, &ctl.ListRegistryRecordsInput{RegistryId: aws.String(reg), MaxResults: aws.Int32(n)})
+		wantValidation(t, err, "maxResults", fmt.Sprintf("must be between 1 and 100, got %d", n))
+	}
+	regs := must[*ctl.ListRegistriesOutput](t)(ts.Client.ListRegistries(ctx, &ctl.ListRegistriesInput{}))
+	recs := must[*ctl.ListRegistryRecordsOutput](t)(ts.Client.ListRegistryRecords(ctx, &ctl.ListRegistryRecordsInput{RegistryId: aws.String(reg)}))
+	if len(regs.Registries) != 20 || len(recs.RegistryRecords) != 20 {
+		t.Fatalf("default pages: %d registries, %d records, want 20 each", len(regs.Registries), len(recs.RegistryRecords))
+	}
+	for _, n := range []int32{1, 100} {
+		regs := must[*ctl.ListRegistriesOutput](t)(ts.Client.ListRegistries(ctx, &ctl.ListRegistriesInput{MaxResults: aws.Int32(n)}))
+		if want := min(int(n), 22); len(regs.Registries) != want {
+			t.Fatalf("maxResults %d: %d registries, want %d", n, len(regs.Registries), want)
+		}
+	}
 }

@@ -87,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	warnOpenDataDir(cfg.DataDir, cfg.Logger)
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -101,7 +102,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}})
 	feed := &indexSync{store: store, index: index, log: cfg.Logger}
 	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
-		OnChange: feed.onChange})
+		OnChange: feed.onChange,
+		// Refuse at once a discovery URL the verifier would refuse to fetch.
+		URLPolicy: func(u string) error { return jwtauth.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -242,6 +245,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = errors.Join(err, serveErr)
 	}
 	return err
+}
+
+// warnOpenDataDir warns when other users can enter the data directory: it
+// holds the root credentials and the database (drafts, the paging key),
+// and a database created by an older version is readable by all.
+func warnOpenDataDir(dir string, log *slog.Logger) {
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	log.Warn("other users can access the data directory; restrict it to its owner with chmod 700",
+		"data_dir", dir, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 }
 
 // feedPoll is how often a replica looks for other replicas' changes when no

@@ -20,7 +20,7 @@ type Authorization struct {
 	Region        string
 	Service       string
 	SignedHeaders []string // lowercase, strictly ascending
-	Signature     string   // 64 hex digits
+	Signature     string   // 64 lowercase hex digits, however the client spelled them
 }
 
 // ParseAuthorization parses an "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
@@ -89,10 +89,13 @@ func parseParts(cred, signed, sig string) (Authorization, error) {
 	if len(sig) != 64 {
 		return Authorization{}, incomplete("Signature must be 64 hexadecimal characters.")
 	}
-	if _, err := hex.DecodeString(sig); err != nil {
+	raw, err := hex.DecodeString(sig)
+	if err != nil {
 		return Authorization{}, incomplete("Signature must be 64 hexadecimal characters.")
 	}
-	a.Signature = sig
+	// Hex digits may come in either case; one canonical spelling keeps the
+	// replay guard from taking a re-spelled copy for a new signature.
+	a.Signature = hex.EncodeToString(raw)
 	return a, nil
 }
 

@@ -202,6 +202,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.DBMaxConns = int32(*dbMaxConns)
 	cfg.Version = version()
+	// Bind before anything has an effect: a taken port must not leave a
+	// data directory and new root credentials behind.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // on an early return; Serve closes it otherwise
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
@@ -224,10 +231,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
 	cfg.Logger.Info("agentry serving", "listen", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"data_dir", cfg.DataDir, "region", cfg.Region, "account_id", cfg.AccountID, "version", version())
 	hup := make(chan os.Signal, 1)

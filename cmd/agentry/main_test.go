@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -297,5 +298,27 @@ func TestServeApproxThresholdFromEnvironment(t *testing.T) {
 	err := serve([]string{"--semantic", "off", "--data-dir", t.TempDir(), "--db-max-conns", "0"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "AGENTRY_SEMANTIC_APPROX_THRESHOLD must be an integer") {
 		t.Fatalf("serve with a malformed threshold: %v", err)
+	}
+}
+
+// serve on a port that is taken fails before it changes anything: no data
+// directory, no root credentials printed.
+func TestServeOnPortInUseChangesNothing(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	var stdout, stderr bytes.Buffer
+	err = serve([]string{"--listen", taken.Addr().String(), "--data-dir", dir, "--semantic", "off"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("serve on a taken port: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the data directory was created (stat: %v)", err)
+	}
+	if stdout.Len() > 0 {
+		t.Errorf("serve printed %q", stdout.String())
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -36,8 +37,15 @@ type Store struct {
 var _ registry.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path and applies any
-// pending migrations.
+// pending migrations. A database it creates is readable by its owner only.
 func Open(ctx context.Context, path string) (*Store, error) {
+	// SQLite would create the file 0644, and it gives the -wal and -shm
+	// files the database file's mode: creating it 0600 first keeps all
+	// three (drafts, the paging key) private. An error here, such as a
+	// missing directory, is left for SQLite to report.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	dsn := func(txlock string) string {
 		q := url.Values{}
 		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {

@@ -133,3 +133,28 @@ func TestOpenMissingDirectory(t *testing.T) {
 		t.Errorf("Open created the missing directory (stat: %v)", err)
 	}
 }
+
+// The database holds drafts and the paging key: it and its -wal and -shm
+// files are for the owner only, whatever the umask and the directory allow.
+func TestFilesOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "agentry.db")
+	s := open(t, path)
+	defer s.Close()
+	err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.PutSetting("paging-key", []byte("secret")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %04o, want 0600", filepath.Base(name), mode)
+		}
+	}
+}
