@@ -30,19 +30,19 @@ import (
 // fakeEmbeddings is an OpenAI-compatible embeddings service (a true
 // boundary of agentry): each word votes for one of 16 topic dimensions,
 // and words listed in topics share one, so "inbox" lands near "email".
-func fakeEmbeddings(t *testing.T, down *atomic.Bool) *httptest.Server {
+func fakeEmbeddings(t testing.TB, down *atomic.Bool) *httptest.Server {
 	return fakeEmbeddingsLog(t, down, nil)
 }
 
 // fakeEmbeddingsLog is fakeEmbeddings that also counts, per model, the
 // texts it was asked to embed.
-func fakeEmbeddingsLog(t *testing.T, down *atomic.Bool, seen *textLog) *httptest.Server {
+func fakeEmbeddingsLog(t testing.TB, down *atomic.Bool, seen *textLog) *httptest.Server {
 	return fakeEmbeddingsHook(t, down, seen, nil)
 }
 
 // fakeEmbeddingsHook is fakeEmbeddingsLog that calls before, when set, at
 // the start of every request: to count calls, or to make them slow.
-func fakeEmbeddingsHook(t *testing.T, down *atomic.Bool, seen *textLog, before func(*http.Request)) *httptest.Server {
+func fakeEmbeddingsHook(t testing.TB, down *atomic.Bool, seen *textLog, before func(*http.Request)) *httptest.Server {
 	topics := map[string]int{"email": 1, "inbox": 1, "postbox": 1, "gmail": 1, "weather": 2, "forecast": 2, "rain": 2}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if before != nil {
