@@ -161,12 +161,12 @@ func (q *vectorQueue) close() {
 	q.workers.Wait()
 }
 
-// WaitVectors waits until every record handed to Put before the call has
-// its vector, or was found to have none, and returns nil; or returns ctx's
-// error when ctx ends first (an embedder that is down makes it wait until
-// the embedder is back), or an error when the index is closed. It is for
-// tests, benchmarks and start-up, not for serving requests: a search never
-// needs to wait for vectors.
+// WaitVectors waits until no record waits for its vector (each one queued
+// before the call has it, or was found to have none) and returns nil; or
+// returns ctx's error when ctx ends first (an embedder that is down makes
+// it wait until the embedder is back), or an error when the index is
+// closed. It is for tests, benchmarks and start-up, not for serving
+// requests: a search never needs to wait for vectors.
 func (ix *Index) WaitVectors(ctx context.Context) error {
 	q := ix.vq
 	q.mu.Lock()
@@ -180,7 +180,7 @@ func (ix *Index) WaitVectors(ctx context.Context) error {
 	}
 	select {
 	case <-idle:
-		if ix.vq.ctx.Err() != nil {
+		if q.ctx.Err() != nil {
 			return errClosed
 		}
 		return nil
