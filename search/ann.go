@@ -459,10 +459,12 @@ func (ix *Index) BuildApprox(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Close stops building approximate indexes in the background, for an
-// index no longer in use; searches still work, and scan the vectors that
-// were not linked yet.
+// Close stops the background work of an index no longer in use: computing
+// vectors (it returns once an embedder call in flight has ended) and
+// building approximate indexes. Searches still work, and scan the vectors
+// that were not linked yet; records put afterwards get no vector.
 func (ix *Index) Close() {
+	ix.vq.close()
 	for _, sh := range ix.allShards() {
 		sh.stopBuilding()
 	}

@@ -113,6 +113,9 @@ func TestApproxRecallWithModel(t *testing.T) {
 			ix.Put(recs[i])
 		}
 	}
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	check("updated", filterNone, 1)
 	if _, err := ix.BuildApprox(context.Background()); err != nil {
 		t.Fatal(err)

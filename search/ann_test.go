@@ -274,6 +274,9 @@ func TestApproxIndexFollowsUpdates(t *testing.T) {
 		}
 	}
 	// A new vector is found before it is linked.
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	checkANN(t, sh)
 	for _, i := range replaced[len(replaced)-20:] {
 		sh.mu.RLock()
@@ -330,12 +333,18 @@ func TestApproxIndexFromLateVectors(t *testing.T) {
 		t.Errorf("a record's own vector finds %v", got)
 	}
 	// After Close nothing is linked any more, and new vectors are still
-	// found.
-	ix.Close()
+	// found. (The builder waits until then, so that the new vector stays
+	// in the inbox.)
+	sh.ann.build.Lock()
 	rev := *recs[3].Approved
 	rev.Description = "a new text"
 	recs[3].Approved = &rev
 	ix.Put(recs[3])
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	sh.ann.build.Unlock()
 	if _, err := ix.BuildApprox(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -449,6 +458,9 @@ func TestApproxIndexUnderConcurrentWrites(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ix.BuildApprox(context.Background()); err != nil {
 		t.Fatal(err)
 	}

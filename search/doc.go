@@ -14,7 +14,10 @@
 //
 // The semantic leg is optional: given an Embedder, records and queries are
 // embedded and the two rankings fused (Fusion). Without one, the ranking
-// is exactly the lexical one. The leg compares the query with every
+// is exactly the lexical one. Record vectors are computed by a background
+// worker, so that indexing a record never waits for the embedder: a record
+// is found lexically as soon as it is put, semantically once its vector
+// is ready (WaitVectors). The leg compares the query with every
 // vector, or, in registries of Options.ApproxThreshold vectors or more,
 // searches an approximate nearest-neighbour index (HNSW) that is built and
 // kept up to date in the background.

@@ -21,16 +21,20 @@ import (
 // Index is the in-memory search index of every registry's approved
 // records. It is safe for concurrent use: searches of a registry run in
 // parallel and only wait for a write to the same registry, and a Put or
-// Remove is visible to every Search that starts after it returns.
+// Remove is visible to every Search that starts after it returns (the
+// semantic leg finds a record put once its vector is ready: vectors.go).
 type Index struct {
 	set    settings
 	mu     sync.RWMutex // guards shards (the map, not the shards)
 	shards map[string]*shard
+	vq     *vectorQueue
 }
 
 // NewIndex returns an empty index.
 func NewIndex(opts Options) *Index {
-	return &Index{set: resolve(opts), shards: map[string]*shard{}}
+	ix := &Index{set: resolve(opts), shards: map[string]*shard{}}
+	ix.vq = newVectorQueue(ix.fill)
+	return ix
 }
 
 // shard is the index of one registry. Record slots are appended and never
@@ -171,6 +175,10 @@ func (ix *Index) shard(registryID string, create bool) *shard {
 // the record before, or removes the record when rec.Approved is nil. The
 // index keeps its own copy of the revision. Calls for one record must come
 // in the order of the changes they reflect.
+//
+// Put never waits for the embedder: the record is searchable lexically
+// when Put returns, and its vector, unless its text is unchanged, is
+// computed in the background (WaitVectors).
 func (ix *Index) Put(rec registry.Record) {
 	if rec.Approved == nil {
 		ix.Remove(rec.RegistryID, rec.ID)
@@ -181,21 +189,27 @@ func (ix *Index) Put(rec registry.Record) {
 	}
 	a := ix.set.analyze(rec.ID, rec.CreatedAt, *rec.Approved)
 	a.packed = packRevision(&a.rev)
-	ix.embedDocs(context.Background(), []*analyzed{a})
 	sh := ix.shard(rec.RegistryID, true)
 	sh.mu.Lock()
 	sh.put(a)
 	sh.refreshNorms()
 	sh.mu.Unlock()
+	if a.vec == nil && a.textKey != ([32]byte{}) {
+		ix.vq.add(pendingVec{rec.RegistryID, rec.ID})
+	}
 }
 
 // PutMany indexes many records at once, analysing them in parallel while
 // earlier ones are inserted; it is how an index is filled at start-up. The
-// result is the same as calling Put for each record in order.
+// result is the same as calling Put for each record in order, except that
+// PutMany computes the records' vectors before it returns, unless
+// DeferVectors is set (FillVectors computes them then) or the embedder
+// fails (the background worker retries them then).
 func (ix *Index) PutMany(recs []registry.Record) {
 	const batch = 256
 	nb := (len(recs) + batch - 1) / batch
 	out := make([]*analyzed, len(recs))
+	failed := make([]bool, nb) // the embedder failed on the batch
 	done := make([]chan struct{}, nb)
 	for i := range done {
 		done[i] = make(chan struct{})
@@ -216,17 +230,21 @@ func (ix *Index) PutMany(recs []registry.Record) {
 					}
 				}
 				if !ix.set.deferVec {
-					ix.embedDocs(context.Background(), part)
+					failed[b] = ix.embedDocs(context.Background(), part) != nil
 				}
 				close(done[b])
 			}
 		}()
 	}
 	added := map[*shard]int{}
+	var retry []pendingVec
 	for b := range nb {
 		<-done[b]
 		var sh *shard
 		for i := b * batch; i < min((b+1)*batch, len(recs)); i++ {
+			if a := out[i]; failed[b] && a != nil && a.vec == nil && a.textKey != ([32]byte{}) {
+				retry = append(retry, pendingVec{recs[i].RegistryID, recs[i].ID})
+			}
 			if s := ix.shard(recs[i].RegistryID, out[i] != nil); s != sh {
 				if sh != nil {
 					sh.refreshNorms()
@@ -250,6 +268,7 @@ func (ix *Index) PutMany(recs []registry.Record) {
 			sh.mu.Unlock()
 		}
 	}
+	ix.vq.add(retry...)
 	// Appending left spare capacity in the posting lists; after a large
 	// load, give it back.
 	for sh, n := range added {
@@ -322,9 +341,8 @@ func (ix *Index) Len(registryID string) int {
 // unchanged reports whether rec's approved revision is what is indexed
 // already, updating the creation time if that is all that differs. The
 // change feed re-sends a record whenever its latest draft changes, while
-// the approved revision search serves stays the same. A record that lacks
-// its vector (the embedder failed) is never unchanged, so a re-send
-// retries.
+// the approved revision search serves stays the same. A record still
+// waiting for its vector is unchanged too: the vector queue has it.
 func (s *shard) unchanged(rec registry.Record) bool {
 	s.mu.RLock()
 	slot, ok := s.slotOf[rec.ID]
@@ -349,7 +367,7 @@ func (s *shard) holds(slot uint32, rev *registry.Revision) bool {
 	if d.name != rev.Name || d.version != rev.Version || d.descriptorType != rev.DescriptorType || !d.updatedAt.Equal(rev.UpdatedAt) {
 		return false
 	}
-	return reflect.DeepEqual(d.revision(), *rev) && (s.set.embedder == nil || d.vec != nil)
+	return reflect.DeepEqual(d.revision(), *rev)
 }
 
 // analyzed is a record made ready for the index outside any lock: its
@@ -456,8 +474,12 @@ func (set *settings) analyze(recordID string, createdAt time.Time, rev registry.
 	return a
 }
 
-// put adds an analysed record, replacing its previous slot.
+// put adds an analysed record, replacing its previous slot. A record
+// without a vector keeps the one it had if its text to embed is the same.
 func (s *shard) put(a *analyzed) {
+	if old, ok := s.slotOf[a.recordID]; ok && a.vec == nil && a.textKey != ([32]byte{}) && s.docs[old].textKey == a.textKey {
+		a.vec = s.docs[old].vec
+	}
 	s.remove(a.recordID)
 	slot := uint32(len(s.docs))
 	// The strings kept are copies, so that the index never holds on to a

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -489,13 +490,13 @@ func TestConcurrentSearchAndWrites(t *testing.T) {
 // synonyms close together.
 type bagEmbedder struct {
 	concepts map[string]int
-	fail     bool
+	fail     atomic.Bool
 }
 
 func (e *bagEmbedder) Fingerprint() string { return "bag-v1" }
 func (e *bagEmbedder) Dimension() int      { return 16 }
 func (e *bagEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
-	if e.fail {
+	if e.fail.Load() {
 		return nil, errors.New("model offline")
 	}
 	out := make([][]float32, len(texts))
@@ -531,6 +532,7 @@ func TestSemanticLegFusion(t *testing.T) {
 	var reported []error
 	var mu sync.Mutex
 	ix := NewIndex(Options{Embedder: emb, OnError: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }})
+	t.Cleanup(ix.Close)
 	ix.PutMany(recs)
 	lexical := NewIndex(Options{})
 	lexical.PutMany(recs)
@@ -552,7 +554,7 @@ func TestSemanticLegFusion(t *testing.T) {
 		}
 	}
 	// The model goes down: search falls back to the lexical ranking.
-	emb.fail = true
+	emb.fail.Store(true)
 	if got, want := search(t, ix, "automobile"), search(t, lexical, "automobile"); !slices.Equal(got, want) {
 		t.Errorf("fallback = %v, want the lexical %v", got, want)
 	}
@@ -560,10 +562,17 @@ func TestSemanticLegFusion(t *testing.T) {
 	if got := search(t, ix, "automobile"); !slices.Contains(got, "new000000001") {
 		t.Errorf("record without a vector not found: %v", got)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(reported) < 2 {
-		t.Errorf("errors reported: %v", reported)
+	// The query's failure and, from the background, the record's.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		n := len(reported)
+		mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("errors reported: %v", reported)
+		}
 	}
 }
 
@@ -683,8 +692,11 @@ func TestSemanticLegScoresSentences(t *testing.T) {
 }
 
 func TestVectorKeys(t *testing.T) {
-	emb := &bagEmbedder{fail: true}
+	emb := &bagEmbedder{}
+	emb.fail.Store(true)
 	ix := NewIndex(Options{Embedder: emb})
+	ix.vq.retryMin = time.Millisecond
+	t.Cleanup(ix.Close)
 	ix.PutMany([]registry.Record{
 		mcp("a00000000001", "notes", "Write down notes.", `{}`, ""),
 		mcp("b00000000001", "garage", "Vehicle care.", `{}`, ""),
@@ -692,7 +704,7 @@ func TestVectorKeys(t *testing.T) {
 	if keys, complete := ix.VectorKeys(); complete || len(keys) != 0 {
 		t.Fatalf("with the model offline: %d keys, complete %v; want none, incomplete", len(keys), complete)
 	}
-	emb.fail = false
+	emb.fail.Store(false)
 	if err := ix.FillVectors(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -704,6 +716,9 @@ func TestVectorKeys(t *testing.T) {
 	rec := mcp("a00000000001", "notes", "Write down notes, now with tags.", `{}`, "")
 	ix.Put(rec)
 	ix.Remove(testRegistry, "b00000000001")
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	after, complete := ix.VectorKeys()
 	if !complete || len(after) != 1 || after[0] == keys[0] || after[0] == keys[1] {
 		t.Fatalf("after an edit and a removal: keys %x, complete %v", after, complete)

@@ -77,21 +77,22 @@ type VectorStore interface {
 // embedBatch is how many texts go to the embedder in one call.
 const embedBatch = 64
 
-// embedDocs fills in the vectors of analysed records. A failure leaves
-// the records without vectors: they are still found by the lexical leg.
-func (ix *Index) embedDocs(ctx context.Context, docs []*analyzed) {
+// embedDocs fills in the vectors of analysed records, from the vector
+// store or the embedder. It fails when the embedder does, leaving the
+// records it was asked for without vectors.
+func (ix *Index) embedDocs(ctx context.Context, docs []*analyzed) error {
 	e := ix.set.embedder
 	if e == nil {
-		return
+		return nil
 	}
 	var batch []*analyzed
-	flush := func() {
+	flush := func() error {
 		if len(batch) == 0 {
-			return
+			return nil
 		}
 		batch = ix.loadVectors(ctx, batch)
 		if len(batch) == 0 {
-			return
+			return nil
 		}
 		texts := make([]string, len(batch))
 		for i, a := range batch {
@@ -102,14 +103,18 @@ func (ix *Index) embedDocs(ctx context.Context, docs []*analyzed) {
 			err = fmt.Errorf("embedder %s returned %d vectors for %d texts", e.Fingerprint(), len(vecs), len(texts))
 		}
 		if err != nil {
-			ix.report(fmt.Errorf("search: embedding records: %w", err))
-		} else {
-			for i, a := range batch {
-				a.vec = ix.unit(vecs[i])
+			err = fmt.Errorf("search: embedding records: %w", err)
+			if ctx.Err() == nil {
+				ix.report(err)
 			}
-			ix.saveVectors(ctx, batch)
+			return err
 		}
+		for i, a := range batch {
+			a.vec = ix.unit(vecs[i])
+		}
+		ix.saveVectors(ctx, batch)
 		batch = batch[:0]
+		return nil
 	}
 	for _, a := range docs {
 		if a == nil || a.embedText == "" {
@@ -117,10 +122,12 @@ func (ix *Index) embedDocs(ctx context.Context, docs []*analyzed) {
 		}
 		batch = append(batch, a)
 		if len(batch) == embedBatch {
-			flush()
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	flush()
+	return flush()
 }
 
 // loadVectors gives the records of batch the vectors stored for their
@@ -136,7 +143,9 @@ func (ix *Index) loadVectors(ctx context.Context, batch []*analyzed) []*analyzed
 	}
 	stored, err := vs.LoadVectors(ctx, ix.set.embedder.Fingerprint(), keys)
 	if err != nil {
-		ix.report(fmt.Errorf("search: loading stored vectors: %w", err))
+		if ctx.Err() == nil {
+			ix.report(fmt.Errorf("search: loading stored vectors: %w", err))
+		}
 		return batch
 	}
 	missing := batch[:0:0]
@@ -166,62 +175,9 @@ func (ix *Index) saveVectors(ctx context.Context, batch []*analyzed) {
 	if len(out) == 0 {
 		return
 	}
-	if err := vs.SaveVectors(ctx, ix.set.embedder.Fingerprint(), out); err != nil {
+	if err := vs.SaveVectors(ctx, ix.set.embedder.Fingerprint(), out); err != nil && ctx.Err() == nil {
 		ix.report(fmt.Errorf("search: storing vectors: %w", err))
 	}
-}
-
-// FillVectors computes the vectors that indexed records lack: all of them
-// after PutMany with DeferVectors, or those whose embedding failed. It
-// works in batches without holding locks while embedding, and returns when
-// every record was tried or ctx ends.
-func (ix *Index) FillVectors(ctx context.Context) error {
-	if ix.set.embedder == nil {
-		return nil
-	}
-	for _, sh := range ix.allShards() {
-		// The records to fill are listed first and analysed a batch at a
-		// time: analysed records are large, and there may be many.
-		sh.mu.RLock()
-		var todo []string
-		for slot := range sh.docs {
-			if !sh.dead[slot] && sh.docs[slot].vec == nil {
-				todo = append(todo, sh.docs[slot].recordID)
-			}
-		}
-		sh.mu.RUnlock()
-		for len(todo) > 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			ids := todo[:min(len(todo), embedBatch)]
-			todo = todo[len(ids):]
-			batch := make([]*analyzed, 0, len(ids))
-			sh.mu.RLock()
-			for _, id := range ids {
-				if slot, ok := sh.slotOf[id]; ok && sh.docs[slot].vec == nil {
-					d := &sh.docs[slot]
-					batch = append(batch, ix.set.analyze(d.recordID, d.createdAt, d.revision()))
-				}
-			}
-			sh.mu.RUnlock()
-			ix.embedDocs(ctx, batch)
-			sh.mu.Lock()
-			for _, a := range batch {
-				slot, ok := sh.slotOf[a.recordID]
-				if !ok || a.vec == nil {
-					continue // removed meanwhile, or the embedder failed
-				}
-				if d := &sh.docs[slot]; d.vec == nil && d.updatedAt.Equal(a.rev.UpdatedAt) {
-					d.vec = a.vec
-					sh.vectors++
-					sh.noteVector(slot)
-				}
-			}
-			sh.mu.Unlock()
-		}
-	}
-	return nil
 }
 
 // maxQuerySentences bounds how many sentences of a query are embedded on
@@ -275,10 +231,10 @@ func sentences(text string) []string {
 
 // VectorKeys returns the keys (VectorStore's text hashes) of the vectors
 // every indexed record has, and whether the list is complete: false while
-// some record that has text to embed still lacks its vector, because
-// FillVectors has not reached it or the embedder failed. It is for pruning
-// a VectorStore of what no record uses any more, which only a complete
-// list allows.
+// some record that has text to embed still lacks its vector, because the
+// background worker has not reached it or the embedder is failing. It is
+// for pruning a VectorStore of what no record uses any more, which only a
+// complete list allows.
 func (ix *Index) VectorKeys() (keys [][32]byte, complete bool) {
 	complete = true
 	for _, sh := range ix.allShards() {

@@ -170,9 +170,10 @@ func BenchmarkMCPSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 		reg := aws.ToString(out.RegistryArn)[strings.LastIndex(aws.ToString(out.RegistryArn), "/")+1:]
-		// Records published while the server runs get their vectors before
-		// the call that approved them returns.
+		// Records published while the server runs get their vectors in the
+		// background: wait for them, so that every search is hybrid.
 		populate(b, ts, reg, 10_000)
+		ts.waitVectors(b)
 		return ts.URL + "/registry/" + reg + "/mcp"
 	}
 	lexical := jwtRegistry(false)

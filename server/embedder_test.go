@@ -20,6 +20,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
 	"github.com/agentry/agentry/embed"
 	"github.com/agentry/agentry/server"
@@ -28,15 +30,24 @@ import (
 // fakeEmbeddings is an OpenAI-compatible embeddings service (a true
 // boundary of agentry): each word votes for one of 16 topic dimensions,
 // and words listed in topics share one, so "inbox" lands near "email".
-func fakeEmbeddings(t *testing.T, down *atomic.Bool) *httptest.Server {
+func fakeEmbeddings(t testing.TB, down *atomic.Bool) *httptest.Server {
 	return fakeEmbeddingsLog(t, down, nil)
 }
 
 // fakeEmbeddingsLog is fakeEmbeddings that also counts, per model, the
 // texts it was asked to embed.
-func fakeEmbeddingsLog(t *testing.T, down *atomic.Bool, seen *textLog) *httptest.Server {
+func fakeEmbeddingsLog(t testing.TB, down *atomic.Bool, seen *textLog) *httptest.Server {
+	return fakeEmbeddingsHook(t, down, seen, nil)
+}
+
+// fakeEmbeddingsHook is fakeEmbeddingsLog that calls before, when set, at
+// the start of every request: to count calls, or to make them slow.
+func fakeEmbeddingsHook(t testing.TB, down *atomic.Bool, seen *textLog, before func(*http.Request)) *httptest.Server {
 	topics := map[string]int{"email": 1, "inbox": 1, "postbox": 1, "gmail": 1, "weather": 2, "forecast": 2, "rain": 2}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if before != nil {
+			before(r)
+		}
 		if down.Load() {
 			http.Error(w, "down", http.StatusInternalServerError)
 			return
@@ -94,6 +105,7 @@ func TestHybridSearchWithEmbedder(t *testing.T) {
 			}
 			ts := startServerWith(t, func(c *server.Config) { c.Embedder, c.ApproxThreshold = e, threshold })
 			reg := seedCatalog(t, ts)
+			ts.waitVectors(t)
 			dc := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey)
 			find := func(q string) []string {
 				t.Helper()
@@ -160,6 +172,7 @@ func TestVectorsStoredReusedRecomputed(t *testing.T) {
 	dir := t.TempDir()
 	ts := startServerWith(t, func(c *server.Config) { c.DataDir, c.Embedder = dir, embedder("model-a") })
 	reg := seedCatalog(t, ts)
+	ts.waitVectors(t)
 	const gmailText = "Read and send email from a Gmail inbox"
 	if n := seen.count("model-a", gmailText); n != 1 {
 		t.Fatalf("model-a embedded gmail's text %d times, want 1", n)
@@ -282,6 +295,7 @@ func TestHybridSearchWithStaticModel(t *testing.T) {
 	}
 	ts := startServerWith(t, func(c *server.Config) { c.Embedder = model })
 	reg := seedCatalog(t, ts)
+	ts.waitVectors(t)
 	out, err := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey).SearchRegistryRecords(context.Background(),
 		&data.SearchRegistryRecordsInput{RegistryIds: []string{reg}, SearchQuery: aws.String("postbox")})
 	if err != nil {
@@ -289,5 +303,187 @@ func TestHybridSearchWithStaticModel(t *testing.T) {
 	}
 	if got := names(out.RegistryRecords); len(got) == 0 || got[0] != "gmail" {
 		t.Fatalf("static-model search for postbox: %v", got)
+	}
+}
+
+// waitVectors waits until every record written so far has its vector.
+func (ts *testServer) waitVectors(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ts.srv.WaitVectors(ctx); err != nil {
+		t.Fatalf("vectors not ready: %v", err)
+	}
+}
+
+// promptly runs a write with a deadline well beyond what it may take, and
+// fails the test if it errs or takes more than a second.
+func promptly(t *testing.T, what string, write func(context.Context) error) {
+	t.Helper()
+	if err := within(what, time.Second, write); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// within runs write and returns its error, or one that says it took
+// longer than limit.
+func within(what string, limit time.Duration, write func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*limit)
+	defer cancel()
+	start := time.Now()
+	if err := write(ctx); err != nil {
+		return fmt.Errorf("%s: %w (after %v)", what, err, time.Since(start))
+	}
+	if d := time.Since(start); d > limit {
+		return fmt.Errorf("%s took %v", what, d)
+	}
+	return nil
+}
+
+// searchNames returns the names SearchRegistryRecords finds for q in reg.
+func (ts *testServer) searchNames(t *testing.T, reg, q string) []string {
+	t.Helper()
+	out, err := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey).SearchRegistryRecords(context.Background(),
+		&data.SearchRegistryRecordsInput{RegistryIds: []string{reg}, SearchQuery: aws.String(q)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names(out.RegistryRecords)
+}
+
+// TestWritesDoNotWaitForTheEmbedder: with an embedding service that does
+// not answer, records are created, approved and updated at once, and are
+// searchable lexically at once; semantically once the service answers.
+func TestWritesDoNotWaitForTheEmbedder(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	var down atomic.Bool
+	api := fakeEmbeddingsHook(t, &down, nil, func(r *http.Request) {
+		calls.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "stuck"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServerWith(t, func(c *server.Config) { c.Embedder = e })
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) }) // runs first: lets the server stop
+	auto, manual := ts.createRegistry(t, "auto", true), ts.createRegistry(t, "manual", false)
+
+	create := func(reg, name, description string) (id string) {
+		t.Helper()
+		promptly(t, "create "+name, func(ctx context.Context) error {
+			out, err := ts.Client.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
+				RegistryId: aws.String(reg), Name: aws.String(name), Description: aws.String(description),
+				DescriptorType: types.DescriptorTypeMcp, Descriptors: mcpDescriptors(serverJSON("io.example/"+name, description, "1.0.0"))})
+			if err == nil {
+				id = aws.ToString(out.RecordArn)[strings.LastIndex(aws.ToString(out.RecordArn), "/")+1:]
+			}
+			return err
+		})
+		return id
+	}
+	submit := func(reg, id string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := ts.Client.SubmitRegistryRecordForApproval(ctx, &ctl.SubmitRegistryRecordForApprovalInput{
+				RegistryId: aws.String(reg), RecordId: aws.String(id)})
+			return err
+		}
+	}
+
+	// An automatic approval and, while the embedder holds its vector,
+	// another client's create and a curator's approval: none of them
+	// waits for the embedder, nor for one another.
+	gmail := create(auto, "gmail", "Read and send email from a Gmail inbox")
+	weather := create(manual, "weather", "Weather forecasts and severe weather alerts")
+	promptly(t, "submit weather", submit(manual, weather))
+	approved := make(chan error, 1)
+	go func() { approved <- within("submit gmail", time.Second, submit(auto, gmail)) }()
+	for deadline := time.Now().Add(5 * time.Second); calls.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the embedder was never asked for the approved record's vector")
+		}
+	}
+	create(auto, "github", "Manage GitHub repositories and issues")
+	promptly(t, "approve weather", func(ctx context.Context) error {
+		_, err := ts.Client.UpdateRegistryRecordStatus(ctx, &ctl.UpdateRegistryRecordStatusInput{RegistryId: aws.String(manual),
+			RecordId: aws.String(weather), Status: types.RegistryRecordStatusApproved, StatusReason: aws.String("ok")})
+		return err
+	})
+	if err := <-approved; err != nil {
+		t.Fatal(err)
+	}
+	// An edit of the approved record, approved again.
+	promptly(t, "update gmail", func(ctx context.Context) error {
+		_, err := ts.Client.UpdateRegistryRecord(ctx, &ctl.UpdateRegistryRecordInput{RegistryId: aws.String(auto), RecordId: aws.String(gmail),
+			Description: &types.UpdatedDescription{OptionalValue: aws.String("Read, search and send email from a Gmail inbox")}})
+		return err
+	})
+	promptly(t, "submit gmail again", submit(auto, gmail))
+
+	// Lexically searchable at once; not semantically while no vector is
+	// ready ("postbox" is in no record).
+	if got := ts.searchNames(t, auto, "gmail"); len(got) != 1 || got[0] != "gmail" {
+		t.Fatalf("lexical search for gmail: %v", got)
+	}
+	if got := ts.searchNames(t, manual, "forecast"); len(got) != 1 || got[0] != "weather" {
+		t.Fatalf("lexical search for forecast: %v", got)
+	}
+	if got := ts.searchNames(t, auto, "postbox"); len(got) != 0 {
+		t.Fatalf("semantic search before any vector: %v", got)
+	}
+	once.Do(func() { close(release) })
+	ts.waitVectors(t)
+	if got := ts.searchNames(t, auto, "postbox"); len(got) == 0 || got[0] != "gmail" {
+		t.Fatalf("semantic search once the embedder answered: %v", got)
+	}
+}
+
+// TestEmbedderOutageNeverFailsAWrite: with the embedding service down,
+// writes succeed at once, and the vectors arrive once it is back.
+func TestEmbedderOutageNeverFailsAWrite(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	var failed atomic.Int64
+	api := fakeEmbeddingsHook(t, &down, nil, func(*http.Request) {
+		if down.Load() {
+			failed.Add(1)
+		}
+	})
+	e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "flaky"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServerWith(t, func(c *server.Config) { c.Embedder = e })
+	reg := ts.createRegistry(t, "outage", true)
+	for _, r := range [][2]string{{"gmail", "Read and send email from a Gmail inbox"}, {"weather", "Weather forecasts"}, {"github", "GitHub issues"}} {
+		promptly(t, "publish "+r[0], func(ctx context.Context) error {
+			out, err := ts.Client.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
+				RegistryId: aws.String(reg), Name: aws.String(r[0]), Description: aws.String(r[1]),
+				DescriptorType: types.DescriptorTypeMcp, Descriptors: mcpDescriptors(serverJSON("io.example/"+r[0], r[1], "1.0.0"))})
+			if err != nil {
+				return err
+			}
+			_, err = ts.Client.SubmitRegistryRecordForApproval(ctx, &ctl.SubmitRegistryRecordForApprovalInput{
+				RegistryId: aws.String(reg), RecordId: out.RecordArn})
+			return err
+		})
+	}
+	if got := ts.searchNames(t, reg, "gmail"); len(got) != 1 || got[0] != "gmail" {
+		t.Fatalf("lexical search during the outage: %v", got)
+	}
+	for deadline := time.Now().Add(10 * time.Second); failed.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the embedder was never asked for a vector")
+		}
+	}
+	down.Store(false)
+	ts.waitVectors(t)
+	if got := ts.searchNames(t, reg, "postbox"); len(got) == 0 || got[0] != "gmail" {
+		t.Fatalf("semantic search after the outage: %v", got)
 	}
 }

@@ -135,7 +135,9 @@ func (s *indexSync) apply(ctx context.Context, entries []registry.ChangeEntry) e
 }
 
 // onChange is the Service's listener: it catches up before the writing call
-// returns, so the next search on this replica sees the write.
+// returns, so the next search on this replica sees the write (lexically at
+// once; the index computes new vectors in the background, so no embedder
+// call is ever on this path).
 func (s *indexSync) onChange(registry.Change) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

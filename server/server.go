@@ -159,6 +159,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Embedder != nil {
 		go func() {
 			start := time.Now()
+			// FillVectors returns once every record has its vector: while
+			// the embedder is down, not before it is back.
 			if err := index.FillVectors(bg); err != nil {
 				return
 			}
