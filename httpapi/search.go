@@ -108,7 +108,7 @@ type searchBody struct {
 }
 
 // searchRegistryOf names the registry of a SearchRegistryRecords body.
-func searchRegistryOf(_ *http.Request, body []byte) (string, error) {
+func searchRegistryOf(body []byte) (string, error) {
 	var in searchBody
 	if err := json.Unmarshal(body, &in); err != nil {
 		return "", parseError(err)
