@@ -51,7 +51,9 @@ func (a *api) iamRequest(r *http.Request, action, resource string) iam.Request {
 func (a *api) allRegistries(*http.Request) string { return a.svc.ARNs.Registry("*") }
 
 // registryARN is the ARN of the registry in the path.
-func (a *api) registryARN(r *http.Request) string { return a.registryResource(r.PathValue("registryId")) }
+func (a *api) registryARN(r *http.Request) string {
+	return a.registryResource(r.PathValue("registryId"))
+}
 
 // registryResource is the ARN of the registry a request names (an id or an
 // ARN), whether or not it exists. An identifier that is not a valid id or
