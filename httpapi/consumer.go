@@ -63,7 +63,7 @@ func (a *api) pathConsumerAuth(actions []string, challengeURL func(registryID st
 			if ok := a.checkBearer(w, r, reg, challengeURL(reg.ID)); !ok {
 				return nil
 			}
-			body, err := a.readBody(w, r, maxConsumerBody, whoOf(r))
+			body, err := a.readBody(w, r, maxConsumerBody, whoOf(r.Context()))
 			if err != nil {
 				return err
 			}

@@ -90,12 +90,13 @@ func newBudget(l TransferLimits) *budget {
 }
 
 // errBusy is a charge that does not fit; client says whose share is full.
+// writeError answers it with writeBusy.
 type errBusy struct{ client bool }
 
 func (e *errBusy) Error() string { return "transfer budget exhausted" }
 
-// charge takes n bytes for client, or reports *errBusy.
-func (b *budget) charge(client string, anonymous bool, n int64) error {
+// charge takes n bytes for client, or reports why it cannot.
+func (b *budget) charge(client string, anonymous bool, n int64) *errBusy {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
@@ -125,10 +126,16 @@ func (b *budget) release(client string, anonymous bool, n int64) {
 }
 
 // hold is what one request has charged; it is released when the request
-// ends.
+// ends. The MCP SDK runs a tool on a goroutine of its own, which may still
+// charge after the request ended (its client went away): such charges are
+// refused.
 type hold struct {
-	b       *budget
-	charges []charge
+	b        *budget
+	peer     string // the client's address
+	mu       sync.Mutex
+	charges  []charge
+	answer   int64 // bytes charged for the answer so far
+	released bool
 }
 
 type charge struct {
@@ -137,10 +144,19 @@ type charge struct {
 	n         int64
 }
 
+// client names a client for the budget: the peer address and who it is
+// ("" when it has no checked credential).
+func (h *hold) client(who string) string { return h.peer + " " + who }
+
 // charge takes n bytes for client. A request is charged at most a client's
 // share in all, so that an answer larger than the share can still go out
 // when the client has nothing else in transit.
-func (h *hold) charge(client string, anonymous bool, n int64) error {
+func (h *hold) charge(client string, anonymous bool, n int64) *errBusy {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released {
+		return &errBusy{}
+	}
 	own := int64(0)
 	for _, c := range h.charges {
 		if c.client == client {
@@ -148,29 +164,59 @@ func (h *hold) charge(client string, anonymous bool, n int64) error {
 		}
 	}
 	n = min(n, h.b.limits.ClientBytes-own)
-	if err := h.b.charge(client, anonymous, n); err != nil {
-		return err
+	if busy := h.b.charge(client, anonymous, n); busy != nil {
+		return busy
 	}
 	h.charges = append(h.charges, charge{client, anonymous, n})
 	return nil
 }
 
+// chargeAnswer charges the answer's bytes up to total (so far) to the
+// authenticated caller who.
+func (h *hold) chargeAnswer(who string, total int64) *errBusy {
+	h.mu.Lock()
+	n := total - h.answer
+	h.mu.Unlock()
+	if n <= 0 {
+		return nil
+	}
+	if busy := h.charge(h.client(who), false, n); busy != nil {
+		return busy
+	}
+	h.mu.Lock()
+	h.answer += n
+	h.mu.Unlock()
+	return nil
+}
+
 func (h *hold) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	for _, c := range h.charges {
 		h.b.release(c.client, c.anonymous, c.n)
 	}
-	h.charges = nil
+	h.charges, h.released = nil, true
 }
 
 type holdKey struct{}
 
-func holdFrom(r *http.Request) *hold { return r.Context().Value(holdKey{}).(*hold) }
+func holdFrom(ctx context.Context) *hold { return ctx.Value(holdKey{}).(*hold) }
+
+// chargeAnswer charges the answer of the request in ctx, n bytes, before
+// it is encoded: a handler that knows the size of a large answer calls it
+// first, so that encoding it needs the budget too.
+func chargeAnswer(ctx context.Context, n int64) error {
+	if busy := holdFrom(ctx).chargeAnswer(whoOf(ctx), n); busy != nil {
+		return busy
+	}
+	return nil
+}
 
 // withTransferLimits gives each request a hold on the budget, released when
 // the request ends, and charges its large answers (see answerWriter).
 func withTransferLimits(b *budget, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := &hold{b: b}
+		h := &hold{b: b, peer: peerAddr(r)}
 		defer h.release()
 		r = r.WithContext(context.WithValue(r.Context(), holdKey{}, h))
 		aw := &answerWriter{ResponseWriter: w, r: r, hold: h}
@@ -179,21 +225,21 @@ func withTransferLimits(b *budget, next http.Handler) http.Handler {
 	})
 }
 
-// clientOf names the client of r for the budget: its peer address and who
-// it says it is ("" when it has no checked credential).
-func clientOf(r *http.Request, who string) string {
+// peerAddr is the IP address of r's peer.
+func peerAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		return r.RemoteAddr
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
-		host = ip.Unmap().String()
+		return ip.Unmap().String()
 	}
-	return host + " " + who
+	return host
 }
 
 // answerWriter charges an answer larger than smallAnswer before writing
-// it, and gives it a write deadline for its size. It holds back the status
+// it (what the handler has not charged already), and gives it a write
+// deadline for its size. It holds back the status
 // until the first write, so that an answer that does not fit can be
 // replaced by a 429 or 503.
 type answerWriter struct {
@@ -232,23 +278,23 @@ func (w *answerWriter) sendHeader() {
 // Write may run on another goroutine than the handler's (the MCP SDK
 // writes its answers so), hence no panics.
 func (w *answerWriter) Write(p []byte) (int, error) {
-	if w.written+int64(len(p)) > smallAnswer {
+	if total := w.written + int64(len(p)); total > smallAnswer {
 		rc := http.NewResponseController(w.ResponseWriter)
-		if err := w.hold.charge(clientOf(w.r, whoOf(w.r)), false, int64(len(p))); err != nil {
+		if busy := w.hold.chargeAnswer(whoOf(w.r.Context()), total); busy != nil {
 			if !w.sent {
 				w.sent = true
-				writeBusy(w.ResponseWriter, w.r, err)
+				writeBusy(w.ResponseWriter, w.r, busy)
 			} else {
 				// Part of the answer is out: break the connection rather
 				// than end the answer as if it were whole.
 				rc.SetWriteDeadline(time.Now())
 			}
-			return 0, err
+			return 0, busy
 		}
 		if w.start.IsZero() {
 			w.start = time.Now()
 		}
-		rc.SetWriteDeadline(w.hold.b.limits.deadline(w.start, w.written+int64(len(p))))
+		rc.SetWriteDeadline(w.hold.b.limits.deadline(w.start, total))
 	}
 	w.sendHeader()
 	n, err := w.ResponseWriter.Write(p)
@@ -261,9 +307,10 @@ func (w *answerWriter) Flush() {
 	http.NewResponseController(w.ResponseWriter).Flush()
 }
 
-// whoOf is the checked identity of r's caller, for the budget.
-func whoOf(r *http.Request) string {
-	info := requestInfoFrom(r.Context())
+// whoOf is the checked identity of the caller of the request in ctx, for
+// the budget.
+func whoOf(ctx context.Context) string {
+	info := requestInfoFrom(ctx)
 	switch {
 	case info == nil:
 		return ""
@@ -275,17 +322,22 @@ func whoOf(r *http.Request) string {
 	return ""
 }
 
-// writeBusy answers a charge that did not fit.
-func writeBusy(w http.ResponseWriter, r *http.Request, err error) {
+// writeBusy answers a charge that did not fit: 429 when the client's share
+// is full, 503 when the server's is.
+func writeBusy(w http.ResponseWriter, r *http.Request, busy *errBusy) {
 	w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfterSeconds))
-	var busy *errBusy
-	if errors.As(err, &busy) && busy.client {
-		writeErrorShape(w, r, http.StatusTooManyRequests, "ThrottlingException",
-			errorJSON{Message: "Too many request or answer bytes of this client are in transit; retry shortly."})
+	if busy.client {
+		writeErrorShape(w, r, http.StatusTooManyRequests, "ThrottlingException", errorJSON{Message: busyMessage(busy)})
 		return
 	}
-	writeErrorShape(w, r, http.StatusServiceUnavailable, "ServiceUnavailableException",
-		errorJSON{Message: "The server has too many request or answer bytes in transit; retry shortly."})
+	writeErrorShape(w, r, http.StatusServiceUnavailable, "ServiceUnavailableException", errorJSON{Message: busyMessage(busy)})
+}
+
+func busyMessage(busy *errBusy) string {
+	if busy.client {
+		return "Too many request or answer bytes of this client are in transit; retry shortly."
+	}
+	return "The server has too many request or answer bytes in transit; retry shortly."
 }
 
 // expectBody gives r's body the time its declared size (or limit, for a
@@ -304,18 +356,17 @@ func (a *api) expectBody(w http.ResponseWriter, r *http.Request, limit int64) {
 
 // readBody reads r's body, at most limit bytes, after charging it to the
 // budget for client who ("" = no checked credential). The charge lasts until
-// the request ends. A failure has been answered when it returns errAnswered.
+// the request ends.
 func (a *api) readBody(w http.ResponseWriter, r *http.Request, limit int64, who string) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
-	h := holdFrom(r)
-	client, anonymous := clientOf(r, who), who == ""
+	h := holdFrom(r.Context())
+	client, anonymous := h.client(who), who == ""
 	var body []byte
 	if r.ContentLength >= 0 {
-		if err := h.charge(client, anonymous, r.ContentLength); err != nil {
-			writeBusy(w, r, err)
-			return nil, errAnswered
+		if busy := h.charge(client, anonymous, r.ContentLength); busy != nil {
+			return nil, busy
 		}
 		body = make([]byte, r.ContentLength)
 		if _, err := io.ReadFull(r.Body, body); err != nil {
@@ -329,9 +380,8 @@ func (a *api) readBody(w http.ResponseWriter, r *http.Request, limit int64, who 
 					return nil, tooLarge(limit)
 				}
 				grow := min(max(int64(cap(body)), chunkedBodyStep), limit+1-int64(cap(body)))
-				if err := h.charge(client, anonymous, grow); err != nil {
-					writeBusy(w, r, err)
-					return nil, errAnswered
+				if busy := h.charge(client, anonymous, grow); busy != nil {
+					return nil, busy
 				}
 				body = append(make([]byte, 0, int64(cap(body))+grow), body...)
 			}

@@ -141,7 +141,11 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 		}
 	}
 	out, err := a.runSearch(ctx, c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
-		filter: in.Filter, filterField: "filter"})
+		filter: in.Filter, filterField: "filter", copies: 2})
+	var busy *errBusy
+	if errors.As(err, &busy) {
+		return toolError(busyMessage(busy)), nil
+	}
 	if err != nil {
 		var re *registry.Error
 		if !errors.As(err, &re) {

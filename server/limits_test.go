@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
@@ -223,10 +224,12 @@ func TestChunkedBodyBudget(t *testing.T) {
 
 // TestSlowReaderBudget asks the MCP endpoint for a large answer and never
 // reads it: the answer holds the client's share until its write deadline,
-// a second one meanwhile is refused with a ThrottlingException, and a
-// client that reads gets the whole answer even when it exceeds the share.
+// a second one meanwhile is refused with a ThrottlingException, another
+// client's large answers are refused while the server's budget is full
+// (and small ones are not), and a client that reads gets the whole answer
+// even when it exceeds the share.
 func TestSlowReaderBudget(t *testing.T) {
-	ts := budgetServer(t, httpapi.TransferLimits{InFlightBytes: 4 << 20, ClientBytes: 1 << 20,
+	ts := budgetServer(t, httpapi.TransferLimits{InFlightBytes: 3 << 19, ClientBytes: 1 << 20,
 		Grace: time.Second, MinRate: 4 << 20})
 	ctx := context.Background()
 	reg := ts.createRegistry(t, "catalog", true)
@@ -292,6 +295,21 @@ func TestSlowReaderBudget(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-Amzn-ErrorType") != "ThrottlingException" {
 		t.Fatalf("while a slow reader holds the share: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+	// The slow reader holds 1 MiB of 1.5: another client's large answers
+	// do not fit, its small ones do.
+	s := connectMCP(t, ts.URL+"/registry/"+reg+"/mcp", sigv4Transport{ts.Key.AccessKeyID, ts.Key.SecretAccessKey})
+	res, _ := callSearch(t, s, map[string]any{"searchQuery": "weather forecast", "maxResults": 20})
+	if msg := toolErrorText(res); !strings.Contains(msg, "too many request or answer bytes in transit") {
+		t.Fatalf("MCP search while the budget is full: %q", msg)
+	}
+	_, err = ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey).SearchRegistryRecords(ctx, &data.SearchRegistryRecordsInput{
+		RegistryIds: []string{reg}, SearchQuery: aws.String("weather forecast"), MaxResults: aws.Int32(20)})
+	if code := apiCode(t, err); code != "ServiceUnavailableException" {
+		t.Fatalf("REST search while the budget is full: %s", code)
+	}
+	if _, names := callSearch(t, s, map[string]any{"searchQuery": "weather forecast", "maxResults": 1}); len(names) != 1 {
+		t.Fatalf("small MCP search while the budget is full: %v", names)
 	}
 
 	// Past its deadline (1 s + about 2 s at 4 MiB/s) the slow reader is cut
