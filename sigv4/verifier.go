@@ -42,9 +42,11 @@ const (
 type Verifier struct {
 	Region   string   // required region in the credential scope, e.g. "us-east-1"
 	Services []string // accepted service names in the scope, e.g. {"bedrock-agentcore", "agent-registry"}
-	Lookup   func(accessKeyID string) (secretAccessKey string, ok bool)
-	Now      func() time.Time // nil = time.Now
-	MaxSkew  time.Duration    // 0 = 5 minutes
+	// Lookup finds a key's secret for Verify; callers of ParseCredential
+	// and VerifySignature look keys up themselves.
+	Lookup  func(accessKeyID string) (secretAccessKey string, ok bool)
+	Now     func() time.Time // nil = time.Now
+	MaxSkew time.Duration    // 0 = 5 minutes
 	// Replay, when set, refuses write requests whose signature was already
 	// accepted.
 	Replay *ReplayGuard
