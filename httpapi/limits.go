@@ -154,6 +154,10 @@ func (h *hold) client(who string) string { return h.peer + " " + who }
 func (h *hold) charge(client string, anonymous bool, n int64) *errBusy {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	return h.chargeLocked(client, anonymous, n)
+}
+
+func (h *hold) chargeLocked(client string, anonymous bool, n int64) *errBusy {
 	if h.released {
 		return &errBusy{}
 	}
@@ -175,17 +179,14 @@ func (h *hold) charge(client string, anonymous bool, n int64) *errBusy {
 // authenticated caller who.
 func (h *hold) chargeAnswer(who string, total int64) *errBusy {
 	h.mu.Lock()
-	n := total - h.answer
-	h.mu.Unlock()
-	if n <= 0 {
+	defer h.mu.Unlock()
+	if total <= h.answer {
 		return nil
 	}
-	if busy := h.charge(h.client(who), false, n); busy != nil {
+	if busy := h.chargeLocked(h.client(who), false, total-h.answer); busy != nil {
 		return busy
 	}
-	h.mu.Lock()
-	h.answer += n
-	h.mu.Unlock()
+	h.answer = total
 	return nil
 }
 
@@ -239,9 +240,8 @@ func peerAddr(r *http.Request) string {
 
 // answerWriter charges an answer larger than smallAnswer before writing
 // it (what the handler has not charged already), and gives it a write
-// deadline for its size. It holds back the status
-// until the first write, so that an answer that does not fit can be
-// replaced by a 429 or 503.
+// deadline for its size. It holds back the status until the first write,
+// so that an answer that does not fit can be replaced by a 429 or 503.
 type answerWriter struct {
 	http.ResponseWriter
 	r       *http.Request
