@@ -83,6 +83,8 @@ func signedHead(method, path, host, keyID string, contentLength int, at time.Tim
 		method, path, host, contentLength, at.Format("20060102T150405Z"), keyID, at.Format("20060102"), strings.Repeat("0", 64))
 }
 
+func idOf(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
 func plainHead(method, path, host string, contentLength int, extra string) string {
 	return fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s",
 		method, path, host, contentLength, extra)
@@ -92,11 +94,18 @@ func plainHead(method, path, host string, contentLength int, extra string) strin
 // missing, malformed, expired or of an unknown key, announcing the largest
 // body allowed, and never the body: each is answered at once.
 func TestRefusedBeforeBody(t *testing.T) {
-	ts := startServer(t)
+	m, _ := startOIDC(t)
+	ts := startServerWith(t, func(c *server.Config) { c.AllowPrivateURLs = true })
 	reg := ts.createRegistry(t, "catalog", false)
+	jwtReg := must[*ctl.CreateRegistryOutput](t)(ts.Client.CreateRegistry(context.Background(), &ctl.CreateRegistryInput{
+		Name: aws.String("jwt-catalog"), AuthorizerType: types.RegistryAuthorizerTypeCustomJwt,
+		AuthorizerConfiguration: &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
+			DiscoveryUrl: aws.String(m.DiscoveryEndpoint()), AllowedAudience: []string{"agentry"}}},
+	}))
 	host := strings.TrimPrefix(ts.URL, "http://")
 	const control, consumer = 2<<20 - 1, 256 << 10
 	mcp, search := "/registry/"+reg+"/mcp", "/registry-records/search"
+	jwtMCP := "/registry/" + idOf(aws.ToString(jwtReg.RegistryArn)) + "/mcp"
 	now := time.Now()
 	for _, c := range []struct {
 		name, head, errorType string
@@ -111,6 +120,9 @@ func TestRefusedBeforeBody(t *testing.T) {
 		{"MCP, unknown key", signedHead("POST", mcp, host, "AKIAUNKNOWN000000001", consumer, now), "UnrecognizedClientException"},
 		{"MCP of an unknown registry, unsigned", plainHead("POST", "/registry/nosuchregist/mcp", host, consumer, ""),
 			"MissingAuthenticationTokenException"},
+		{"MCP of a JWT registry, no token", plainHead("POST", jwtMCP, host, consumer, ""), "UnauthorizedException"},
+		{"MCP of a JWT registry, a bad token", plainHead("POST", jwtMCP, host, consumer, "Authorization: Bearer a.b.c\r\n"),
+			"UnauthorizedException"},
 		{"search, unknown key", signedHead("POST", search, host, "AKIAUNKNOWN000000001", consumer, now), "UnrecognizedClientException"},
 		{"search, bearer token that is no JWT", plainHead("POST", search, host, consumer, "Authorization: Bearer not-a-jwt\r\n"),
 			"UnauthorizedException"},
