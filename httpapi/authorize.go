@@ -50,11 +50,16 @@ func (a *api) iamRequest(r *http.Request, action, resource string) iam.Request {
 
 func (a *api) allRegistries(*http.Request) string { return a.svc.ARNs.Registry("*") }
 
-// registryARN is the ARN of the registry in the path. An identifier that
-// is not a valid id or ARN of this server still yields a (non-matching)
-// resource, so that a caller without rights learns nothing from validation.
+// registryARN is the ARN of the registry in the path.
 func (a *api) registryARN(r *http.Request) string {
-	raw := r.PathValue("registryId")
+	return a.registryResource(r.PathValue("registryId"))
+}
+
+// registryResource is the ARN of the registry a request names (an id or an
+// ARN), whether or not it exists. An identifier that is not a valid id or
+// ARN of this server still yields a (non-matching) resource, so that a
+// caller without rights learns nothing from validation.
+func (a *api) registryResource(raw string) string {
 	if id, err := a.svc.ARNs.RegistryID("registryId", raw); err == nil {
 		return a.svc.ARNs.Registry(id)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/jwtauth"
@@ -35,70 +36,165 @@ func consumerFrom(ctx context.Context) *consumerRequest {
 	return c
 }
 
-// consumerAuth reads the bounded body, finds the registry (registryOf may
-// read the body), authenticates the caller as the registry demands, and
-// checks that IAM callers may perform every one of actions on the registry.
-// challengeURL is the protected resource metadata URL of a JWT registry ("" =
-// none is advertised). On success the request goes on with the body restored
-// and a *consumerRequest in its context.
-func (a *api) consumerAuth(actions []string, registryOf func(r *http.Request, body []byte) (string, error),
-	challengeURL func(registryID string) string, next http.Handler) http.Handler {
+// Whether a registry exists, and how it authorizes, is told only to callers
+// who may use it: the existence of a CUSTOM_JWT registry is public by
+// design (its protected resource metadata and its 401 challenge are how MCP
+// clients find its identity provider), but an AWS_IAM registry and an
+// unknown id get the same answers until a SigV4 caller is authenticated and
+// allowed to use the registry named.
+
+// pathConsumerAuth authenticates a request to the registry in the path (the
+// MCP endpoint) before it reads the body: a bearer token for a CUSTOM_JWT
+// registry, else a SigV4 credential of a known key. It then reads the body
+// (bounded, and charged to the transfer budget), verifies a SigV4 signature
+// and checks that the caller may perform every one of actions on the
+// registry. challengeURL is the protected resource metadata URL of a JWT
+// registry. On success the request goes on with the body restored and a
+// *consumerRequest in its context.
+func (a *api) pathConsumerAuth(actions []string, challengeURL func(registryID string) string, next http.Handler) http.Handler {
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		if r.ContentLength > maxConsumerBody {
-			return tooLarge(maxConsumerBody)
+		a.expectBody(w, r, maxConsumerBody)
+		raw := r.PathValue("registryId")
+		reg, lookupErr := a.svc.LookupRegistry(r.Context(), raw)
+		if isInternal(lookupErr) {
+			return lookupErr
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxConsumerBody))
-		if err != nil {
-			return tooLarge(maxConsumerBody)
-		}
-		id, err := registryOf(r, body)
-		if err != nil {
-			return err
-		}
-		reg, err := a.svc.LookupRegistry(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		switch reg.AuthorizerType {
-		case registry.AuthorizerCustomJWT:
+		if lookupErr == nil && reg.AuthorizerType == registry.AuthorizerCustomJWT {
 			if ok := a.checkBearer(w, r, reg, challengeURL(reg.ID)); !ok {
 				return nil
 			}
-		default:
-			if err := a.checkSigV4(w, r, body, reg, actions); err != nil {
+			body, err := a.readBody(w, r, maxConsumerBody, whoOf(r.Context()))
+			if err != nil {
 				return err
 			}
+			return serveConsumer(w, r, reg, body, next)
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		ctx := context.WithValue(r.Context(), consumerKey{}, &consumerRequest{registry: reg, body: body})
-		next.ServeHTTP(w, r.WithContext(ctx))
-		return nil
+		s, err := a.signerOf(w, r)
+		if err != nil {
+			return err
+		}
+		body, err := a.readBody(w, r, maxConsumerBody, s.principal.ARN)
+		if err != nil {
+			return err
+		}
+		if err := a.verifySigner(w, r, s, body); err != nil {
+			return err
+		}
+		if err := a.authorizeConsumer(r, s.principal, raw, actions); err != nil {
+			return err
+		}
+		if lookupErr != nil {
+			return lookupErr
+		}
+		return serveConsumer(w, r, reg, body, next)
 	})
 }
 
-// checkSigV4 verifies the signature and the caller's IAM permissions. A
-// signature failure has been answered when it returns errAnswered.
-func (a *api) checkSigV4(w http.ResponseWriter, r *http.Request, body []byte, reg registry.Registry, actions []string) error {
-	keyID, err := a.verifier.Verify(r, body)
-	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			writeErrorShape(w, r, http.StatusForbidden, se.Code, errorJSON{Message: se.Message})
-			return errAnswered
+// bodyConsumerAuth is pathConsumerAuth for a request that names its
+// registry in the body (SearchRegistryRecords): before the body is read it
+// refuses what the headers alone can tell, a SigV4 credential that is
+// malformed, expired or of an unknown key, or a bearer token that is not a
+// JWT. Bodies of callers without a SigV4 credential are charged to the
+// share of unauthenticated callers.
+func (a *api) bodyConsumerAuth(actions []string, registryOf func(body []byte) (string, error), next http.Handler) http.Handler {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		a.expectBody(w, r, maxConsumerBody)
+		var s *signer
+		token, bearer := jwtauth.BearerToken(r.Header.Get("Authorization"))
+		switch {
+		case bearer && !looksLikeJWT(token):
+			err := &jwtauth.Error{Code: jwtauth.CodeInvalidToken, Description: "token is malformed"}
+			w.Header().Set("WWW-Authenticate", jwtauth.Challenge("", nil, err))
+			writeErrorShape(w, r, http.StatusUnauthorized, "UnauthorizedException", errorJSON{Message: err.Description})
+			return nil
+		case !bearer && !a.missingCredential(r):
+			var err error
+			if s, err = a.signerOf(w, r); err != nil {
+				return err
+			}
 		}
-		return err
+		who := ""
+		if s != nil {
+			who = s.principal.ARN
+		}
+		body, err := a.readBody(w, r, maxConsumerBody, who)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			if err := a.verifySigner(w, r, s, body); err != nil {
+				return err
+			}
+		}
+		raw, err := registryOf(body)
+		if err != nil {
+			return err
+		}
+		reg, lookupErr := a.svc.LookupRegistry(r.Context(), raw)
+		if isInternal(lookupErr) {
+			return lookupErr
+		}
+		if lookupErr == nil && reg.AuthorizerType == registry.AuthorizerCustomJWT {
+			if ok := a.checkBearer(w, r, reg, ""); !ok {
+				return nil
+			}
+			return serveConsumer(w, r, reg, body, next)
+		}
+		if s == nil { // refused as any request without a SigV4 credential is
+			_, err := a.signerOf(w, r)
+			return err
+		}
+		if err := a.authorizeConsumer(r, s.principal, raw, actions); err != nil {
+			return err
+		}
+		if lookupErr != nil {
+			return lookupErr
+		}
+		return serveConsumer(w, r, reg, body, next)
+	})
+}
+
+func isInternal(err error) bool {
+	var e *registry.Error
+	return err != nil && (!errors.As(err, &e) || e.Kind == registry.KindInternal)
+}
+
+// missingCredential reports whether r carries no SigV4 credential at all.
+func (a *api) missingCredential(r *http.Request) bool {
+	_, err := a.verifier.ParseCredential(r)
+	var se *sigv4.Error
+	return errors.As(err, &se) && se.Code == sigv4.CodeMissingAuthenticationToken
+}
+
+// looksLikeJWT reports whether token has the compact form of a JWT: three
+// non-empty base64url segments.
+func looksLikeJWT(token string) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
 	}
-	p := a.principals(keyID)
-	if p == nil {
-		writeErrorShape(w, r, http.StatusForbidden, sigv4.CodeUnrecognizedClient,
-			errorJSON{Message: "The security token included in the request is invalid."})
-		return errAnswered
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return false
+		}
 	}
-	if info := requestInfoFrom(r.Context()); info != nil {
-		info.principal = p
-	}
-	res := a.svc.ARNs.Registry(reg.ID)
+	return true
+}
+
+// serveConsumer passes an authenticated request on with its body restored
+// and a *consumerRequest in its context.
+func serveConsumer(w http.ResponseWriter, r *http.Request, reg registry.Registry, body []byte, next http.Handler) error {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	ctx := context.WithValue(r.Context(), consumerKey{}, &consumerRequest{registry: reg, body: body})
+	next.ServeHTTP(w, r.WithContext(ctx))
+	return nil
+}
+
+// authorizeConsumer checks that p may perform every one of actions on the
+// registry named raw, whether or not it exists.
+func (a *api) authorizeConsumer(r *http.Request, p *iam.Principal, raw string, actions []string) error {
+	res := a.registryResource(raw)
 	for _, name := range actions {
 		action := "bedrock-agentcore:" + name
 		switch p.Authorize(a.iamRequest(r, action, res)) {

@@ -41,6 +41,11 @@ type errorJSON struct {
 // X-Amzn-ErrorType header and a JSON body. Internal errors are logged with
 // their cause and answered with a message that reveals nothing.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var busy *errBusy
+	if errors.As(err, &busy) {
+		writeBusy(w, r, busy)
+		return
+	}
 	var e *registry.Error
 	if !errors.As(err, &e) {
 		e = registry.Internal(err)

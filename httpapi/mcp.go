@@ -141,7 +141,11 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 		}
 	}
 	out, err := a.runSearch(ctx, c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
-		filter: in.Filter, filterField: "filter"})
+		filter: in.Filter, filterField: "filter", copies: 2})
+	var busy *errBusy
+	if errors.As(err, &busy) {
+		return toolError(busyMessage(busy)), nil
+	}
 	if err != nil {
 		var re *registry.Error
 		if !errors.As(err, &re) {
@@ -184,13 +188,15 @@ func argumentError(err error) string {
 
 // protectedResourceMetadata serves RFC 9728 metadata for the MCP endpoint
 // of a CUSTOM_JWT registry, so that MCP clients find where to get a token.
+// Any other registry id, of an AWS_IAM registry or of none, gets the same
+// 404.
 func (a *api) protectedResourceMetadata(w http.ResponseWriter, r *http.Request) error {
 	reg, err := a.svc.LookupRegistry(r.Context(), r.PathValue("registryId"))
-	if err != nil {
+	if isInternal(err) {
 		return err
 	}
-	if reg.AuthorizerType != registry.AuthorizerCustomJWT || reg.Authorizer == nil || reg.Authorizer.CustomJWT == nil {
-		return registry.Errorf(registry.KindNotFound, "Registry %s uses %s authorization; it has no OAuth protected resource metadata.", reg.ID, reg.AuthorizerType)
+	if err != nil || reg.AuthorizerType != registry.AuthorizerCustomJWT || reg.Authorizer == nil || reg.Authorizer.CustomJWT == nil {
+		return registry.Errorf(registry.KindNotFound, "No OAuth protected resource metadata exists at this address.")
 	}
 	cfg := *reg.Authorizer.CustomJWT
 	issuer, err := a.jwt.Issuer(r.Context(), cfg.DiscoveryURL)
@@ -224,8 +230,7 @@ func (a *api) mcpHandler(version string) http.Handler {
 		// guard, which refuses every request a local proxy forwards.
 		DisableLocalhostProtection: true,
 	})
-	registryOf := func(r *http.Request, _ []byte) (string, error) { return r.PathValue("registryId"), nil }
-	authed := a.consumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, registryOf, a.mcpMetadataURL, mcpCheck(sdk))
+	authed := a.pathConsumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, a.mcpMetadataURL, mcpCheck(sdk))
 	return a.hostGuard(authed)
 }
 

@@ -46,6 +46,9 @@ type searchInput struct {
 	maxResults  *int
 	filter      any // decoded JSON; nil = none
 	filterField string
+	// copies is how many times the answer carries the records (the MCP
+	// tool's: as structured content and as text).
+	copies int64
 }
 
 // runSearch validates in and searches the registry.
@@ -86,6 +89,11 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 	if err != nil {
 		return searchResultJSON{}, err
 	}
+	// Twenty large records make an answer of megabytes, encoded in several
+	// passes: it needs the transfer budget before it is built.
+	if err := chargeAnswer(ctx, in.copies*answerBytes(hits)); err != nil {
+		return searchResultJSON{}, err
+	}
 	out := searchResultJSON{RegistryRecords: make([]searchRecordJSON, 0, len(hits))}
 	for _, h := range hits {
 		rev := h.Revision
@@ -99,6 +107,45 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 	return out, nil
 }
 
+// answerBytes estimates the size of hits in an answer: their text, a
+// quarter more for JSON escaping, and room for the other fields.
+func answerBytes(hits []search.Hit) int64 {
+	var n int
+	for _, h := range hits {
+		rev := h.Revision
+		n += (len(rev.Name)+len(rev.Description)+len(rev.Version)+descriptorBytes(rev.Descriptors))*5/4 + 512
+	}
+	return int64(n)
+}
+
+// descriptorBytes is the length of d's documents.
+func descriptorBytes(d registry.Descriptors) int {
+	n := 0
+	if m := d.MCP; m != nil {
+		if m.Server != nil {
+			n += len(m.Server.InlineContent)
+		}
+		if m.Tools != nil {
+			n += len(m.Tools.InlineContent)
+		}
+	}
+	if a := d.A2A; a != nil && a.AgentCard != nil {
+		n += len(a.AgentCard.InlineContent)
+	}
+	if s := d.AgentSkills; s != nil {
+		if s.SkillMd != nil {
+			n += len(s.SkillMd.InlineContent)
+		}
+		if s.SkillDefinition != nil {
+			n += len(s.SkillDefinition.InlineContent)
+		}
+	}
+	if d.Custom != nil {
+		n += len(d.Custom.InlineContent)
+	}
+	return n
+}
+
 // searchBody is the body of SearchRegistryRecords.
 type searchBody struct {
 	SearchQuery string          `json:"searchQuery"`
@@ -108,7 +155,7 @@ type searchBody struct {
 }
 
 // searchRegistryOf names the registry of a SearchRegistryRecords body.
-func searchRegistryOf(_ *http.Request, body []byte) (string, error) {
+func searchRegistryOf(body []byte) (string, error) {
 	var in searchBody
 	if err := json.Unmarshal(body, &in); err != nil {
 		return "", parseError(err)
@@ -134,7 +181,7 @@ func (a *api) searchRecords(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	out, err := a.runSearch(r.Context(), c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
-		filter: filter, filterField: "filters"})
+		filter: filter, filterField: "filters", copies: 1})
 	if err != nil {
 		return err
 	}

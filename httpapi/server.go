@@ -40,12 +40,12 @@ const DefaultMaxBodyBytes = 2 << 20
 
 // Config wires the handler.
 type Config struct {
-	Service  *registry.Service
-	Verifier *sigv4.Verifier
-	// Principals maps a verified access key id to its principal; nil when
-	// the key is unknown (Verifier.Lookup and Principals must agree).
-	Principals func(accessKeyID string) *iam.Principal
-	Region     string
+	Service *registry.Service
+	// Verifier checks SigV4 signatures (its Lookup is not used);
+	// Credentials finds the principal and secret of an access key.
+	Verifier    *sigv4.Verifier
+	Credentials func(accessKeyID string) (p *iam.Principal, secret string, ok bool)
+	Region      string
 	// Index serves searches; JWT verifies bearer tokens of CUSTOM_JWT
 	// registries.
 	Index *search.Index
@@ -63,6 +63,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// MaxBodyBytes caps request bodies; 0 = DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Transfers bound the memory that request bodies and answers in
+	// transit hold.
+	Transfers TransferLimits
 	// Ready reports why the server should not take traffic, nil when it
 	// may; a nil Ready means always ready.
 	Ready func(context.Context) error
@@ -76,8 +79,8 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	a := &api{svc: cfg.Service, region: cfg.Region, now: time.Now, verifier: cfg.Verifier, principals: cfg.Principals,
-		index: cfg.Index, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/")}
+	a := &api{svc: cfg.Service, region: cfg.Region, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
+		index: cfg.Index, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers)}
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
 	a.routes(signed)
@@ -97,12 +100,12 @@ func New(cfg Config) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("POST /registry-records/search", a.consumerAuth([]string{"SearchRegistryRecords"}, searchRegistryOf,
-		func(string) string { return "" }, handlerFunc(a.searchRecords)))
+	mux.Handle("POST /registry-records/search", a.bodyConsumerAuth([]string{"SearchRegistryRecords"}, searchRegistryOf,
+		handlerFunc(a.searchRecords)))
 	mux.Handle("/registry/{registryId}/mcp", a.mcpHandler(cfg.Version))
 	mux.Handle("GET /.well-known/oauth-protected-resource/registry/{registryId}/mcp", handlerFunc(a.protectedResourceMetadata))
-	mux.Handle("/", authenticate(cfg.Verifier, cfg.Principals, cfg.MaxBodyBytes, signed))
-	return withRequestInfo(cfg.Logger, mux)
+	mux.Handle("/", a.authenticate(cfg.MaxBodyBytes, signed))
+	return withRequestInfo(cfg.Logger, withTransferLimits(a.budget, mux))
 }
 
 type api struct {
@@ -110,7 +113,8 @@ type api struct {
 	region         string
 	now            func() time.Time
 	verifier       *sigv4.Verifier
-	principals     func(string) *iam.Principal
+	credentials    func(string) (*iam.Principal, string, bool)
+	budget         *budget
 	index          *search.Index
 	jwt            *jwtauth.Verifier
 	publicURL      string
@@ -252,55 +256,83 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// Unwrap lets http.ResponseController reach the connection (deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // ---- authentication ----
 
-// authenticate reads the body (bounded), verifies the SigV4 signature over
-// it, and passes the request on with the body restored. A request that is
-// too large or badly signed never reaches a handler.
-func authenticate(v *sigv4.Verifier, principals func(string) *iam.Principal, maxBody int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBody {
-			writeError(w, r, tooLarge(maxBody))
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+// authenticate refuses a request whose SigV4 credential is missing,
+// malformed, out of scope, expired or of an unknown key before it reads a
+// byte of the body. It then reads the body (bounded, and charged to the
+// transfer budget), verifies the signature over it, and passes the request
+// on with the body restored.
+func (a *api) authenticate(maxBody int64, next http.Handler) http.Handler {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		a.expectBody(w, r, maxBody)
+		s, err := a.signerOf(w, r)
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				writeError(w, r, tooLarge(maxBody))
-				return
-			}
-			writeError(w, r, registry.Errorf(registry.KindInvalid, "Could not read the request body."))
-			return
+			return err
 		}
-		keyID, err := v.Verify(r, body)
+		body, err := a.readBody(w, r, maxBody, s.principal.ARN)
 		if err != nil {
-			var se *sigv4.Error
-			if !errors.As(err, &se) {
-				writeError(w, r, err)
-				return
-			}
-			writeErrorShape(w, r, http.StatusForbidden, se.Code, errorJSON{Message: se.Message})
-			return
+			return err
 		}
-		p := principals(keyID)
-		if p == nil { // the key was removed between the two look-ups
-			writeErrorShape(w, r, http.StatusForbidden, sigv4.CodeUnrecognizedClient,
-				errorJSON{Message: "The security token included in the request is invalid."})
-			return
-		}
-		if info := requestInfoFrom(r.Context()); info != nil {
-			info.principal = p
+		if err := a.verifySigner(w, r, s, body); err != nil {
+			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
+		return nil
 	})
 }
 
-func tooLarge(limit int64) error {
-	return &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonFieldValidationFailed,
-		Message: fmt.Sprintf("The request body is larger than the limit of %d bytes.", limit)}
+// signer is a SigV4 caller whose credential was checked before its body
+// was read; its signature is not verified yet.
+type signer struct {
+	cred      *sigv4.Credential
+	principal *iam.Principal
+	secret    string
+}
+
+// signerOf checks r's SigV4 credential without reading the body: its form,
+// scope and time, and that its access key is known. A refusal has been
+// answered when it returns errAnswered.
+func (a *api) signerOf(w http.ResponseWriter, r *http.Request) (*signer, error) {
+	c, err := a.verifier.ParseCredential(r)
+	if err != nil {
+		return nil, refuseSigV4(w, r, err)
+	}
+	p, secret, ok := a.credentials(c.AccessKeyID)
+	if !ok {
+		writeErrorShape(w, r, http.StatusForbidden, sigv4.CodeUnrecognizedClient,
+			errorJSON{Message: "The security token included in the request is invalid."})
+		return nil, errAnswered
+	}
+	return &signer{cred: c, principal: p, secret: secret}, nil
+}
+
+// verifySigner verifies the signature of s over body; the principal the
+// credential named is then the caller.
+func (a *api) verifySigner(w http.ResponseWriter, r *http.Request, s *signer, body []byte) error {
+	if err := a.verifier.VerifySignature(r, s.cred, s.secret, body); err != nil {
+		return refuseSigV4(w, r, err)
+	}
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.principal = s.principal
+	}
+	return nil
+}
+
+// refuseSigV4 answers a SigV4 failure (403 with its AWS name) and returns
+// errAnswered; other errors are returned as they are.
+func refuseSigV4(w http.ResponseWriter, r *http.Request, err error) error {
+	var se *sigv4.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	writeErrorShape(w, r, http.StatusForbidden, se.Code, errorJSON{Message: se.Message})
+	return errAnswered
 }
 
 // ---- JSON helpers ----

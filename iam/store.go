@@ -101,13 +101,6 @@ func (s *Store) Lookup(accessKeyID string) (p *Principal, secret string, ok bool
 	return s.cur.Load().Lookup(accessKeyID)
 }
 
-// SecretKey returns the secret for an access key id; it fits
-// sigv4.Verifier.Lookup.
-func (s *Store) SecretKey(accessKeyID string) (secret string, ok bool) {
-	_, secret, ok = s.Lookup(accessKeyID)
-	return secret, ok
-}
-
 // Reload reads and applies the file now, whether or not it changed. On
 // error the previous config stays in force; the error names the file and
 // every problem in it. With no file it does nothing.

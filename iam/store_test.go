@@ -85,10 +85,7 @@ func TestStoreLookup(t *testing.T) {
 	if !ok || p.Name != "publisher-ci" || secret != secretA {
 		t.Fatalf("file lookup: %v %v", p, ok)
 	}
-	if secret, ok := s.SecretKey(keyA); !ok || secret != secretA {
-		t.Error("SecretKey")
-	}
-	if _, ok := s.SecretKey("AKIANOBODY0000000"); ok {
+	if _, _, ok := s.Lookup("AKIANOBODY0000000"); ok {
 		t.Error("unknown key found")
 	}
 	if !strings.Contains(logs.String(), "principals file loaded") {

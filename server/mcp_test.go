@@ -191,7 +191,9 @@ func TestMCPEndpointRefusals(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	if resp := post("/registry/nosuchregist/mcp", nil); resp.StatusCode != http.StatusNotFound {
+	// An unsigned caller cannot tell an unknown registry from an existing
+	// one (TestRegistryExistenceNotRevealed).
+	if resp := post("/registry/nosuchregist/mcp", nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("unknown registry: %d", resp.StatusCode)
 	}
 	if resp := post("/registry/"+reg+"/mcp", nil); resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Amzn-ErrorType") != "MissingAuthenticationTokenException" {

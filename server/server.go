@@ -62,6 +62,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// ShutdownTimeout bounds the drain of in-flight requests; 0 = 30 s.
 	ShutdownTimeout time.Duration
+	// Transfers bound the memory that request bodies and answers in
+	// transit hold; zero fields take the defaults.
+	Transfers httpapi.TransferLimits
 }
 
 // DatabaseFile is the SQLite file inside the data directory.
@@ -134,7 +137,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
 		Services: []string{"bedrock-agentcore", "agent-registry"},
-		Lookup:   principals.SecretKey,
 	}
 	if cfg.ReplayProtection {
 		verifier.Replay = sigv4.NewReplayGuard(0)
@@ -145,13 +147,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		publicURL = "http://" + cfg.Listen
 	}
 	h := httpapi.New(httpapi.Config{
-		Service: svc, Verifier: verifier, Region: cfg.Region, Logger: cfg.Logger,
-		Principals: func(id string) *iam.Principal {
-			p, _, _ := principals.Lookup(id)
-			return p
-		},
+		Service: svc, Verifier: verifier, Credentials: principals.Lookup, Region: cfg.Region, Logger: cfg.Logger,
 		Index: index, JWT: jwt, PublicURL: publicURL,
-		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version,
+		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version, Transfers: cfg.Transfers,
 		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
 	})
 	bg, stopBackground := context.WithCancel(context.Background())

@@ -42,9 +42,11 @@ const (
 type Verifier struct {
 	Region   string   // required region in the credential scope, e.g. "us-east-1"
 	Services []string // accepted service names in the scope, e.g. {"bedrock-agentcore", "agent-registry"}
-	Lookup   func(accessKeyID string) (secretAccessKey string, ok bool)
-	Now      func() time.Time // nil = time.Now
-	MaxSkew  time.Duration    // 0 = 5 minutes
+	// Lookup finds a key's secret for Verify; callers of ParseCredential
+	// and VerifySignature look keys up themselves.
+	Lookup  func(accessKeyID string) (secretAccessKey string, ok bool)
+	Now     func() time.Time // nil = time.Now
+	MaxSkew time.Duration    // 0 = 5 minutes
 	// Replay, when set, refuses write requests whose signature was already
 	// accepted.
 	Replay *ReplayGuard
@@ -64,42 +66,77 @@ type signed struct {
 // (size-limited by the caller). On success it returns the verified access
 // key id; on failure the error is an *Error. Call it before anything rewrites
 // r.URL (such as http.StripPrefix): the signature covers the path as sent.
+//
+// A server that must not read the bodies of requests it will refuse calls
+// its two steps itself: ParseCredential before it reads the body, then
+// VerifySignature.
 func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err error) {
-	if r == nil || r.URL == nil {
-		return "", errMissingToken()
-	}
-	s, err := parseRequest(r)
+	c, err := v.ParseCredential(r)
 	if err != nil {
-		return "", err
-	}
-	if err := v.checkScope(s); err != nil {
-		return "", err
-	}
-	if err := v.checkTime(s); err != nil {
 		return "", err
 	}
 	if v.Lookup == nil {
 		return "", errUnknownKey()
 	}
-	secret, ok := v.Lookup(s.auth.AccessKeyID)
+	secret, ok := v.Lookup(c.AccessKeyID)
 	if !ok {
 		return "", errUnknownKey()
 	}
-	payloadHash, err := payloadHash(r, body)
-	if err != nil {
+	if err := v.VerifySignature(r, c, secret, body); err != nil {
 		return "", err
 	}
+	return c.AccessKeyID, nil
+}
+
+// Credential is the SigV4 credential of a request whose form, scope and
+// time are valid: everything that can be checked without the body or the
+// key's secret.
+type Credential struct {
+	AccessKeyID string
+	s           *signed
+}
+
+// ParseCredential checks the credential of r (header or presigned form),
+// its scope and its time, reading neither the body nor any key. The caller
+// then looks the access key up, reads the body and calls VerifySignature.
+// Errors are *Error; a request with no credential at all gets
+// CodeMissingAuthenticationToken.
+func (v *Verifier) ParseCredential(r *http.Request) (*Credential, error) {
+	if r == nil || r.URL == nil {
+		return nil, errMissingToken()
+	}
+	s, err := parseRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkScope(s); err != nil {
+		return nil, err
+	}
+	if err := v.checkTime(s); err != nil {
+		return nil, err
+	}
+	return &Credential{AccessKeyID: s.auth.AccessKeyID, s: s}, nil
+}
+
+// VerifySignature checks that c, parsed from r, signs r and its complete
+// body with the access key's secret; errors are *Error.
+func (v *Verifier) VerifySignature(r *http.Request, c *Credential, secret string, body []byte) error {
+	s := c.s
+	payloadHash, err := payloadHash(r, body)
+	if err != nil {
+		return err
+	}
 	if !signatureMatches(r, s, secret, payloadHash) {
-		return "", errMismatch()
+		return errMismatch()
 	}
 	if v.Replay != nil && isWrite(r.Method) {
 		now := v.now()
 		if v.Replay.check(s.auth.Signature, now, s.at.Add(v.maxSkew()+s.expires)) {
-			return "", &Error{Code: CodeInvalidSignature,
+			return &Error{Code: CodeInvalidSignature,
 				Message: "This signed request was already received; sign each request anew (replay protection is on)."}
 		}
 	}
-	return s.auth.AccessKeyID, nil
+	return nil
 }
 
 // parseRequest picks the auth form and checks it is complete.

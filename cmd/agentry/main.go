@@ -22,9 +22,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/embed"
+	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/semantic"
 	"github.com/agentry/agentry/server"
@@ -129,6 +131,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		"records with vectors in a registry from which semantic search uses an approximate index; 0 = the default (20000), negative = never (AGENTRY_SEMANTIC_APPROX_THRESHOLD)")
 	embedderDir := fs.String("embedder-model-dir", env("AGENTRY_EMBEDDER_MODEL_DIR", ""), "directory of a model2vec static embedding model (AGENTRY_EMBEDDER_MODEL_DIR)")
 	logFormat := fs.String("log-format", env("AGENTRY_LOG_FORMAT", "json"), "log format: json or text (AGENTRY_LOG_FORMAT)")
+	inFlight := fs.Int("max-inflight-mib", envInt("AGENTRY_MAX_INFLIGHT_MIB", httpapi.DefaultInFlightBytes>>20),
+		"MiB of request bodies and large answers in transit, across all clients; past it requests get 503 (AGENTRY_MAX_INFLIGHT_MIB)")
+	clientInFlight := fs.Int("max-client-inflight-mib", envInt("AGENTRY_MAX_CLIENT_INFLIGHT_MIB", httpapi.DefaultClientBytes>>20),
+		"one client's share of --max-inflight-mib; past it its requests get 429 (AGENTRY_MAX_CLIENT_INFLIGHT_MIB)")
+	minRate := fs.Int("min-transfer-rate-kib", envInt("AGENTRY_MIN_TRANSFER_RATE_KIB", httpapi.DefaultMinRate>>10),
+		"KiB/s at which a client must send a request body or read a large answer, after --transfer-grace (AGENTRY_MIN_TRANSFER_RATE_KIB)")
+	grace := fs.Duration("transfer-grace", envDuration("AGENTRY_TRANSFER_GRACE", httpapi.DefaultTransferGrace),
+		"time a request body or large answer gets on top of its size at --min-transfer-rate-kib (AGENTRY_TRANSFER_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -201,6 +211,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--db-max-conns must be 1 to 1000, got %d", *dbMaxConns)
 	}
 	cfg.DBMaxConns = int32(*dbMaxConns)
+	if *inFlight < 4 || *inFlight > 1<<20 {
+		return fmt.Errorf("--max-inflight-mib must be 4 to 1048576, got %d", *inFlight)
+	}
+	if *clientInFlight < 1 || *clientInFlight > *inFlight {
+		return fmt.Errorf("--max-client-inflight-mib must be 1 to --max-inflight-mib (%d), got %d", *inFlight, *clientInFlight)
+	}
+	if *minRate < 1 || *minRate > 1<<20 {
+		return fmt.Errorf("--min-transfer-rate-kib must be 1 to 1048576, got %d", *minRate)
+	}
+	if *grace < time.Second || *grace > 10*time.Minute {
+		return fmt.Errorf("--transfer-grace must be 1s to 10m, got %v", *grace)
+	}
+	cfg.Transfers = httpapi.TransferLimits{InFlightBytes: int64(*inFlight) << 20, ClientBytes: int64(*clientInFlight) << 20,
+		MinRate: int64(*minRate) << 10, Grace: *grace}
 	cfg.Version = version()
 	// Bind before anything has an effect: a taken port must not leave a
 	// data directory and new root credentials behind.
@@ -262,6 +286,17 @@ func envFloat(name string, def float64) float64 {
 		return -1
 	}
 	return f
+}
+
+// envDuration is env for durations; an unparsable value becomes 0, which
+// the flag check refuses.
+func envDuration(name string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	d, _ := time.ParseDuration(v)
+	return d
 }
 
 // envInt is env for integers; an unparsable value is reported by the flag

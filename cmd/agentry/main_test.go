@@ -322,3 +322,25 @@ func TestServeOnPortInUseChangesNothing(t *testing.T) {
 		t.Errorf("serve printed %q", stdout.String())
 	}
 }
+
+func TestServeTransferLimitFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--max-inflight-mib", "2"}, "", "--max-inflight-mib must be 4 to"},
+		{[]string{"--max-client-inflight-mib", "65"}, "", "--max-client-inflight-mib must be 1 to --max-inflight-mib (64)"},
+		{[]string{"--min-transfer-rate-kib", "0"}, "", "--min-transfer-rate-kib must be"},
+		{nil, "soon", "--transfer-grace must be 1s to 10m"},
+	} {
+		t.Setenv("AGENTRY_TRANSFER_GRACE", c.env)
+		if c.env == "" {
+			os.Unsetenv("AGENTRY_TRANSFER_GRACE")
+		}
+		err := serve(append([]string{"--semantic", "off", "--data-dir", t.TempDir()}, c.args...), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("serve %v: %v, want %q", c.args, err, c.want)
+		}
+	}
+}
