@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 
-	"github.com/agentry/agentry/embed"
+	"github.com/agentry/agentry/embedding"
 	"github.com/agentry/agentry/server"
 )
 
@@ -88,7 +88,7 @@ func TestHybridSearchWithEmbedder(t *testing.T) {
 		t.Run(fmt.Sprintf("approx-threshold=%d", threshold), func(t *testing.T) {
 			var down atomic.Bool
 			api := fakeEmbeddings(t, &down)
-			e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "fake"})
+			e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: api.URL, Model: "fake"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,8 +150,8 @@ func TestVectorsStoredReusedRecomputed(t *testing.T) {
 	var down atomic.Bool
 	seen := &textLog{}
 	api := fakeEmbeddingsLog(t, &down, seen)
-	embedder := func(model string) *embed.HTTP {
-		e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: model})
+	embedder := func(model string) *embedding.HTTP {
+		e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: api.URL, Model: model})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +276,7 @@ func writeStaticModel(t *testing.T) string {
 // TestHybridSearchWithStaticModel runs the semantic leg on a model2vec
 // directory loaded by agentry itself.
 func TestHybridSearchWithStaticModel(t *testing.T) {
-	model, err := embed.LoadStatic(writeStaticModel(t))
+	model, err := embedding.LoadStatic(writeStaticModel(t))
 	if err != nil {
 		t.Fatal(err)
 	}

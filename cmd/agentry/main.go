@@ -24,7 +24,7 @@ import (
 	"syscall"
 
 	"github.com/agentry/agentry/credentials"
-	"github.com/agentry/agentry/embed"
+	"github.com/agentry/agentry/embedding"
 	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/semantic"
 	"github.com/agentry/agentry/server"
@@ -160,13 +160,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		if *embedderModel == "" {
 			return errors.New("--embedder-url needs --embedder-model")
 		}
-		e, err := embed.NewHTTP(embed.HTTPConfig{URL: *embedderURL, Model: *embedderModel, APIKey: os.Getenv("AGENTRY_EMBEDDER_API_KEY")})
+		e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: *embedderURL, Model: *embedderModel, APIKey: os.Getenv("AGENTRY_EMBEDDER_API_KEY")})
 		if err != nil {
 			return err
 		}
 		cfg.Embedder = e
 	case *embedderDir != "":
-		e, err := embed.LoadStatic(*embedderDir)
+		e, err := embedding.LoadStatic(*embedderDir)
 		if err != nil {
 			return err
 		}

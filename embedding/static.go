@@ -1,4 +1,4 @@
-package embed
+package embedding
 
 import (
 	"context"
@@ -61,11 +61,11 @@ type Static struct {
 func LoadStatic(dir string) (*Static, error) {
 	tokData, err := readCapped(filepath.Join(dir, "tokenizer.json"), maxTokenizerBytes)
 	if err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
+		return nil, fmt.Errorf("embedding: %w", err)
 	}
 	tok, err := parseTokenizer(tokData)
 	if err != nil {
-		return nil, fmt.Errorf("embed: %s: %w", dir, err)
+		return nil, fmt.Errorf("embedding: %s: %w", dir, err)
 	}
 
 	// The fingerprint hashes both files: tokenizer.json with its length
@@ -79,26 +79,26 @@ func LoadStatic(dir string) (*Static, error) {
 	path := filepath.Join(dir, "model.safetensors")
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
+		return nil, fmt.Errorf("embedding: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
+		return nil, fmt.Errorf("embedding: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("embed: %s is not a regular file", path)
+		return nil, fmt.Errorf("embedding: %s is not a regular file", path)
 	}
 	r := io.TeeReader(f, h)
 	st, err := readStaticTensors(r, fi.Size())
 	if err != nil {
-		return nil, fmt.Errorf("embed: %s: %w", path, err)
+		return nil, fmt.Errorf("embedding: %s: %w", path, err)
 	}
 	if extra, _ := io.Copy(io.Discard, r); extra != 0 {
-		return nil, fmt.Errorf("embed: %s changed while it was read", path)
+		return nil, fmt.Errorf("embedding: %s changed while it was read", path)
 	}
 	if tok.size > st.tokens() {
-		return nil, fmt.Errorf("embed: %s: tokenizer.json has %d tokens but model.safetensors covers %d", dir, tok.size, st.tokens())
+		return nil, fmt.Errorf("embedding: %s: tokenizer.json has %d tokens but model.safetensors covers %d", dir, tok.size, st.tokens())
 	}
 
 	normalize := true
@@ -106,13 +106,13 @@ func LoadStatic(dir string) (*Static, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, fmt.Errorf("embed: %w", err)
+		return nil, fmt.Errorf("embedding: %w", err)
 	default:
 		var c struct {
 			Normalize *bool `json:"normalize"`
 		}
 		if err := json.Unmarshal(cfg, &c); err != nil {
-			return nil, fmt.Errorf("embed: %s: config.json: %w", dir, err)
+			return nil, fmt.Errorf("embedding: %s: config.json: %w", dir, err)
 		}
 		if c.Normalize != nil {
 			normalize = *c.Normalize
@@ -160,7 +160,7 @@ func (s *Static) Dimension() int { return s.dim }
 
 // String describes the model.
 func (s *Static) String() string {
-	return fmt.Sprintf("embed.Static(%s, %d tokens, %d dimensions)", s.fingerprint, s.tok.size, s.dim)
+	return fmt.Sprintf("embedding.Static(%s, %d tokens, %d dimensions)", s.fingerprint, s.tok.size, s.dim)
 }
 
 // Embed returns one vector per text. A text with no known token gets the

@@ -1,4 +1,4 @@
-package embed
+package embedding
 
 import (
 	"encoding/json"
@@ -152,11 +152,11 @@ func TestTokenizerErrors(t *testing.T) {
 	}
 	// Old files without a model type are recognised by their fields.
 	for js, want := range map[string]string{
-		`{"model":{"vocab":{"a":0},"merges":[]}}`:                      "*embed.bpe",
-		`{"model":{"vocab":[["a",-1]]}}`:                               "*embed.unigram",
-		`{"model":{"vocab":{"a":0},"continuing_subword_prefix":"##"}}`: "*embed.wordPiece",
-		`{"model":{"vocab":{"a":0}}}`:                                  "*embed.wordLevel",
-		`{"model":{"type":"WordPiece","vocab":{"a":0,"##b":1}},"added_tokens":[{"id":9,"content":"x","special":true}]}`: "*embed.wordPiece",
+		`{"model":{"vocab":{"a":0},"merges":[]}}`:                      "*embedding.bpe",
+		`{"model":{"vocab":[["a",-1]]}}`:                               "*embedding.unigram",
+		`{"model":{"vocab":{"a":0},"continuing_subword_prefix":"##"}}`: "*embedding.wordPiece",
+		`{"model":{"vocab":{"a":0}}}`:                                  "*embedding.wordLevel",
+		`{"model":{"type":"WordPiece","vocab":{"a":0,"##b":1}},"added_tokens":[{"id":9,"content":"x","special":true}]}`: "*embedding.wordPiece",
 	} {
 		tok, err := parseTokenizer([]byte(js))
 		if err != nil {
@@ -172,13 +172,13 @@ func TestTokenizerErrors(t *testing.T) {
 func typeName(v any) string {
 	switch v.(type) {
 	case *bpe:
-		return "*embed.bpe"
+		return "*embedding.bpe"
 	case *unigram:
-		return "*embed.unigram"
+		return "*embedding.unigram"
 	case *wordPiece:
-		return "*embed.wordPiece"
+		return "*embedding.wordPiece"
 	case *wordLevel:
-		return "*embed.wordLevel"
+		return "*embedding.wordLevel"
 	}
 	return "?"
 }

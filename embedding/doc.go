@@ -1,4 +1,4 @@
-// Package embed provides the embedders behind agentry's semantic search
+// Package embedding provides the embedders behind agentry's semantic search
 // (search.Embedder):
 //
 //   - HTTP is a client for the OpenAI-compatible POST /v1/embeddings API,
@@ -13,4 +13,4 @@
 // Both are safe for concurrent use. The package uses the standard library
 // only: the safetensors format and the parts of the Hugging Face
 // tokenizers format that static models use are read by hand.
-package embed
+package embedding

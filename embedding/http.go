@@ -1,4 +1,4 @@
-package embed
+package embedding
 
 import (
 	"bytes"
@@ -52,7 +52,7 @@ func (c HTTPConfig) String() string {
 	if c.APIKey != "" {
 		key = "set"
 	}
-	return fmt.Sprintf("embed.HTTPConfig{URL: %q, Model: %q, APIKey: %s, Dimensions: %d, Timeout: %s, MaxBatch: %d}",
+	return fmt.Sprintf("embedding.HTTPConfig{URL: %q, Model: %q, APIKey: %s, Dimensions: %d, Timeout: %s, MaxBatch: %d}",
 		c.URL, c.Model, key, c.Dimensions, c.Timeout, c.MaxBatch)
 }
 
@@ -103,14 +103,14 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(cfg.Model) == "" {
-		return nil, errors.New("embed: the embeddings model name is empty")
+		return nil, errors.New("embedding: the embeddings model name is empty")
 	}
 	if cfg.Dimensions < 0 {
-		return nil, fmt.Errorf("embed: negative dimensions %d", cfg.Dimensions)
+		return nil, fmt.Errorf("embedding: negative dimensions %d", cfg.Dimensions)
 	}
 	if strings.ContainsAny(cfg.APIKey, "\r\n") {
 		// Not quoted: the value is a secret.
-		return nil, errors.New("embed: the API key contains a line break")
+		return nil, errors.New("embedding: the API key contains a line break")
 	}
 	h := &HTTP{
 		endpoint:   endpoint,
@@ -144,22 +144,22 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 func endpointURL(raw string) (endpoint, host string, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", "", errors.New("embed: the embeddings URL is empty")
+		return "", "", errors.New("embedding: the embeddings URL is empty")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", "", fmt.Errorf("embed: bad embeddings URL: %w", err)
+		return "", "", fmt.Errorf("embedding: bad embeddings URL: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", "", fmt.Errorf("embed: embeddings URL %s: scheme must be http or https", u.Redacted())
+		return "", "", fmt.Errorf("embedding: embeddings URL %s: scheme must be http or https", u.Redacted())
 	}
 	if u.Host == "" {
-		return "", "", fmt.Errorf("embed: embeddings URL %s has no host", u.Redacted())
+		return "", "", fmt.Errorf("embedding: embeddings URL %s has no host", u.Redacted())
 	}
 	if u.User != nil {
 		// Credentials in a URL end up in logs and errors; APIKey is the
 		// place for them.
-		return "", "", fmt.Errorf("embed: embeddings URL %s: put credentials in the API key, not the URL", u.Redacted())
+		return "", "", fmt.Errorf("embedding: embeddings URL %s: put credentials in the API key, not the URL", u.Redacted())
 	}
 	u.Fragment, u.RawFragment = "", ""
 	p := strings.TrimRight(u.Path, "/")
@@ -175,7 +175,7 @@ func endpointURL(raw string) (endpoint, host string, err error) {
 }
 
 // String names the embedder without its API key.
-func (h *HTTP) String() string { return "embed.HTTP(" + h.fingerprint + ")" }
+func (h *HTTP) String() string { return "embedding.HTTP(" + h.fingerprint + ")" }
 
 // Fingerprint is "openai:" + host + "/" + model, with ":d" + dimensions
 // when dimensions are requested. It depends only on the configuration, so
@@ -292,7 +292,7 @@ func (v *vector) UnmarshalJSON(b []byte) error {
 func (h *HTTP) post(ctx context.Context, texts []string) ([][]float32, error) {
 	body, err := json.Marshal(embeddingRequest{Model: h.model, Input: texts, EncodingFormat: "float", Dimensions: h.dimensions})
 	if err != nil {
-		return nil, fmt.Errorf("embed: encoding request: %w", err)
+		return nil, fmt.Errorf("embedding: encoding request: %w", err)
 	}
 	for attempt := 1; ; attempt++ {
 		vecs, retry, wait, err := h.try(ctx, body, len(texts))
@@ -333,7 +333,7 @@ func (h *HTTP) try(ctx context.Context, body []byte, n int) (vecs [][]float32, r
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return nil, false, wait, fmt.Errorf("embed: %w", err)
+		return nil, false, wait, fmt.Errorf("embedding: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -352,7 +352,7 @@ func (h *HTTP) try(ctx context.Context, body []byte, n int) (vecs [][]float32, r
 		return nil, ctx.Err() == nil, wait, h.wrap(err, fmt.Sprintf("POST %s: %s: reading response: ", h.endpoint, resp.Status))
 	}
 	if len(data) > maxResponseBytes {
-		return nil, false, wait, fmt.Errorf("embed: POST %s: response larger than %d MiB", h.endpoint, maxResponseBytes>>20)
+		return nil, false, wait, fmt.Errorf("embedding: POST %s: response larger than %d MiB", h.endpoint, maxResponseBytes>>20)
 	}
 	if resp.StatusCode/100 != 2 {
 		retry = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented
@@ -361,11 +361,11 @@ func (h *HTTP) try(ctx context.Context, body []byte, n int) (vecs [][]float32, r
 				wait = d
 			}
 		}
-		return nil, retry, wait, fmt.Errorf("embed: POST %s: %s%s", h.endpoint, resp.Status, h.snippet(data))
+		return nil, retry, wait, fmt.Errorf("embedding: POST %s: %s%s", h.endpoint, resp.Status, h.snippet(data))
 	}
 	vecs, err = h.decode(data, n)
 	if err != nil {
-		return nil, false, wait, fmt.Errorf("embed: POST %s: %w", h.endpoint, err)
+		return nil, false, wait, fmt.Errorf("embedding: POST %s: %w", h.endpoint, err)
 	}
 	return vecs, false, wait, nil
 }
@@ -427,9 +427,9 @@ func (h *HTTP) snippet(data []byte) string {
 // text holds the key.
 func (h *HTTP) wrap(err error, prefix string) error {
 	if h.apiKey != "" && strings.Contains(err.Error(), h.apiKey) {
-		return errors.New("embed: " + prefix + h.redact(err.Error()))
+		return errors.New("embedding: " + prefix + h.redact(err.Error()))
 	}
-	return fmt.Errorf("embed: %s%w", prefix, err)
+	return fmt.Errorf("embedding: %s%w", prefix, err)
 }
 
 // redact removes the API key from text that came from the server or the
