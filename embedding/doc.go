@@ -11,6 +11,7 @@
 //     on one core.
 //
 // Both are safe for concurrent use. The package uses the standard library
+// and golang.org/x/text's canonical decompositions (for accent stripping)
 // only: the safetensors format and the parts of the Hugging Face
 // tokenizers format that static models use are read by hand.
 package embedding

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // A normalizer rewrites a whole text before it is split into words, as
@@ -192,7 +194,10 @@ func appendLower(dst []byte, r rune) []byte {
 }
 
 // decompose appends r's canonical decomposition (at most four runes) to
-// buf: from the table, by formula for Hangul, or r itself.
+// buf: by formula for Hangul, which norm's Properties leave out, from
+// norm's tables for the rest, or r itself. It decomposes one rune at a
+// time, without the reordering of combining marks that norm.NFD applied
+// to a whole text would do.
 func decompose(buf []rune, r rune) []rune {
 	if r < 0xC0 {
 		return append(buf, r)
@@ -206,8 +211,9 @@ func decompose(buf []rune, r rune) []rune {
 		}
 		return buf
 	}
-	if d, ok := nfdTable[r]; ok {
-		for _, c := range d {
+	var enc [utf8.UTFMax]byte
+	if d := norm.NFD.Properties(utf8.AppendRune(enc[:0], r)).Decomposition(); d != nil {
+		for _, c := range string(d) {
 			buf = append(buf, c)
 		}
 		return buf
