@@ -1,15 +1,15 @@
-package semantic
+package train
 
 import (
 	"bytes"
 	"context"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/agentry/agentry/search"
+	"github.com/agentry/agentry/semantic"
 )
 
 // Topic clusters of the synthetic corpus: a line talks of one topic, with
@@ -48,13 +48,13 @@ func smallConfig() Config {
 	return cfg
 }
 
-func trainLines(t testing.TB, lines []string, cfg Config) *Model {
+func trainLines(t testing.TB, lines []string, cfg Config) *semantic.Model {
 	t.Helper()
 	c := NewCorpus(nil)
 	for _, l := range lines {
 		c.Add(Record{Body: l})
 	}
-	m, err := Train(context.Background(), c, cfg)
+	m, err := Run(context.Background(), c, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func dot(a, b []float32) float64 {
 	return s
 }
 
-func encoded(t testing.TB, m *Model) []byte {
+func encoded(t testing.TB, m *semantic.Model) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if _, err := m.WriteTo(&b); err != nil {
@@ -140,64 +140,12 @@ func TestTrainDeterministic(t *testing.T) {
 func TestTrainErrors(t *testing.T) {
 	c := NewCorpus(nil)
 	c.Add(Record{Body: "only a few words here"})
-	if _, err := Train(context.Background(), c, smallConfig()); err == nil {
+	if _, err := Run(context.Background(), c, smallConfig()); err == nil {
 		t.Error("a vocabulary smaller than the dimension trained")
 	}
 	bad := smallConfig()
 	bad.Window = 0
-	if _, err := Train(context.Background(), c, bad); err == nil {
+	if _, err := Run(context.Background(), c, bad); err == nil {
 		t.Error("window 0 accepted")
-	}
-}
-
-func TestQuantizeRoundTrip(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 3))
-	const dim, n = 256, 40
-	vecs := make([][]float64, n)
-	rows := make([][]float32, n)
-	for i := range vecs {
-		v := make([]float64, dim)
-		var norm float64
-		// Correlated vectors, so that the cosines span a range.
-		for j := range v {
-			v[j] = normal(rng) + float64(i%4)*math.Sin(float64(j))
-			norm += v[j] * v[j]
-		}
-		for j := range v {
-			v[j] /= math.Sqrt(norm)
-		}
-		q := make([]int8, dim)
-		scale := quantize(q, v)
-		rows[i] = make([]float32, dim)
-		for j, x := range q {
-			rows[i][j] = float32(x) * scale
-		}
-		vecs[i] = v
-	}
-	cos := func(a, b []float64) float64 {
-		var s, na, nb float64
-		for j := range a {
-			s, na, nb = s+a[j]*b[j], na+a[j]*a[j], nb+b[j]*b[j]
-		}
-		return s / math.Sqrt(na*nb)
-	}
-	widen := func(v []float32) []float64 {
-		out := make([]float64, len(v))
-		for j, x := range v {
-			out[j] = float64(x)
-		}
-		return out
-	}
-	var worst float64
-	for i := range n {
-		for j := range i {
-			worst = max(worst, math.Abs(cos(vecs[i], vecs[j])-cos(widen(rows[i]), widen(rows[j]))))
-		}
-	}
-	if worst > 0.01 {
-		t.Errorf("int8 changes a cosine by %.4f", worst)
-	}
-	if s := quantize(make([]int8, 3), []float64{0, 0, 0}); s != 0 {
-		t.Errorf("zero vector: scale %v", s)
 	}
 }

@@ -4,7 +4,7 @@
 # arguments, then the English Debian package descriptions of this
 # machine's apt sources. See docs/model.md.
 #
-#   semantic/scripts/corpus.sh OUT.txt pypi.tsv npm.tsv
+#   semantic/train/scripts/corpus.sh OUT.txt pypi.tsv npm.tsv
 #
 # Needs root for apt-get update (set SKIP_APT_UPDATE=1 to use the lists
 # as they are); APT_LISTS overrides apt's lists folder, and AGENTRY the
@@ -38,5 +38,5 @@ if [ "$found" = 0 ]; then
   exit 1
 fi
 
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 ${AGENTRY:-go run ./cmd/agentry} model corpus --out "$out" "${inputs[@]}"

@@ -1,4 +1,4 @@
-package semantic
+package train
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ type pairs struct {
 // of a vocabulary of n words, tokens[ends[i-1]:ends[i]] being context i).
 func countPairs(tokens []uint32, ends []int, n, window, workers int) (pairs, error) {
 	if n >= maxVocab {
-		return pairs{}, fmt.Errorf("semantic: %d words is more than the %d the counting supports", n, maxVocab)
+		return pairs{}, fmt.Errorf("train: %d words is more than the %d the counting supports", n, maxVocab)
 	}
 	// First pass: how many pairs each lo has, to cut the lo range into
 	// passes that fit the budget.

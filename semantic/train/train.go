@@ -1,7 +1,6 @@
-package semantic
+package train
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"runtime"
 	"slices"
 	"time"
+
+	"github.com/agentry/agentry/semantic"
 )
 
 // Config sets the training. DefaultConfig gives the values that made the
@@ -39,23 +40,23 @@ func DefaultConfig() Config {
 
 func (c Config) check() error {
 	switch {
-	case c.Dim < 1 || c.Dim > maxDim:
-		return fmt.Errorf("semantic: dimension %d is not within 1 to %d", c.Dim, maxDim)
+	case c.Dim < 1 || c.Dim > semantic.MaxDim:
+		return fmt.Errorf("train: dimension %d is not within 1 to %d", c.Dim, semantic.MaxDim)
 	case c.Oversample < 0 || c.PowerIterations < 0 || c.Words < 0:
-		return fmt.Errorf("semantic: negative setting in %+v", c)
+		return fmt.Errorf("train: negative setting in %+v", c)
 	case c.MinCount < 1:
-		return fmt.Errorf("semantic: min count %d is below 1", c.MinCount)
+		return fmt.Errorf("train: min count %d is below 1", c.MinCount)
 	case c.Window < 1 || c.Window > 1000:
-		return fmt.Errorf("semantic: window %d is not within 1 to 1000", c.Window)
+		return fmt.Errorf("train: window %d is not within 1 to 1000", c.Window)
 	case !(c.Smoothing > 0 && c.Smoothing <= 1):
-		return fmt.Errorf("semantic: smoothing %v is not within (0, 1]", c.Smoothing)
+		return fmt.Errorf("train: smoothing %v is not within (0, 1]", c.Smoothing)
 	case !(c.SIFA > 0):
-		return fmt.Errorf("semantic: SIF a %v is not positive", c.SIFA)
+		return fmt.Errorf("train: SIF a %v is not positive", c.SIFA)
 	}
 	return nil
 }
 
-// Train learns a model from the corpus:
+// Run learns a model from the corpus:
 //
 //  1. the vocabulary is the tokens seen at least MinCount times that are
 //     not one character or only digits, most frequent first;
@@ -72,7 +73,7 @@ func (c Config) check() error {
 //
 // The result depends only on the corpus and cfg (not on Workers or
 // scheduling), on a given platform.
-func Train(ctx context.Context, c *Corpus, cfg Config) (*Model, error) {
+func Run(ctx context.Context, c *Corpus, cfg Config) (*semantic.Model, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func Train(ctx context.Context, c *Corpus, cfg Config) (*Model, error) {
 	})
 	n := len(vocab)
 	if n < cfg.Dim {
-		return nil, fmt.Errorf("semantic: the vocabulary has %d words, fewer than the %d dimensions", n, cfg.Dim)
+		return nil, fmt.Errorf("train: the vocabulary has %d words, fewer than the %d dimensions", n, cfg.Dim)
 	}
 	newID := make([]int32, len(c.words))
 	for i := range newID {
@@ -163,18 +164,22 @@ func Train(ctx context.Context, c *Corpus, cfg Config) (*Model, error) {
 			damp[j] = 1 / math.Sqrt(s)
 		}
 	}
-	model := &Model{
-		dim:    dim,
-		words:  make([]string, keep),
-		weight: make([]float32, keep),
-		scale:  make([]float32, keep),
-		rows:   make([]int8, keep*dim),
+	model := semantic.Parts{
+		Info: semantic.Info{
+			Dim: dim, Window: cfg.Window, MinCount: cfg.MinCount, Oversample: cfg.Oversample,
+			PowerIterations: cfg.PowerIterations, Seed: cfg.Seed, Smoothing: cfg.Smoothing, SIFA: cfg.SIFA,
+			Contexts: int64(len(c.ends)), Tokens: int64(len(c.tokens)), TrainedWords: n, Words: keep,
+		},
+		Words:   make([]string, keep),
+		Weights: make([]float32, keep),
+		Scales:  make([]float32, keep),
+		Rows:    make([]int8, keep*dim),
 	}
 	vec := make([]float64, dim)
 	for i := range keep {
-		model.words[i] = c.words[vocab[i]]
+		model.Words[i] = c.words[vocab[i]]
 		p := float64(c.counts[vocab[i]]) / float64(len(c.tokens))
-		model.weight[i] = float32(cfg.SIFA / (cfg.SIFA + p))
+		model.Weights[i] = float32(cfg.SIFA / (cfg.SIFA + p))
 		var norm float64
 		for j := range dim {
 			vec[j] = u[i*dim+j] * damp[j]
@@ -187,53 +192,24 @@ func Train(ctx context.Context, c *Corpus, cfg Config) (*Model, error) {
 		for j := range vec {
 			vec[j] /= norm
 		}
-		model.scale[i] = quantize(model.rows[i*dim:(i+1)*dim], vec)
+		model.Scales[i] = semantic.Quantize(model.Rows[i*dim:(i+1)*dim], vec)
 	}
 	u = nil
-	model.pc = principalComponent(model, tokens, ends)
+	model.PC = principalComponent(&model, tokens, ends)
 	step("kept %d words; principal component computed", keep)
-
-	model.info = Info{
-		Dim: dim, Window: cfg.Window, MinCount: cfg.MinCount, Oversample: cfg.Oversample,
-		PowerIterations: cfg.PowerIterations, Seed: cfg.Seed, Smoothing: cfg.Smoothing, SIFA: cfg.SIFA,
-		Contexts: int64(len(c.ends)), Tokens: int64(len(c.tokens)), TrainedWords: n, Words: keep,
-	}
-	// The file is the model: load what would be written, so that the
-	// fingerprint and every value are exactly those of the file.
-	data, err := model.encode()
-	if err != nil {
-		return nil, err
-	}
-	return Load(bytes.NewReader(data))
-}
-
-// quantize writes v as int8 into dst, scaled so that its largest entry is
-// +-127, and returns the scale that turns dst back into v.
-func quantize(dst []int8, v []float64) float32 {
-	var big float64
-	for _, x := range v {
-		big = max(big, math.Abs(x))
-	}
-	if big == 0 || math.IsNaN(big) || math.IsInf(big, 0) {
-		clear(dst)
-		return 0
-	}
-	for j, x := range v {
-		dst[j] = int8(max(-127, min(127, math.Round(x/big*127))))
-	}
-	return float32(big / 127)
+	return semantic.Build(model)
 }
 
 // principalComponent returns the first (uncentred) principal component of
 // the SIF vectors of the training contexts, as Arora, Liang and Ma (2017)
 // remove it: power iteration on S^T S without forming S, since S = C E
 // for the sparse context-by-word weights C and the dequantised vectors E.
-func principalComponent(m *Model, tokens []uint32, ends []int) []float32 {
-	dim, words := m.dim, len(m.words)
+func principalComponent(m *semantic.Parts, tokens []uint32, ends []int) []float32 {
+	dim, words := m.Info.Dim, len(m.Words)
 	e := make([]float64, words*dim)
 	for i := range words {
-		for j, q := range m.rows[i*dim : (i+1)*dim] {
-			e[i*dim+j] = float64(q) * float64(m.scale[i])
+		for j, q := range m.Rows[i*dim : (i+1)*dim] {
+			e[i*dim+j] = float64(q) * float64(m.Scales[i])
 		}
 	}
 	// c_sw = weight(w) / (known words of s): the SIF average.
@@ -248,7 +224,7 @@ func principalComponent(m *Model, tokens []uint32, ends []int) []float32 {
 		}
 		for k := begin; k < end; k++ {
 			if t := tokens[k]; int(t) < words {
-				coef[k] = float64(m.weight[t]) / float64(known)
+				coef[k] = float64(m.Weights[t]) / float64(known)
 			}
 		}
 		begin = end
