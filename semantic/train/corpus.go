@@ -283,9 +283,6 @@ func NewDecontaminator() *Decontaminator {
 	return &Decontaminator{runs: map[uint64]struct{}{}}
 }
 
-// Len is the number of distinct runs known.
-func (d *Decontaminator) Len() int { return len(d.runs) }
-
 // AddText adds the runs of an evaluation text.
 func (d *Decontaminator) AddText(text string) {
 	toks := search.Tokenize(text)
