@@ -26,15 +26,10 @@ var (
 		"X-Amzn-Errortype", "X-Amzn-Requestid"}
 )
 
-// Handler returns the handler of HTTP mode: MCP Streamable HTTP on the paths
+// handler is the handler of HTTP mode: MCP Streamable HTTP on the paths
 // "/" and "/mcp", each request forwarded to the endpoint with the proxy's
-// authentication and its response streamed back.
-func (p *Proxy) Handler() http.Handler {
-	return p.handler(context.Background())
-}
-
-// handler is Handler whose long-lived event streams (GET) end when streams
-// is done.
+// authentication and its response streamed back. Long-lived event streams
+// (GET) end when streams is done.
 func (p *Proxy) handler(streams context.Context) http.Handler {
 	client := p.client()
 	log := p.logger()

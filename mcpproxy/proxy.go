@@ -7,7 +7,7 @@
 // The proxy forwards JSON-RPC messages without interpreting MCP. It serves
 // local clients either over stdio (newline-delimited JSON-RPC, see
 // [Proxy.ServeStdio]) or over Streamable HTTP on a loopback port (see
-// [Proxy.Serve] and [Proxy.Handler]). Authentication is the job of the
+// [Proxy.Serve]). Authentication is the job of the
 // [http.RoundTripper] in [Proxy.Transport]: [SigV4Transport] or
 // [BearerTransport].
 package mcpproxy

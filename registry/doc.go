@@ -3,6 +3,6 @@
 // identifiers and ARNs, the error kinds every adapter maps to its own wire
 // shape, and Service, the use cases that enforce all of it over a Store.
 //
-// It knows nothing of HTTP or SQL; adapters (httpapi, store/sqlite, search)
-// depend on it, never the other way round.
+// It knows nothing of HTTP or SQL; adapters (httpapi, store/sqlite,
+// store/postgres, search) depend on it, never the other way round.
 package registry

@@ -9,7 +9,9 @@ import (
 
 // Store keeps registries, records and idempotency entries. Every use case
 // runs in exactly one transaction, so a request that fails changes nothing.
-// Implementations: store/sqlite (the embedded default).
+// Implementations: store/sqlite (the embedded default, one process) and
+// store/postgres (shared by replicas); store/storetest is the contract
+// suite both pass.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it when fn
 	// returns nil. The commit is durable when Update returns.

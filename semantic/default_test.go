@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/agentry/agentry/search"
 )
 
 func TestDefaultModel(t *testing.T) {
@@ -52,6 +54,16 @@ func TestDefaultModel(t *testing.T) {
 	if same, other := dot(vecs[0], vecs[1]), dot(vecs[0], vecs[2]); same <= other {
 		t.Errorf("mail query: %.2f to a mail tool, %.2f to a database tool", same, other)
 	}
+}
+
+// token is word as the model knows it: its one search.Tokenize token.
+func token(t testing.TB, word string) string {
+	t.Helper()
+	toks := search.Tokenize(word)
+	if len(toks) != 1 {
+		t.Fatalf("%q tokenizes to %q", word, toks)
+	}
+	return toks[0]
 }
 
 // BenchmarkEmbedQuery measures a typical query; the allocations are the

@@ -244,9 +244,10 @@ const (
 	headerBytes   = len(magic) + 4*4
 	// MaxModelBytes bounds what Load reads; the shipped model is about 8 MB.
 	MaxModelBytes = 64 << 20
-	maxDim        = 4096
-	maxInfoBytes  = 1 << 16
-	maxWordBytes  = 255
+	// MaxDim is the longest vector a model file may have.
+	MaxDim       = 4096
+	maxInfoBytes = 1 << 16
+	maxWordBytes = 255
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -281,7 +282,7 @@ func decode(data []byte) (*Model, error) {
 	if version != formatVersion {
 		return nil, formatError("version %d, this build reads %d", version, formatVersion)
 	}
-	if dim == 0 || dim > maxDim {
+	if dim == 0 || dim > MaxDim {
 		return nil, formatError("dimension %d", dim)
 	}
 	if n == 0 || uint64(n)*uint64(dim) > MaxModelBytes {
@@ -386,6 +387,49 @@ func decode(data []byte) (*Model, error) {
 
 func finite(x float32) bool {
 	return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0)
+}
+
+// Parts are what a model is made of, as training produces them.
+type Parts struct {
+	Info    Info      // Info.Dim is the length of every vector
+	Words   []string  // the vocabulary, each word as search.Tokenize makes it
+	Weights []float32 // per word, its SIF weight a / (a + p(w))
+	Scales  []float32 // per word, the factor of Quantize that turns its row back into floats
+	Rows    []int8    // len(Words) x Info.Dim, row by row, from Quantize
+	PC      []float32 // the common direction taken out of every sentence vector (unit, or zero)
+}
+
+// Build makes the model of p by writing its file and loading that, so
+// that the fingerprint and every value are exactly those of the file.
+func Build(p Parts) (*Model, error) {
+	dim, n := p.Info.Dim, len(p.Words)
+	if dim < 1 || len(p.PC) != dim || len(p.Weights) != n || len(p.Scales) != n || len(p.Rows) != n*dim {
+		return nil, fmt.Errorf("semantic: inconsistent model parts: dimension %d, %d words, %d weights, %d scales, %d row numbers, %d principal component numbers",
+			dim, n, len(p.Weights), len(p.Scales), len(p.Rows), len(p.PC))
+	}
+	m := &Model{dim: dim, words: p.Words, weight: p.Weights, scale: p.Scales, rows: p.Rows, pc: p.PC, info: p.Info}
+	data, err := m.encode()
+	if err != nil {
+		return nil, err
+	}
+	return Load(bytes.NewReader(data))
+}
+
+// Quantize writes v as int8 into dst, scaled so that its largest entry is
+// +-127, and returns the scale that turns dst back into v.
+func Quantize(dst []int8, v []float64) float32 {
+	var big float64
+	for _, x := range v {
+		big = max(big, math.Abs(x))
+	}
+	if big == 0 || math.IsNaN(big) || math.IsInf(big, 0) {
+		clear(dst)
+		return 0
+	}
+	for j, x := range v {
+		dst[j] = int8(max(-127, min(127, math.Round(x/big*127))))
+	}
+	return float32(big / 127)
 }
 
 // WriteTo writes the model file.

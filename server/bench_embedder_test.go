@@ -14,7 +14,7 @@ import (
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
-	"github.com/agentry/agentry/embed"
+	"github.com/agentry/agentry/embedding"
 	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/semantic"
 	"github.com/agentry/agentry/server"
@@ -49,7 +49,7 @@ func BenchmarkPublishWithSlowEmbedder(b *testing.B) {
 				case <-r.Context().Done():
 				}
 			})
-			e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "slow"})
+			e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: api.URL, Model: "slow"})
 			if err != nil {
 				b.Fatal(err)
 			}

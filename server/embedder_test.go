@@ -23,7 +23,7 @@ import (
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
-	"github.com/agentry/agentry/embed"
+	"github.com/agentry/agentry/embedding"
 	"github.com/agentry/agentry/server"
 )
 
@@ -99,7 +99,7 @@ func TestHybridSearchWithEmbedder(t *testing.T) {
 		t.Run(fmt.Sprintf("approx-threshold=%d", threshold), func(t *testing.T) {
 			var down atomic.Bool
 			api := fakeEmbeddings(t, &down)
-			e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "fake"})
+			e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: api.URL, Model: "fake"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,8 +162,8 @@ func TestVectorsStoredReusedRecomputed(t *testing.T) {
 	var down atomic.Bool
 	seen := &textLog{}
 	api := fakeEmbeddingsLog(t, &down, seen)
-	embedder := func(model string) *embed.HTTP {
-		e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: model})
+	embedder := func(model string) *embedding.HTTP {
+		e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: api.URL, Model: model})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +289,7 @@ func writeStaticModel(t *testing.T) string {
 // TestHybridSearchWithStaticModel runs the semantic leg on a model2vec
 // directory loaded by agentry itself.
 func TestHybridSearchWithStaticModel(t *testing.T) {
-	model, err := embed.LoadStatic(writeStaticModel(t))
+	model, err := embedding.LoadStatic(writeStaticModel(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestWritesDoNotWaitForTheEmbedder(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	})
-	e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "stuck"})
+	e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: api.URL, Model: "stuck"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +454,7 @@ func TestEmbedderOutageNeverFailsAWrite(t *testing.T) {
 			failed.Add(1)
 		}
 	})
-	e, err := embed.NewHTTP(embed.HTTPConfig{URL: api.URL, Model: "flaky"})
+	e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: api.URL, Model: "flaky"})
 	if err != nil {
 		t.Fatal(err)
 	}

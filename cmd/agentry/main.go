@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/agentry/agentry/credentials"
-	"github.com/agentry/agentry/embed"
+	"github.com/agentry/agentry/embedding"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/semantic"
@@ -170,13 +170,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		if *embedderModel == "" {
 			return errors.New("--embedder-url needs --embedder-model")
 		}
-		e, err := embed.NewHTTP(embed.HTTPConfig{URL: *embedderURL, Model: *embedderModel, APIKey: os.Getenv("AGENTRY_EMBEDDER_API_KEY")})
+		e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: *embedderURL, Model: *embedderModel, APIKey: os.Getenv("AGENTRY_EMBEDDER_API_KEY")})
 		if err != nil {
 			return err
 		}
 		cfg.Embedder = e
 	case *embedderDir != "":
-		e, err := embed.LoadStatic(*embedderDir)
+		e, err := embedding.LoadStatic(*embedderDir)
 		if err != nil {
 			return err
 		}

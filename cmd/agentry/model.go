@@ -14,6 +14,7 @@ import (
 
 	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/semantic"
+	"github.com/agentry/agentry/semantic/train"
 )
 
 const modelUsage = `Usage: agentry model <command> [flags]
@@ -94,13 +95,13 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // readCorpusFile reads one corpus input, calling fn for each record.
-func readCorpusFile(path string, fn func(semantic.Record) error) (semantic.Format, error) {
+func readCorpusFile(path string, fn func(train.Record) error) (train.Format, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	format, err := semantic.ReadCorpus(f, fn)
+	format, err := train.ReadCorpus(f, fn)
 	if err != nil {
 		return format, fmt.Errorf("%s: %w", path, err)
 	}
@@ -129,11 +130,11 @@ Flags:
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	dedup := semantic.NewDedup()
+	dedup := train.NewDedup()
 	var total, kept int64
 	for _, in := range inputs {
 		var read, wrote int64
-		format, err := readCorpusFile(in, func(r semantic.Record) error {
+		format, err := readCorpusFile(in, func(r train.Record) error {
 			read++
 			toks := search.Tokenize(r.Body)
 			if len(toks) == 0 || !dedup.First(toks) {
@@ -169,7 +170,7 @@ DIR/`+semantic.ModelFile+`. The same inputs and flags give the same bytes.
 
 Flags:
 `, stderr)
-	def := semantic.DefaultConfig()
+	def := train.DefaultConfig()
 	var corpora, decontaminate pathList
 	fs.Var(&corpora, "corpus", "train on `FILE` (repeatable; plain text, package list TSV or Debian descriptions)")
 	fs.Var(&decontaminate, "decontaminate", "drop training lines that share an 8-word run with any text of `FILE`, an evaluation set (repeatable; JSON Lines or text)")
@@ -196,7 +197,7 @@ Flags:
 	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 
 	start := time.Now()
-	decon := semantic.NewDecontaminator()
+	decon := train.NewDecontaminator()
 	for _, path := range decontaminate {
 		f, err := os.Open(path)
 		if err != nil {
@@ -209,10 +210,10 @@ Flags:
 		}
 		fmt.Fprintf(stdout, "decontaminate: %s: %d texts\n", path, n)
 	}
-	corpus := semantic.NewCorpus(decon)
+	corpus := train.NewCorpus(decon)
 	for _, path := range corpora {
 		before := corpus.Stats()
-		format, err := readCorpusFile(path, func(r semantic.Record) error {
+		format, err := readCorpusFile(path, func(r train.Record) error {
 			corpus.Add(r)
 			return nil
 		})
@@ -224,7 +225,7 @@ Flags:
 	}
 	fmt.Fprintf(stdout, "corpus: %s (read in %.1fs)\n", corpus.Stats(), time.Since(start).Seconds())
 
-	model, err := semantic.Train(context.Background(), corpus, cfg)
+	model, err := train.Run(context.Background(), corpus, cfg)
 	if err != nil {
 		return err
 	}
