@@ -20,6 +20,7 @@ import (
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/jwtauth"
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/safehttp"
 	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/sigv4"
 	"github.com/agentry/agentry/store/postgres"
@@ -107,7 +108,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
 		OnChange: feed.onChange,
 		// Refuse at once a discovery URL the verifier would refuse to fetch.
-		URLPolicy: func(u string) error { return jwtauth.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
+		URLPolicy: func(u string) error { return safehttp.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
 	if err != nil {
 		store.Close()
 		return nil, err
