@@ -36,8 +36,8 @@ type Options struct {
 
 	// Ablation switches features off to measure what each contributes
 	// (internal/searcheval, docs/search-quality.md). It is for evaluation
-	// only: every switch makes ranking worse, and the server never sets
-	// one.
+	// only: the features it turns off are the tuned defaults, and the
+	// server never sets it.
 	Ablation Ablation
 }
 

@@ -84,14 +84,6 @@ func version() string {
 	return "(devel)"
 }
 
-// env returns the environment variable name, or def when it is unset.
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
 // serve runs the registry: the flags and environment become a
 // server.Config (server.Settings), and server.New builds everything from
 // it. What is left here belongs to the process: the listening socket,

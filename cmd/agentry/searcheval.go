@@ -80,3 +80,11 @@ func searchEval(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, res)
 	return nil
 }
+
+// env returns the environment variable name, or def when it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
