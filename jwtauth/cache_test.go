@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/agentry/agentry/safehttp"
 )
 
 func TestKeyRotation(t *testing.T) {
@@ -208,7 +210,7 @@ func TestSlowJWKSTimesOut(t *testing.T) {
 }
 
 func TestOversizedDocuments(t *testing.T) {
-	big := `{"issuer":"x","pad":"` + strings.Repeat("a", MaxResponseBytes) + `"}`
+	big := `{"issuer":"x","pad":"` + strings.Repeat("a", safehttp.MaxResponseBytes) + `"}`
 	cases := []struct {
 		name          string
 		discovery     bool
@@ -247,7 +249,7 @@ func TestOversizedDocuments(t *testing.T) {
 				desc = descBadDiscovery
 			}
 			wantMisconfigured(t, err, desc)
-			if !errors.Is(err, ErrResponseTooLarge) {
+			if !errors.Is(err, safehttp.ErrResponseTooLarge) {
 				t.Fatalf("error %v, want ErrResponseTooLarge", err)
 			}
 		})
@@ -258,7 +260,7 @@ func TestOversizedDocuments(t *testing.T) {
 	s := newSigner(t, "RS256", "k1")
 	ti.set(func(ti *testIssuer) {
 		ti.jwks = func(w http.ResponseWriter) bool {
-			fmt.Fprintf(w, `{"keys":[%s%s]}`, strings.Repeat(" ", MaxResponseBytes-4096), jsonOf(t, s.pub))
+			fmt.Fprintf(w, `{"keys":[%s%s]}`, strings.Repeat(" ", safehttp.MaxResponseBytes-4096), jsonOf(t, s.pub))
 			return true
 		}
 	})

@@ -1,9 +1,7 @@
 // Package jwtauth verifies the bearer tokens that consumers of a CUSTOM_JWT
 // registry present to its search API and MCP endpoint, and provides the
 // pieces an HTTP middleware needs around that: bearer extraction, the
-// WWW-Authenticate challenge and RFC 9728 protected resource metadata. It
-// also provides the outbound HTTP client used for every URL a caller or
-// configuration names (NewSafeHTTPClient).
+// WWW-Authenticate challenge and RFC 9728 protected resource metadata.
 //
 // # API
 //
@@ -68,14 +66,13 @@
 // answer 500, without Retry-After. Either error's Code is still
 // CodeInvalidToken, so a caller that ignores the fields fails closed.
 //
-// CheckConfiguredURL applies the URL policy when a discovery URL is
-// configured, so that a URL that could never be fetched is refused then.
-//
-// All fetches go through NewSafeHTTPClient unless Options.HTTPClient is
+// All fetches go through safehttp.NewClient unless Options.HTTPClient is
 // set: time limits, a size cap, at most three redirects, https only and no
 // loopback, private, link-local, CGNAT, multicast or unspecified
 // destinations (checked on the resolved address at dial time) unless
-// Options.AllowPrivate.
+// Options.AllowPrivate. Whoever stores a discovery URL checks it first
+// with safehttp.CheckConfiguredURL, so that a URL that could never be
+// fetched is refused then.
 //
 // No token, claim value or key appears in an error's Description or in a
 // log line; Error() adds only fetch errors and claim names, for logs.

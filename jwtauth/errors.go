@@ -3,6 +3,8 @@ package jwtauth
 import (
 	"errors"
 	"net/http"
+
+	"github.com/agentry/agentry/safehttp"
 )
 
 // Error codes, as RFC 6750 names them for the WWW-Authenticate header.
@@ -119,9 +121,9 @@ const (
 // transient description.
 func fetchFailed(err error, transient, unusable string) *Error {
 	switch {
-	case errors.Is(err, ErrInsecureURL), errors.Is(err, ErrBlockedAddress):
+	case errors.Is(err, safehttp.ErrInsecureURL), errors.Is(err, safehttp.ErrBlockedAddress):
 		return misconfigured(descRefusedURL, err)
-	case errors.Is(err, errUnusable), errors.Is(err, ErrResponseTooLarge):
+	case errors.Is(err, errUnusable), errors.Is(err, safehttp.ErrResponseTooLarge):
 		return misconfigured(unusable, err)
 	}
 	return unavailable(transient, err)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/safehttp"
 )
 
 // DiscoverySuffix is how every discoveryUrl must end.
@@ -42,9 +44,10 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// HTTPClient fetches discovery documents and JWKS; nil means
-	// NewSafeHTTPClient(AllowPrivate). The verifier still caps bodies, bounds
-	// each fetch by FetchTimeout and checks URL schemes with another client,
-	// but only the safe client checks the addresses it dials.
+	// safehttp.NewClient(AllowPrivate). The verifier still caps bodies,
+	// bounds each fetch by safehttp.FetchTimeout and checks URL schemes with
+	// another client, but only the safe client checks the addresses it
+	// dials.
 	HTTPClient *http.Client
 	// Logger receives fetch failures and refreshes, never tokens; nil means
 	// slog.Default().
@@ -111,7 +114,7 @@ func New(opts Options) *Verifier {
 		minRefresh:   orDefault(opts.MinRefreshInterval, DefaultMinRefreshInterval),
 		jwksRefresh:  orDefault(opts.JWKSRefresh, DefaultJWKSRefresh),
 		discoveryTTL: orDefault(opts.DiscoveryTTL, DefaultDiscoveryTTL),
-		fetchTimeout: FetchTimeout,
+		fetchTimeout: safehttp.FetchTimeout,
 		loopDone:     make(chan struct{}),
 	}
 	switch {
@@ -124,7 +127,7 @@ func New(opts Options) *Verifier {
 		v.now = time.Now
 	}
 	if v.client == nil {
-		v.client = NewSafeHTTPClient(opts.AllowPrivate)
+		v.client = safehttp.NewClient(opts.AllowPrivate)
 	}
 	if v.log == nil {
 		v.log = slog.Default()
@@ -281,13 +284,13 @@ func (v *Verifier) discover(ctx context.Context, discoveryURL string) (*discover
 func (v *Verifier) checkDiscoveryURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%w: discovery URL does not parse", ErrInsecureURL)
+		return fmt.Errorf("%w: discovery URL does not parse", safehttp.ErrInsecureURL)
 	}
-	if err := CheckURL(u, v.allowPrivate); err != nil {
+	if err := safehttp.CheckURL(u, v.allowPrivate); err != nil {
 		return err
 	}
 	if !strings.HasSuffix(u.Path, DiscoverySuffix) || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%w: discovery URL must end with %s", ErrInsecureURL, DiscoverySuffix)
+		return fmt.Errorf("%w: discovery URL must end with %s", safehttp.ErrInsecureURL, DiscoverySuffix)
 	}
 	return nil
 }
@@ -339,7 +342,7 @@ func (v *Verifier) fetchDiscovery(ctx context.Context, discoveryURL string) (*di
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: discovery document's jwks_uri does not parse", errUnusable)
 	}
-	if err := CheckURL(u, v.allowPrivate); err != nil {
+	if err := safehttp.CheckURL(u, v.allowPrivate); err != nil {
 		return nil, 0, fmt.Errorf("discovery document's jwks_uri: %w", err)
 	}
 	// The issuer is not required to equal the discovery URL's prefix (OIDC
@@ -395,9 +398,9 @@ func maxAge(cc string) (time.Duration, bool) {
 func (v *Verifier) fetchURL(ctx context.Context, rawURL string) ([]byte, http.Header, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: does not parse", ErrInsecureURL)
+		return nil, nil, fmt.Errorf("%w: does not parse", safehttp.ErrInsecureURL)
 	}
-	if err := CheckURL(u, v.allowPrivate); err != nil {
+	if err := safehttp.CheckURL(u, v.allowPrivate); err != nil {
 		return nil, nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -419,9 +422,23 @@ func (v *Verifier) fetchURL(ctx context.Context, rawURL string) ([]byte, http.He
 	default:
 		return nil, nil, fmt.Errorf("GET %s: status %d", u.Redacted(), code)
 	}
-	body, err := readCapped(resp.Body, MaxResponseBytes)
+	body, err := readCapped(resp.Body, safehttp.MaxResponseBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("GET %s: %w", u.Redacted(), err)
 	}
 	return body, resp.Header, nil
+}
+
+// readCapped reads at most limit bytes of r, failing when there are more.
+// The verifier uses it even with the safe client, because Options may
+// supply another client.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, safehttp.ErrResponseTooLarge
+	}
+	return b, nil
 }

@@ -9,14 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/semantic"
 )
 
-// seedCorpus is search.SeedCorpus over the testdata seed.
+// seedCorpus is searcheval.SeedCorpus over the testdata seed.
 func seedCorpus(tb testing.TB, n int) ([]registry.Record, []string, func(int) string) {
-	recs, queries, words, err := search.SeedCorpus(filepath.Join("..", "testdata", "search-eval"), n)
+	recs, queries, words, err := searcheval.SeedCorpus(filepath.Join("..", "testdata", "search-eval"), n)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,8 +51,8 @@ func approxRecall(ix *search.Index, queries []string, f *search.Filter) (recall,
 			continue // no word the model knows: the leg is skipped
 		}
 		asked++
-		got, ok := search.SemanticLeg(ix, search.EvalRegistryID, q, f, 10, true)
-		want, _ := search.SemanticLeg(ix, search.EvalRegistryID, q, f, 10, false)
+		got, ok := search.SemanticLeg(ix, searcheval.RegistryID, q, f, 10, true)
+		want, _ := search.SemanticLeg(ix, searcheval.RegistryID, q, f, 10, false)
 		for _, id := range want {
 			if slices.Contains(got, id) {
 				hits++
@@ -105,7 +106,7 @@ func TestApproxRecallWithModel(t *testing.T) {
 	for i := range recs {
 		switch i % 5 {
 		case 0:
-			ix.Remove(search.EvalRegistryID, recs[i].ID)
+			ix.Remove(searcheval.RegistryID, recs[i].ID)
 		case 1:
 			rev := *recs[i].Approved
 			rev.Description = words(20)
@@ -154,9 +155,9 @@ func BenchmarkApproxSemantic100k(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				q := vecs[i%len(vecs)]
 				t0 := time.Now()
-				search.SemanticLeg(ix, search.EvalRegistryID, q, flt, 100, true)
+				search.SemanticLeg(ix, searcheval.RegistryID, q, flt, 100, true)
 				t1 := time.Now()
-				search.SemanticLeg(ix, search.EvalRegistryID, q, flt, 100, false)
+				search.SemanticLeg(ix, searcheval.RegistryID, q, flt, 100, false)
 				approx, exact = append(approx, t1.Sub(t0)), append(exact, time.Since(t1))
 			}
 			b.StopTimer()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -41,7 +42,7 @@ type corpusGen struct {
 
 func newCorpusGen(tb testing.TB) *corpusGen {
 	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join(evalDir, "mcp-registry-seed", "seed_2025_05_16.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "search-eval", "mcp-registry-seed", "seed_2025_05_16.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -80,10 +81,13 @@ func (g *corpusGen) text(lo, hi int) string {
 	return strings.Join(ws, " ")
 }
 
+// nonNameChars are what a record name cannot hold.
+var nonNameChars = regexp.MustCompile(`[^a-zA-Z0-9_\-./]+`)
+
 func (g *corpusGen) ident(sep string, n int) string {
 	ws := make([]string, n)
 	for i := range ws {
-		ws[i] = strings.Trim(invalidNameChars.ReplaceAllString(g.word(), ""), "-_./")
+		ws[i] = strings.Trim(nonNameChars.ReplaceAllString(g.word(), ""), "-_./")
 	}
 	return strings.Join(ws, sep)
 }
@@ -111,7 +115,9 @@ func (g *corpusGen) record(i int) registry.Record {
 		"packages": []any{map[string]any{"registryType": "npm", "identifier": "@" + owner + "/" + short, "version": "1.0.0"}},
 	}
 	id := fmt.Sprintf("r%011d", i)
-	rec := EvalRecord(id, strings.ReplaceAll(name, "io.github.", ""), desc, server, tools)
+	serverJSON, _ := json.Marshal(server)
+	toolsJSON, _ := json.Marshal(map[string]any{"tools": tools})
+	rec := mcp(id, strings.ReplaceAll(name, "io.github.", ""), desc, string(serverJSON), string(toolsJSON))
 	rec.RegistryID = "bench"
 	return rec
 }

@@ -25,6 +25,8 @@
 // Filters (ParseFilter) restrict results by name, descriptor type and
 // version before the cut to the requested number of results.
 //
-// Evaluate measures quality (nDCG@10, Recall@10, MRR@10, P@1) on labelled
-// queries; docs/search-quality.md records the figures on public benchmarks.
+// Quality (nDCG@10, Recall@10, MRR@10, P@1 on labelled queries) is
+// measured by package internal/searcheval, outside the server;
+// docs/search-quality.md records the figures on public benchmarks and what
+// each feature contributes (Options.Ablation, for that measurement only).
 package search

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -63,7 +64,8 @@ func TestEmbedTextOfManyTools(t *testing.T) {
 				"path": map[string]any{"type": "string", "description": "where the file is"}}},
 		})
 	}
-	rec := EvalRecord("r1", "many-tools", "A server with many tools.", map[string]any{"name": "many-tools", "title": "Many Tools"}, tools)
+	toolsJSON, _ := json.Marshal(map[string]any{"tools": tools})
+	rec := mcp("r1", "many-tools", "A server with many tools.", `{"name": "many-tools", "title": "Many Tools"}`, string(toolsJSON))
 	d := extract(rec.Approved)
 	got := d.embedText()
 	if !strings.HasPrefix(got, "Many Tools. many-tools. A server with many tools.. tool_0. tool_1. ") {

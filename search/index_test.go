@@ -408,7 +408,7 @@ func TestUpdatesKeepStatisticsExact(t *testing.T) {
 // every posting, with and without filters.
 func TestPruningIsExact(t *testing.T) {
 	recs := syntheticRecords(t, 1500, 5)
-	pruned, full := NewIndex(Options{}), NewIndex(Options{experiment: experiment{noPrune: true}})
+	pruned, full := NewIndex(Options{}), NewIndex(Options{Ablation: Ablation{NoPruning: true}})
 	pruned.PutMany(recs)
 	full.PutMany(recs)
 	filters := []*Filter{nil}
@@ -573,37 +573,6 @@ func TestSemanticLegFusion(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("errors reported: %v", reported)
 		}
-	}
-}
-
-func TestEvaluateMetrics(t *testing.T) {
-	ix := NewIndex(Options{})
-	ix.PutMany([]registry.Record{
-		mcp("aaa000000001", "apple", "apple fruit", `{}`, ""),
-		mcp("bbb000000001", "banana", "banana fruit", `{}`, ""),
-		mcp("ccc000000001", "cherry", "cherry", `{}`, ""),
-	})
-	queries, err := ReadEvalQueries(strings.NewReader(`{"id": "1", "query": "apple", "relevant": ["aaa000000001"]}
-
-{"id": "2", "query": "fruit banana", "relevant": ["banana", "cherry"]}
-{"id": "3", "query": "nothing", "relevant": []}
-`))
-	if err != nil || len(queries) != 3 {
-		t.Fatalf("ReadEvalQueries: %v, %d", err, len(queries))
-	}
-	res, err := Evaluate(context.Background(), ix, testRegistry, queries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Query 1: hit at rank 1. Query 2: banana at rank 1, cherry not found:
-	// DCG 1, ideal 1 + 1/log2(3); recall 1/2.
-	ndcg2 := 1 / (1 + 1/math.Log2(3))
-	want := EvalResult{Queries: 2, NDCG10: (1 + ndcg2) / 2, Recall10: 0.75, MRR10: 1, P1: 1}
-	if res.Queries != want.Queries || math.Abs(res.NDCG10-want.NDCG10) > 1e-9 || res.Recall10 != want.Recall10 || res.MRR10 != want.MRR10 || res.P1 != want.P1 {
-		t.Errorf("Evaluate = %+v, want %+v", res, want)
-	}
-	if _, err := ReadEvalQueries(strings.NewReader("{bad")); err == nil || !strings.Contains(err.Error(), "line 1") {
-		t.Errorf("bad line: %v", err)
 	}
 }
 

@@ -34,9 +34,11 @@ type Options struct {
 	// for concurrent use.
 	OnError func(error)
 
-	// experiment switches features off for the ablation in the evaluation
-	// tests; production code never sets it.
-	experiment experiment
+	// Ablation switches features off to measure what each contributes
+	// (internal/searcheval, docs/search-quality.md). It is for evaluation
+	// only: the features it turns off are the tuned defaults, and the
+	// server never sets it.
+	Ablation Ablation
 }
 
 // DefaultApproxThreshold is Options.ApproxThreshold's default: the
@@ -53,16 +55,27 @@ type FieldParams struct {
 	B float64
 }
 
-// experiment turns features off, to measure what each contributes.
+// Ablation turns features of the lexical ranking off, for evaluation only
+// (Options.Ablation). The zero value turns nothing off.
+type Ablation struct {
+	NoStemming            bool // words are not reduced to their stems
+	NoStopWords           bool // stop words are indexed and searched like other words
+	StopWordsInNames      bool // stop words are dropped from names and titles too
+	NoIdentifierSplitting bool // camelCase words are not split (listIssues stays one word)
+	NoCompounds           bool // a split camelCase word does not also yield its joined form
+	NoSynonyms            bool
+	CountRepeats          bool // a word said twice in the query weighs twice
+	FlatAverageLength     bool // average field length over all records, not only those that have the field
+	SingleField           bool // one bag of words, as plain BM25 (weights and b of FieldDescription)
+	NoPruning             bool // score every posting (to check that pruning is exact)
+}
+
+// experiment is the part of Options.Ablation that the hot path reads.
 type experiment struct {
-	analyzer     *analyzer // nil: defaultAnalyzer
-	noSynonyms   bool
-	countRepeats bool // a word said twice in the query weighs twice
-	flatAvg      bool // average field length over all records, not only those that have the field
-	noFallback   bool // no retry without stop words when a query is only stop words
-	singleField  bool // one bag of words, as plain BM25 (weights and b of FieldDescription)
-	noPrune      bool // score every posting (to check that pruning is exact)
-	stopNames    bool // drop stop words from names and titles too
+	countRepeats bool
+	flatAvg      bool
+	singleField  bool
+	noPrune      bool
 }
 
 // Tuned defaults (docs/search-quality.md shows how they were chosen). Names and tool
@@ -100,8 +113,10 @@ type settings struct {
 }
 
 func resolve(o Options) settings {
-	s := settings{k1: defaultK1, an: &defaultAnalyzer, exp: o.experiment, embedder: o.Embedder, onError: o.OnError,
-		vectors: o.Vectors, deferVec: o.DeferVectors}
+	ab := o.Ablation
+	s := settings{k1: defaultK1, an: &defaultAnalyzer, embedder: o.Embedder, onError: o.OnError,
+		vectors: o.Vectors, deferVec: o.DeferVectors,
+		exp: experiment{countRepeats: ab.CountRepeats, flatAvg: ab.FlatAverageLength, singleField: ab.SingleField, noPrune: ab.NoPruning}}
 	if o.K1 > 0 {
 		s.k1 = float32(o.K1)
 	}
@@ -112,15 +127,20 @@ func resolve(o Options) settings {
 		}
 		s.weight[f], s.b[f] = float32(max(p.Weight, 0)), float32(min(max(p.B, 0), 1))
 	}
-	if o.experiment.analyzer != nil {
-		s.an = o.experiment.analyzer
+	if ab.NoStemming || ab.NoStopWords || ab.NoIdentifierSplitting || ab.NoCompounds {
+		a := defaultAnalyzer
+		a.stem = !ab.NoStemming
+		a.stopWords = !ab.NoStopWords
+		a.splitIdentifiers = !ab.NoIdentifierSplitting
+		a.compounds = !ab.NoCompounds
+		s.an = &a
 	}
-	if s.an.stopWords && !o.experiment.stopNames {
+	if s.an.stopWords && !ab.StopWordsInNames {
 		a := *s.an
 		a.stopWords = false
 		s.nameAn = &a
 	}
-	if !o.experiment.noSynonyms {
+	if !ab.NoSynonyms {
 		s.synonyms = buildSynonyms(s.an)
 	}
 	s.fusion = o.Fusion.resolve()

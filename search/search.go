@@ -99,7 +99,7 @@ func (ix *Index) queryTerms(text string) []queryGroup {
 		text = truncateUTF8(text, maxQueryBytes)
 	}
 	toks := collect(ix.set.an, text)
-	if len(toks) == 0 && ix.set.an.stopWords && !ix.set.exp.noFallback {
+	if len(toks) == 0 && ix.set.an.stopWords {
 		a := *ix.set.an
 		a.stopWords = false
 		toks = collect(&a, text)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/search"
 )
 
@@ -19,7 +20,7 @@ func benchmarkHybrid(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	recs, queries, _, err := search.SeedCorpus(evalDir, n)
+	recs, queries, _, err := searcheval.SeedCorpus(evalDir, n)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func benchmarkHybrid(b *testing.B, n int) {
 	hits, total := 0, 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		q := search.Query{RegistryID: search.EvalRegistryID, Text: queries[i%len(queries)], MaxResults: 10}
+		q := search.Query{RegistryID: searcheval.RegistryID, Text: queries[i%len(queries)], MaxResults: 10}
 		t0 := time.Now()
 		want, err := exact.Search(ctx, q)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/search"
 )
 
@@ -13,7 +14,7 @@ import (
 // descriptions of the servers it should find, which this checks. Written
 // for agentry and judged by hand; testdata/search-eval/paraphrase/README.md.
 func paraphraseSet(t testing.TB) evalSet {
-	set, err := search.LoadParaphrase(evalDir)
+	set, err := searcheval.LoadParaphrase(evalDir)
 	if err != nil {
 		t.Fatal(err)
 	}

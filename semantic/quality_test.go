@@ -10,13 +10,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/search"
 )
 
 // The quality measurement indexes the public benchmarks of
-// testdata/search-eval exactly as search/eval_test.go does (records with an
-// approved MCP revision, Index.PutMany, Index.Search through
-// search.Evaluate), with the model as the semantic leg.
+// testdata/search-eval exactly as search/quality_test.go does (records
+// with an approved MCP revision, Index.PutMany, Index.Search through
+// searcheval.Evaluate), with the model as the semantic leg.
 
 var (
 	quality      = flag.Bool("quality", false, "print the hybrid quality table (TestQualityTable)")
@@ -26,7 +27,7 @@ var (
 var evalDir = filepath.Join("..", "testdata", "search-eval")
 
 // evalSet is a benchmark with the way the tests run it.
-type evalSet struct{ search.EvalSet }
+type evalSet struct{ searcheval.Set }
 
 func metatoolSingle(t testing.TB) evalSet {
 	single, _ := metatoolSets(t)
@@ -35,7 +36,7 @@ func metatoolSingle(t testing.TB) evalSet {
 
 func metatoolSets(t testing.TB) (single, multi evalSet) {
 	t.Helper()
-	s, m, err := search.LoadMetaTool(evalDir)
+	s, m, err := searcheval.LoadMetaTool(evalDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,21 +45,21 @@ func metatoolSets(t testing.TB) (single, multi evalSet) {
 
 func liveMCPSets(t testing.TB) (servers, tools evalSet) {
 	t.Helper()
-	s, tl, err := search.LoadLiveMCPBench(evalDir, true)
+	s, tl, err := searcheval.LoadLiveMCPBench(evalDir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return evalSet{s}, evalSet{tl}
 }
 
-func (s evalSet) run(t testing.TB, opts search.Options) search.EvalResult {
+func (s evalSet) run(t testing.TB, opts search.Options) searcheval.Result {
 	t.Helper()
 	var mu sync.Mutex
 	var failure error
 	opts.OnError = func(err error) { mu.Lock(); failure = err; mu.Unlock() }
 	ix := search.NewIndex(opts)
 	ix.PutMany(s.Records)
-	res, err := search.Evaluate(context.Background(), ix, search.EvalRegistryID, s.Queries)
+	res, err := searcheval.Evaluate(context.Background(), ix, searcheval.RegistryID, s.Queries)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,11 +99,7 @@ func TestHybridSearchWithEmbedder(t *testing.T) {
 		t.Run(fmt.Sprintf("approx-threshold=%d", threshold), func(t *testing.T) {
 			var down atomic.Bool
 			api := fakeEmbeddings(t, &down)
-			e, err := embedding.NewHTTP(embedding.HTTPConfig{URL: api.URL, Model: "fake"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := startServerWith(t, func(c *server.Config) { c.Embedder, c.ApproxThreshold = e, threshold })
+			ts := startServerWith(t, func(c *server.Config) { c.EmbedderURL, c.EmbedderModel, c.ApproxThreshold = api.URL, "fake", threshold })
 			reg := seedCatalog(t, ts)
 			ts.waitVectors(t)
 			dc := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey)
@@ -289,11 +285,8 @@ func writeStaticModel(t *testing.T) string {
 // TestHybridSearchWithStaticModel runs the semantic leg on a model2vec
 // directory loaded by agentry itself.
 func TestHybridSearchWithStaticModel(t *testing.T) {
-	model, err := embedding.LoadStatic(writeStaticModel(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := startServerWith(t, func(c *server.Config) { c.Embedder = model })
+	dir := writeStaticModel(t)
+	ts := startServerWith(t, func(c *server.Config) { c.EmbedderModelDir = dir })
 	reg := seedCatalog(t, ts)
 	ts.waitVectors(t)
 	out, err := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey).SearchRegistryRecords(context.Background(),

@@ -1,6 +1,9 @@
-// Package server assembles agentry from its parts: the store, the registry
-// service, the REST surface and the HTTP server, and runs it until its
-// context ends, then drains in-flight requests.
+// Package server assembles agentry from its parts and runs it. Config is
+// all it needs: LoadConfig fills it from the flags and environment variables
+// of the one table Settings, and New builds from it the store, the
+// embedder, the search index, the registry service, the authenticators and
+// the HTTP handler. Serve runs it until its context ends, then drains
+// in-flight requests.
 package server
 
 import (
@@ -16,56 +19,18 @@ import (
 	"time"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/embedding"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/jwtauth"
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/safehttp"
 	"github.com/agentry/agentry/search"
+	"github.com/agentry/agentry/semantic"
 	"github.com/agentry/agentry/sigv4"
 	"github.com/agentry/agentry/store/postgres"
 	"github.com/agentry/agentry/store/sqlite"
 )
-
-// Config is everything agentry serve needs.
-type Config struct {
-	Listen    string // host:port
-	DataDir   string
-	Region    string
-	AccountID string
-	PublicURL string // externally visible base URL; "" = from Listen
-	Root      credentials.Key
-	// DatabaseURL selects PostgreSQL (postgres://...); "" = SQLite in DataDir.
-	DatabaseURL string
-	// DBMaxConns caps the PostgreSQL connection pool; 0 = the default (16).
-	DBMaxConns int32
-	// IAMFile is the principals-and-policies file; "" = the root principal only.
-	IAMFile string
-	// Embedder adds the semantic leg to search; nil = lexical only.
-	Embedder search.Embedder
-	// Fusion combines the legs when there is an embedder.
-	Fusion search.Fusion
-	// ApproxThreshold is the number of vectors in a registry from which
-	// the semantic leg searches an approximate index instead of every
-	// vector (search.Options.ApproxThreshold): 0 = the default, negative =
-	// never.
-	ApproxThreshold int
-	// ReplayProtection refuses signed write requests seen before.
-	ReplayProtection bool
-	// AllowPrivateURLs lets the server fetch from loopback and private
-	// addresses (OIDC discovery and JWKS of CUSTOM_JWT registries).
-	AllowPrivateURLs bool
-	// AllowedHosts and AllowedOrigins extend the MCP endpoint's allow-lists.
-	AllowedHosts   []string
-	AllowedOrigins []string
-	// Version is reported to MCP clients.
-	Version string
-	Logger  *slog.Logger
-	// ShutdownTimeout bounds the drain of in-flight requests; 0 = 30 s.
-	ShutdownTimeout time.Duration
-	// Transfers bound the memory that request bodies and answers in
-	// transit hold; zero fields take the defaults.
-	Transfers httpapi.TransferLimits
-}
 
 // DatabaseFile is the SQLite file inside the data directory.
 const DatabaseFile = "agentry.db"
@@ -87,10 +52,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	embedder, err := newEmbedder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Embedder = embedder
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	warnOpenDataDir(cfg.DataDir, cfg.Logger)
+	if cfg.Root, err = loadRoot(cfg); err != nil {
+		return nil, err
+	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -107,7 +80,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
 		OnChange: feed.onChange,
 		// Refuse at once a discovery URL the verifier would refuse to fetch.
-		URLPolicy: func(u string) error { return jwtauth.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
+		URLPolicy: func(u string) error { return safehttp.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -173,6 +146,43 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}()
 	}
 	return srv, nil
+}
+
+// newEmbedder returns the semantic leg the configuration names, or nil for
+// lexical search only.
+func newEmbedder(cfg Config) (search.Embedder, error) {
+	switch {
+	case cfg.Embedder != nil:
+		return cfg.Embedder, nil
+	case cfg.EmbedderURL != "":
+		return embedding.NewHTTP(embedding.HTTPConfig{URL: cfg.EmbedderURL, Model: cfg.EmbedderModel, APIKey: cfg.EmbedderAPIKey})
+	case cfg.EmbedderModelDir != "":
+		return embedding.LoadStatic(cfg.EmbedderModelDir)
+	case cfg.BuiltinModel:
+		m, err := semantic.Default()
+		if err != nil {
+			return nil, fmt.Errorf("the built-in semantic model: %w", err)
+		}
+		return m, nil
+	}
+	return nil, nil
+}
+
+// loadRoot returns the root key: the configured one, else the one kept in
+// the data directory, generated at first start and then shown once.
+func loadRoot(cfg Config) (credentials.Key, error) {
+	root, created, err := credentials.LoadRoot(cfg.DataDir, cfg.Root.AccessKeyID, cfg.Root.SecretAccessKey)
+	if err != nil || !created {
+		return root, err
+	}
+	out := cfg.CredentialsOut
+	if out == nil {
+		out = os.Stdout
+	}
+	fmt.Fprintf(out, "agentry: created root credentials in %s (mode 0600); they are shown only now:\n"+
+		"  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=%s\n",
+		cfg.DataDir, root.AccessKeyID, root.SecretAccessKey)
+	return root, nil
 }
 
 // pruneVectors deletes the stored vectors no indexed record uses: those of

@@ -292,12 +292,42 @@ func TestSearchEvalCommand(t *testing.T) {
 	}
 }
 
-func TestServeApproxThresholdFromEnvironment(t *testing.T) {
-	t.Setenv("AGENTRY_SEMANTIC_APPROX_THRESHOLD", "many")
-	// --db-max-conns 0 fails later, so that the test never starts a server.
-	err := serve([]string{"--semantic", "off", "--data-dir", t.TempDir(), "--db-max-conns", "0"}, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "AGENTRY_SEMANTIC_APPROX_THRESHOLD must be an integer") {
-		t.Fatalf("serve with a malformed threshold: %v", err)
+// serve checks every flag and variable before it has any effect and
+// reports all bad values at once, each with its flag and variable; an empty
+// variable counts as unset. (A bad AGENTRY_DB_MAX_CONNS was once read as 0,
+// AGENTRY_SIGV4_REPLAY_PROTECTION=yes as off, and an empty AGENTRY_ACCOUNT_ID
+// as the account id "".)
+func TestServeReportsEveryBadValue(t *testing.T) {
+	for name, v := range map[string]string{
+		"AGENTRY_DB_MAX_CONNS":              "many",
+		"AGENTRY_SIGV4_REPLAY_PROTECTION":   "yes",
+		"AGENTRY_SEMANTIC_APPROX_THRESHOLD": "lots",
+		"AGENTRY_ACCOUNT_ID":                "",
+		"AGENTRY_SEMANTIC":                  "",
+	} {
+		t.Setenv(name, v)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	var stdout bytes.Buffer
+	err := serve([]string{"--listen", "127.0.0.1:0", "--data-dir", dir, "--fusion", "rank"}, &stdout, io.Discard)
+	if err == nil {
+		t.Fatal("serve started")
+	}
+	for _, want := range []string{
+		`--db-max-conns (AGENTRY_DB_MAX_CONNS): must be 1 to 1000, got "many" from the environment`,
+		`--sigv4-replay-protection (AGENTRY_SIGV4_REPLAY_PROTECTION): must be true or false, got "yes" from the environment`,
+		`--semantic-approx-threshold (AGENTRY_SEMANTIC_APPROX_THRESHOLD): must be an integer, got "lots" from the environment`,
+		`--fusion (AGENTRY_FUSION): must be convex or rrf, got "rank"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("serve: %v\nwant %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "account-id") || strings.Contains(err.Error(), "--semantic ") {
+		t.Errorf("an empty variable was taken for a value: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) || stdout.Len() > 0 {
+		t.Errorf("serve had an effect: data directory %v, printed %q", err, stdout.String())
 	}
 }
 
@@ -329,10 +359,10 @@ func TestServeTransferLimitFlags(t *testing.T) {
 		env  string
 		want string
 	}{
-		{[]string{"--max-inflight-mib", "2"}, "", "--max-inflight-mib must be 4 to"},
-		{[]string{"--max-client-inflight-mib", "65"}, "", "--max-client-inflight-mib must be 1 to --max-inflight-mib (64)"},
-		{[]string{"--min-transfer-rate-kib", "0"}, "", "--min-transfer-rate-kib must be"},
-		{nil, "soon", "--transfer-grace must be 1s to 10m"},
+		{[]string{"--max-inflight-mib", "2"}, "", "--max-inflight-mib (AGENTRY_MAX_INFLIGHT_MIB): must be 4 to"},
+		{[]string{"--max-client-inflight-mib", "65"}, "", "--max-client-inflight-mib (AGENTRY_MAX_CLIENT_INFLIGHT_MIB): must be 1 to --max-inflight-mib (64)"},
+		{[]string{"--min-transfer-rate-kib", "0"}, "", "--min-transfer-rate-kib (AGENTRY_MIN_TRANSFER_RATE_KIB): must be"},
+		{nil, "soon", "--transfer-grace (AGENTRY_TRANSFER_GRACE): must be 1s to 10m"},
 	} {
 		t.Setenv("AGENTRY_TRANSFER_GRACE", c.env)
 		if c.env == "" {

@@ -16,8 +16,8 @@ import (
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/registry"
-	"github.com/agentry/agentry/search"
 	"github.com/agentry/agentry/server"
 	"github.com/agentry/agentry/store/sqlite"
 )
@@ -98,10 +98,10 @@ func waitLogged(tb testing.TB, p *process, msg string, timeout time.Duration) {
 }
 
 // seedRecords writes n approved MCP records into a new SQLite database, in
-// one registry, "memorybench1": search.SeedCorpus's records, each with a
+// one registry, "memorybench1": searcheval.SeedCorpus's records, each with a
 // tools/list of 2 to 6 tools made of the same words.
 func seedRecords(tb testing.TB, path string, n int) {
-	recs, _, words, err := search.SeedCorpus("../../testdata/search-eval", n)
+	recs, _, words, err := searcheval.SeedCorpus("../../testdata/search-eval", n)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -233,6 +233,9 @@ func parseHeaders(values []string) (http.Header, error) {
 	return h, nil
 }
 
+// regionPattern is what a region name looks like (us-east-1).
+var regionPattern = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+
 // loadAWSConfig loads the standard AWS configuration and credential chain,
 // with an optional region and profile; the region defaults to us-east-1.
 func loadAWSConfig(ctx context.Context, region, profile string) (aws.Config, error) {

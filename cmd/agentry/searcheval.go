@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 
-	"github.com/agentry/agentry/search"
+	"github.com/agentry/agentry/internal/searcheval"
 )
 
 // searchEval scores a running registry's search on the user's own labelled
@@ -48,7 +48,7 @@ func searchEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	qs, err := search.ReadEvalQueries(f)
+	qs, err := searcheval.ReadQueries(f)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("%s: %w", *queries, err)
@@ -61,22 +61,30 @@ func searchEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	client := data.NewFromConfig(cfg, func(o *data.Options) { o.BaseEndpoint = aws.String(strings.TrimSuffix(*endpoint, "/")) })
-	rank := func(ctx context.Context, text string) ([]search.Ranked, error) {
+	rank := func(ctx context.Context, text string) ([]searcheval.Ranked, error) {
 		out, err := client.SearchRegistryRecords(ctx, &data.SearchRegistryRecordsInput{
-			RegistryIds: []string{*registryID}, SearchQuery: aws.String(text), MaxResults: aws.Int32(search.EvalCutoff)})
+			RegistryIds: []string{*registryID}, SearchQuery: aws.String(text), MaxResults: aws.Int32(searcheval.Cutoff)})
 		if err != nil {
 			return nil, err
 		}
-		ranked := make([]search.Ranked, len(out.RegistryRecords))
+		ranked := make([]searcheval.Ranked, len(out.RegistryRecords))
 		for i, r := range out.RegistryRecords {
-			ranked[i] = search.Ranked{ID: aws.ToString(r.RecordId), Name: aws.ToString(r.Name)}
+			ranked[i] = searcheval.Ranked{ID: aws.ToString(r.RecordId), Name: aws.ToString(r.Name)}
 		}
 		return ranked, nil
 	}
-	res, err := search.EvaluateRanking(ctx, qs, rank, *concurrency)
+	res, err := searcheval.EvaluateRanking(ctx, qs, rank, *concurrency)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, res)
 	return nil
+}
+
+// env returns the environment variable name, or def when it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
 }

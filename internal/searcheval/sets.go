@@ -1,4 +1,4 @@
-package search
+package searcheval
 
 import (
 	"bufio"
@@ -18,20 +18,20 @@ import (
 // through the same path as the server (approved MCP revisions, Put into an
 // Index) and labelled queries. dir is the search-eval folder.
 
-// EvalRegistryID is the registry the evaluation records belong to.
-const EvalRegistryID = "evalregistry"
+// RegistryID is the registry the evaluation records belong to.
+const RegistryID = "evalregistry"
 
-// EvalSet is one benchmark: records to index and labelled queries.
-type EvalSet struct {
+// Set is one benchmark: records to index and labelled queries.
+type Set struct {
 	Name    string
 	Records []registry.Record
-	Queries []EvalQuery
+	Queries []Query
 }
 
 // LoadMetaTool returns MetaTool's single-tool and multi-tool query sets
 // over its 199 tools, each tool an MCP record whose server.json has its
 // name and description.
-func LoadMetaTool(dir string) (single, multi EvalSet, err error) {
+func LoadMetaTool(dir string) (single, multi Set, err error) {
 	type tool struct{ ID, Name, Description string }
 	type query struct {
 		ID, Query, Split string
@@ -48,16 +48,16 @@ func LoadMetaTool(dir string) (single, multi EvalSet, err error) {
 	ids := map[string]string{}
 	var recs []registry.Record
 	for i, tl := range tools {
-		id := evalRecordID("mt", i)
+		id := recordID("mt", i)
 		ids[tl.ID] = id
-		name := evalRecordName(tl.Name)
-		recs = append(recs, EvalRecord(id, name, tl.Description,
+		name := recordName(tl.Name)
+		recs = append(recs, Record(id, name, tl.Description,
 			map[string]any{"name": name, "description": tl.Description, "version": "1.0.0"}, nil))
 	}
-	single = EvalSet{Name: "MetaTool single", Records: recs}
-	multi = EvalSet{Name: "MetaTool multi", Records: recs}
+	single = Set{Name: "MetaTool single", Records: recs}
+	multi = Set{Name: "MetaTool multi", Records: recs}
 	for _, q := range queries {
-		eq := EvalQuery{ID: q.ID, Text: q.Query}
+		eq := Query{ID: q.ID, Text: q.Query}
 		for _, r := range q.Relevant {
 			eq.Relevant = append(eq.Relevant, ids[r])
 		}
@@ -79,7 +79,7 @@ func LoadMetaTool(dir string) (single, multi EvalSet, err error) {
 // server.json = its server's name and description; tools/list = that one
 // tool); a task's relevant records are the tools it needs. Hits are never
 // mapped back or merged: what Search returns is what is scored.
-func LoadLiveMCPBench(dir string, withSchemas bool) (servers, tools EvalSet, err error) {
+func LoadLiveMCPBench(dir string, withSchemas bool) (servers, tools Set, err error) {
 	type toolDoc struct {
 		Name        string `json:"name"`
 		Description string `json:"description"`
@@ -128,24 +128,24 @@ func LoadLiveMCPBench(dir string, withSchemas bool) (servers, tools EvalSet, err
 	serverIDs, toolIDs := map[string]string{}, map[string]string{}
 	servers.Name, tools.Name = "LiveMCPBench server", "LiveMCPBench tool"
 	for i, s := range serverList {
-		name := evalRecordName(s.Name)
-		id := evalRecordID("ls", i)
+		name := recordName(s.Name)
+		id := recordID("ls", i)
 		serverIDs[s.ID] = id
 		list := make([]map[string]any, 0, len(s.Tools))
 		for j, tl := range s.Tools {
 			list = append(list, toolJSON(s.ID, tl))
-			toolName := name + "/" + evalRecordName(tl.Name)
-			tid := evalRecordID("lt", i*1000+j)
+			toolName := name + "/" + recordName(tl.Name)
+			tid := recordID("lt", i*1000+j)
 			toolIDs[s.ID+"::"+tl.Name] = tid
-			tools.Records = append(tools.Records, EvalRecord(tid, toolName, tl.Description,
+			tools.Records = append(tools.Records, Record(tid, toolName, tl.Description,
 				map[string]any{"name": toolName, "title": s.Name, "description": s.Description, "version": "1.0.0"},
 				[]map[string]any{toolJSON(s.ID, tl)}))
 		}
-		servers.Records = append(servers.Records, EvalRecord(id, name, s.Description,
+		servers.Records = append(servers.Records, Record(id, name, s.Description,
 			map[string]any{"name": name, "title": s.Name, "description": s.Description, "version": "1.0.0"}, list))
 	}
 	for _, q := range queries {
-		sq, tq := EvalQuery{ID: q.ID, Text: q.Query}, EvalQuery{ID: q.ID, Text: q.Query}
+		sq, tq := Query{ID: q.ID, Text: q.Query}, Query{ID: q.ID, Text: q.Query}
 		for _, r := range q.RelevantServers {
 			sq.Relevant = append(sq.Relevant, serverIDs[r])
 		}
@@ -161,8 +161,8 @@ func LoadLiveMCPBench(dir string, withSchemas bool) (servers, tools EvalSet, err
 // LoadParaphrase returns the MCP Registry seed (471 servers, each an MCP
 // record named by its seed name) with the paraphrase queries of
 // paraphrase/seed_paraphrase.jsonl, whose relevant records are seed names.
-func LoadParaphrase(dir string) (EvalSet, error) {
-	set := EvalSet{Name: "paraphrase (MCP Registry seed)"}
+func LoadParaphrase(dir string) (Set, error) {
+	set := Set{Name: "paraphrase (MCP Registry seed)"}
 	b, err := os.ReadFile(filepath.Join(dir, "mcp-registry-seed", "seed_2025_05_16.json"))
 	if err != nil {
 		return set, err
@@ -173,12 +173,12 @@ func LoadParaphrase(dir string) (EvalSet, error) {
 	}
 	names := map[string]string{}
 	for i, s := range seed {
-		name := evalRecordName(s.Name)
+		name := recordName(s.Name)
 		names[s.Name] = name
 		server := map[string]any{"name": s.Name, "description": s.Description, "version": "1.0.0"}
-		set.Records = append(set.Records, EvalRecord(evalRecordID("seed", i), name, s.Description, server, nil))
+		set.Records = append(set.Records, Record(recordID("seed", i), name, s.Description, server, nil))
 	}
-	if set.Queries, err = readJSONL[EvalQuery](filepath.Join(dir, "paraphrase", "seed_paraphrase.jsonl")); err != nil {
+	if set.Queries, err = readJSONL[Query](filepath.Join(dir, "paraphrase", "seed_paraphrase.jsonl")); err != nil {
 		return set, err
 	}
 	for i := range set.Queries {
@@ -194,11 +194,11 @@ func LoadParaphrase(dir string) (EvalSet, error) {
 	return set, nil
 }
 
-var evalEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+var epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// EvalRecord builds an approved MCP record of EvalRegistryID with a
+// Record builds an approved MCP record of RegistryID with a
 // server.json and, when tools is not nil, a tools/list descriptor.
-func EvalRecord(id, name, description string, server map[string]any, tools []map[string]any) registry.Record {
+func Record(id, name, description string, server map[string]any, tools []map[string]any) registry.Record {
 	serverJSON, _ := json.Marshal(server)
 	mcp := &registry.MCPDescriptor{Server: &registry.ServerDefinition{SchemaVersion: "2025-12-11", InlineContent: string(serverJSON)}}
 	if tools != nil {
@@ -208,18 +208,18 @@ func EvalRecord(id, name, description string, server map[string]any, tools []map
 	rev := registry.Revision{
 		Name: name, Description: description, DescriptorType: registry.DescriptorMCP,
 		Descriptors: registry.Descriptors{MCP: mcp}, Version: "1.0.0",
-		Status: registry.StatusApproved, UpdatedAt: evalEpoch,
+		Status: registry.StatusApproved, UpdatedAt: epoch,
 	}
-	return registry.Record{RegistryID: EvalRegistryID, ID: id, CreatedAt: evalEpoch, Latest: rev, Approved: &rev}
+	return registry.Record{RegistryID: RegistryID, ID: id, CreatedAt: epoch, Latest: rev, Approved: &rev}
 }
 
-func evalRecordID(prefix string, i int) string { return fmt.Sprintf("%s%010d", prefix, i) }
+func recordID(prefix string, i int) string { return fmt.Sprintf("%s%010d", prefix, i) }
 
 var invalidNameChars = regexp.MustCompile(`[^a-zA-Z0-9_\-./]+`)
 
-// evalRecordName makes a valid record name from a display name, as a
+// recordName makes a valid record name from a display name, as a
 // publisher would: "MCP Server Chart" -> "MCP-Server-Chart".
-func evalRecordName(s string) string {
+func recordName(s string) string {
 	s = strings.Trim(invalidNameChars.ReplaceAllString(s, "-"), "-_./")
 	if s == "" {
 		s = "unnamed"
@@ -279,7 +279,7 @@ func SeedCorpus(dir string, n int) (recs []registry.Record, queries []string, wo
 	for i := range recs {
 		desc := seed[i%len(seed)].Description + " " + words(12)
 		server := map[string]any{"name": fmt.Sprintf("io.bench/s%d", i), "description": desc, "version": "1.0.0"}
-		recs[i] = EvalRecord(fmt.Sprintf("b%010d", i), fmt.Sprintf("server-%d", i), desc, server, nil)
+		recs[i] = Record(fmt.Sprintf("b%010d", i), fmt.Sprintf("server-%d", i), desc, server, nil)
 		if i%3 == 0 {
 			recs[i].Approved.Version = "2.0.0"
 		}

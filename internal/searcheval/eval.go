@@ -1,4 +1,9 @@
-package search
+// Package searcheval measures the quality of search: labelled queries,
+// the metrics (nDCG@10, Recall@10, MRR@10, precision at 1), and the public
+// benchmarks of testdata/search-eval as records to index. The quality
+// tests of packages search and semantic and "agentry search-eval" use it;
+// the server does not.
+package searcheval
 
 import (
 	"bufio"
@@ -9,24 +14,26 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/agentry/agentry/search"
 )
 
-// EvalCutoff is the rank cut-off of the evaluation metrics.
-const EvalCutoff = 10
+// Cutoff is the rank cut-off of the metrics.
+const Cutoff = 10
 
-// EvalQuery is one labelled query: the records that answer it, by record
+// Query is one labelled query: the records that answer it, by record
 // id or by record name. The JSON Lines form is
 // {"id": "q1", "query": "...", "relevant": ["name-or-id", ...]}.
-type EvalQuery struct {
+type Query struct {
 	ID       string   `json:"id"`
 	Text     string   `json:"query"`
 	Relevant []string `json:"relevant"`
 }
 
-// EvalResult holds the mean metrics over the queries that have at least
+// Result holds the mean metrics over the queries that have at least
 // one relevant record, with binary relevance: nDCG@10, Recall@10,
 // MRR@10 and precision at 1.
-type EvalResult struct {
+type Result struct {
 	Queries  int
 	NDCG10   float64
 	Recall10 float64
@@ -34,15 +41,15 @@ type EvalResult struct {
 	P1       float64
 }
 
-func (r EvalResult) String() string {
+func (r Result) String() string {
 	return fmt.Sprintf("queries=%d nDCG@10=%.3f Recall@10=%.3f MRR@10=%.3f P@1=%.3f",
 		r.Queries, r.NDCG10, r.Recall10, r.MRR10, r.P1)
 }
 
-// ReadEvalQueries reads labelled queries as JSON Lines; blank lines are
+// ReadQueries reads labelled queries as JSON Lines; blank lines are
 // skipped.
-func ReadEvalQueries(r io.Reader) ([]EvalQuery, error) {
-	var out []EvalQuery
+func ReadQueries(r io.Reader) ([]Query, error) {
+	var out []Query
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -50,7 +57,7 @@ func ReadEvalQueries(r io.Reader) ([]EvalQuery, error) {
 		if len(b) == 0 || string(b) == "\r" {
 			continue
 		}
-		var q EvalQuery
+		var q Query
 		if err := json.Unmarshal(b, &q); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
@@ -62,9 +69,9 @@ func ReadEvalQueries(r io.Reader) ([]EvalQuery, error) {
 // Evaluate runs the queries against one registry of ix, exactly as
 // SearchRegistryRecords would (maxResults 10, no filter), and returns the
 // mean metrics. A hit is relevant when its record id or name is listed.
-func Evaluate(ctx context.Context, ix *Index, registryID string, queries []EvalQuery) (EvalResult, error) {
+func Evaluate(ctx context.Context, ix *search.Index, registryID string, queries []Query) (Result, error) {
 	rank := func(ctx context.Context, text string) ([]Ranked, error) {
-		hits, err := ix.Search(ctx, Query{RegistryID: registryID, Text: text, MaxResults: EvalCutoff})
+		hits, err := ix.Search(ctx, search.Query{RegistryID: registryID, Text: text, MaxResults: Cutoff})
 		out := make([]Ranked, len(hits))
 		for i, h := range hits {
 			out[i] = Ranked{ID: h.RecordID, Name: h.Revision.Name}
@@ -84,7 +91,7 @@ type Ranking func(ctx context.Context, text string) ([]Ranked, error)
 // EvaluateRanking scores rank on the queries with the given number of
 // concurrent searches. A hit is relevant when its record id or name is
 // listed; queries without relevant records are not counted.
-func EvaluateRanking(ctx context.Context, queries []EvalQuery, rank Ranking, workers int) (EvalResult, error) {
+func EvaluateRanking(ctx context.Context, queries []Query, rank Ranking, workers int) (Result, error) {
 	type metrics struct{ ndcg, recall, rr, p1 float64 }
 	per := make([]metrics, len(queries))
 	counted := make([]bool, len(queries))
@@ -111,7 +118,7 @@ func EvaluateRanking(ctx context.Context, queries []EvalQuery, rank Ranking, wor
 				}
 				var m metrics
 				found := map[string]bool{}
-				for r, h := range hits[:min(len(hits), EvalCutoff)] {
+				for r, h := range hits[:min(len(hits), Cutoff)] {
 					key := h.ID
 					if !relevant[key] {
 						key = h.Name
@@ -129,7 +136,7 @@ func EvaluateRanking(ctx context.Context, queries []EvalQuery, rank Ranking, wor
 					}
 				}
 				var ideal float64
-				for i := range min(len(relevant), EvalCutoff) {
+				for i := range min(len(relevant), Cutoff) {
 					ideal += 1 / math.Log2(float64(i+2))
 				}
 				m.ndcg /= ideal
@@ -139,10 +146,10 @@ func EvaluateRanking(ctx context.Context, queries []EvalQuery, rank Ranking, wor
 		}()
 	}
 	wg.Wait()
-	var res EvalResult
+	var res Result
 	for i, m := range per {
 		if errs[i] != nil {
-			return EvalResult{}, errs[i]
+			return Result{}, errs[i]
 		}
 		if !counted[i] {
 			continue

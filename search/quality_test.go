@@ -1,4 +1,4 @@
-package search
+package search_test
 
 import (
 	"context"
@@ -8,38 +8,42 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/agentry/agentry/internal/searcheval"
+	"github.com/agentry/agentry/search"
 )
 
 // The evaluation indexes public benchmarks through the same path as the
 // server: registry.Record values with an approved MCP revision, put into an
-// Index, searched with Index.Search. See testdata/search-eval/README.md for
-// the data and docs/search-quality.md for the figures.
+// Index, searched with Index.Search (internal/searcheval). See
+// testdata/search-eval/README.md for the data and docs/search-quality.md
+// for the figures.
 
 var evalDir = filepath.Join("..", "testdata", "search-eval")
 
-func metatoolSets(t testing.TB) (single, multi EvalSet) {
+func metatoolSets(t testing.TB) (single, multi searcheval.Set) {
 	t.Helper()
-	single, multi, err := LoadMetaTool(evalDir)
+	single, multi, err := searcheval.LoadMetaTool(evalDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return single, multi
 }
 
-func liveMCPSets(t testing.TB, withSchemas bool) (servers, tools EvalSet) {
+func liveMCPSets(t testing.TB, withSchemas bool) (servers, tools searcheval.Set) {
 	t.Helper()
-	servers, tools, err := LoadLiveMCPBench(evalDir, withSchemas)
+	servers, tools, err := searcheval.LoadLiveMCPBench(evalDir, withSchemas)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return servers, tools
 }
 
-func runEval(t testing.TB, s EvalSet, opts Options) EvalResult {
+func runEval(t testing.TB, s searcheval.Set, opts search.Options) searcheval.Result {
 	t.Helper()
-	ix := NewIndex(opts)
+	ix := search.NewIndex(opts)
 	ix.PutMany(s.Records)
-	res, err := Evaluate(context.Background(), ix, "evalregistry", s.Queries)
+	res, err := searcheval.Evaluate(context.Background(), ix, searcheval.RegistryID, s.Queries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestEvalFloors(t *testing.T) {
 	servers, tools := liveMCPSets(t, true)
 	type floor struct{ ndcg, recall float64 }
 	for _, c := range []struct {
-		set   EvalSet
+		set   searcheval.Set
 		floor floor
 	}{
 		{single, floor{ndcg: 0.57, recall: 0.69}},
@@ -64,7 +68,7 @@ func TestEvalFloors(t *testing.T) {
 		{servers, floor{recall: 0.72}},
 		{tools, floor{recall: 0.43}},
 	} {
-		res := runEval(t, c.set, Options{})
+		res := runEval(t, c.set, search.Options{})
 		t.Logf("%-20s %s", c.set.Name, res)
 		if res.Queries != len(c.set.Queries) {
 			t.Errorf("%s: %d queries counted, want %d", c.set.Name, res.Queries, len(c.set.Queries))
@@ -89,33 +93,30 @@ func TestAblation(t *testing.T) {
 	single, multi := metatoolSets(t)
 	servers, tools := liveMCPSets(t, true)
 	serversNoSchema, toolsNoSchema := liveMCPSets(t, false)
-	an := func(f func(*analyzer)) *analyzer {
-		a := defaultAnalyzer
-		f(&a)
-		return &a
+	flat := map[search.Field]search.FieldParams{}
+	for f := range search.NumFields {
+		flat[f] = search.FieldParams{Weight: 1, B: 0.75}
 	}
-	flat := map[Field]FieldParams{}
-	for f := range NumFields {
-		flat[f] = FieldParams{Weight: 1, B: 0.75}
-	}
+	ablate := func(a search.Ablation) search.Options { return search.Options{Ablation: a} }
 	variants := []struct {
 		name string
-		opts Options
+		opts search.Options
 		noIS bool // LiveMCPBench without inputSchema
 		cut  bool // queries cut to 256 characters
 	}{
 		{name: "**all features (default)**"},
-		{name: "one bag of words (no fields), k1=1.2, b=0.75", opts: Options{K1: 1.2, experiment: experiment{singleField: true}, Fields: map[Field]FieldParams{FieldDescription: {Weight: 1, B: 0.75}}}},
-		{name: "fields, all weights 1, b=0.75, k1=1.2", opts: Options{K1: 1.2, Fields: flat}},
-		{name: "tuned field weights and b, k1=1.2", opts: Options{K1: 1.2}},
-		{name: "no stemming", opts: Options{experiment: experiment{analyzer: an(func(a *analyzer) { a.stem = false })}}},
-		{name: "no stop words", opts: Options{experiment: experiment{analyzer: an(func(a *analyzer) { a.stopWords = false })}}},
-		{name: "stop words dropped from names and titles too", opts: Options{experiment: experiment{stopNames: true}}},
-		{name: "no camelCase splitting", opts: Options{experiment: experiment{analyzer: an(func(a *analyzer) { a.splitIdentifiers = false })}}},
-		{name: "no joined form of split words", opts: Options{experiment: experiment{analyzer: an(func(a *analyzer) { a.compounds = false })}}},
-		{name: "no synonyms", opts: Options{experiment: experiment{noSynonyms: true}}},
-		{name: "repeated query words count again", opts: Options{experiment: experiment{countRepeats: true}}},
-		{name: "average field length over all records", opts: Options{experiment: experiment{flatAvg: true}}},
+		{name: "one bag of words (no fields), k1=1.2, b=0.75", opts: search.Options{K1: 1.2, Ablation: search.Ablation{SingleField: true},
+			Fields: map[search.Field]search.FieldParams{search.FieldDescription: {Weight: 1, B: 0.75}}}},
+		{name: "fields, all weights 1, b=0.75, k1=1.2", opts: search.Options{K1: 1.2, Fields: flat}},
+		{name: "tuned field weights and b, k1=1.2", opts: search.Options{K1: 1.2}},
+		{name: "no stemming", opts: ablate(search.Ablation{NoStemming: true})},
+		{name: "no stop words", opts: ablate(search.Ablation{NoStopWords: true})},
+		{name: "stop words dropped from names and titles too", opts: ablate(search.Ablation{StopWordsInNames: true})},
+		{name: "no camelCase splitting", opts: ablate(search.Ablation{NoIdentifierSplitting: true})},
+		{name: "no joined form of split words", opts: ablate(search.Ablation{NoCompounds: true})},
+		{name: "no synonyms", opts: ablate(search.Ablation{NoSynonyms: true})},
+		{name: "repeated query words count again", opts: ablate(search.Ablation{CountRepeats: true})},
+		{name: "average field length over all records", opts: ablate(search.Ablation{FlatAverageLength: true})},
 		{name: "no tool inputSchema in the records", noIS: true},
 		{name: "queries cut to the API's 256 characters", cut: true},
 	}
@@ -127,7 +128,7 @@ func TestAblation(t *testing.T) {
 			srv, tl = serversNoSchema, toolsNoSchema
 		}
 		var cells []string
-		for _, s := range []EvalSet{single, multi, srv, tl} {
+		for _, s := range []searcheval.Set{single, multi, srv, tl} {
 			if v.cut {
 				s.Queries = slices.Clone(s.Queries)
 				for i := range s.Queries {

@@ -1,4 +1,13 @@
-package jwtauth
+// Package safehttp fetches URLs that callers or configuration supply (OIDC
+// discovery and JWKS today; URL synchronization and webhooks next) without
+// letting them reach the server's own network: NewClient is an HTTP client
+// with time and size limits that, unless private targets are allowed,
+// requires https and refuses loopback, private, link-local and other
+// non-public destinations, checked on the resolved address at dial time.
+// CheckURL and CheckConfiguredURL apply the same URL policy without a
+// connection, so that a URL that could never be fetched is refused when it
+// is configured.
+package safehttp
 
 import (
 	"crypto/tls"
@@ -14,7 +23,7 @@ import (
 	"time"
 )
 
-// Limits of every outbound fetch made through NewSafeHTTPClient.
+// Limits of every outbound fetch made through NewClient.
 const (
 	DialTimeout      = 5 * time.Second  // TCP connect, and the TLS handshake
 	FetchTimeout     = 10 * time.Second // whole request, body included
@@ -26,29 +35,28 @@ var (
 	// ErrBlockedAddress is returned (wrapped) when a fetch would reach a
 	// loopback, private, link-local or otherwise non-public address while
 	// private targets are not allowed.
-	ErrBlockedAddress = errors.New("jwtauth: destination address is not allowed")
+	ErrBlockedAddress = errors.New("safehttp: destination address is not allowed")
 	// ErrInsecureURL is returned (wrapped) for a URL that is not absolute
 	// https (or http while private targets are allowed), or that carries
 	// user information.
-	ErrInsecureURL = errors.New("jwtauth: URL is not allowed")
+	ErrInsecureURL = errors.New("safehttp: URL is not allowed")
 	// ErrResponseTooLarge is returned (wrapped) when a response body exceeds
 	// the size cap.
-	ErrResponseTooLarge = errors.New("jwtauth: response body too large")
+	ErrResponseTooLarge = errors.New("safehttp: response body too large")
 )
 
-// NewSafeHTTPClient returns an HTTP client for fetching URLs that callers
-// or configuration supplied (OIDC discovery, JWKS, descriptor sync). It
-// connects within DialTimeout, finishes within FetchTimeout, reads at most
-// MaxResponseBytes of a body, follows at most MaxRedirects redirects (each
-// re-checked) and uses no proxy, so that the address it checks is the one
-// it connects to.
+// NewClient returns an HTTP client for fetching URLs that callers or
+// configuration supplied. It connects within DialTimeout, finishes within
+// FetchTimeout, reads at most MaxResponseBytes of a body, follows at most
+// MaxRedirects redirects (each re-checked) and uses no proxy, so that the
+// address it checks is the one it connects to.
 //
 // Unless allowPrivate is set (--allow-private-urls), it requires https and
 // refuses non-public destinations (see IsPublicAddr). The address is checked
 // at dial time, after name resolution, for every address tried, so a name
 // that resolves to a private address (including by DNS rebinding between a
 // check and the connection) is refused too.
-func NewSafeHTTPClient(allowPrivate bool) *http.Client {
+func NewClient(allowPrivate bool) *http.Client {
 	dialer := &net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
 		dialer.Control = dialControl
@@ -69,7 +77,7 @@ func NewSafeHTTPClient(allowPrivate bool) *http.Client {
 		Timeout:   FetchTimeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > MaxRedirects {
-				return fmt.Errorf("jwtauth: stopped after %d redirects", MaxRedirects)
+				return fmt.Errorf("safehttp: stopped after %d redirects", MaxRedirects)
 			}
 			return CheckURL(req.URL, allowPrivate)
 		},
@@ -79,7 +87,7 @@ func NewSafeHTTPClient(allowPrivate bool) *http.Client {
 // CheckURL reports whether u may be fetched: an absolute https URL (http
 // too when allowPrivate) without user information whose host, when it is
 // an IP literal or a localhost name, is public unless allowPrivate. Other
-// host names are checked when dialing, by NewSafeHTTPClient.
+// host names are checked when dialing, by NewClient.
 func CheckURL(u *url.URL, allowPrivate bool) error {
 	switch {
 	case u == nil || u.Host == "" || u.Hostname() == "":
@@ -244,17 +252,3 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 }
 
 func (b *cappedBody) Close() error { return b.rc.Close() }
-
-// readCapped reads at most limit bytes of r, failing when there are more.
-// The verifier uses it even with the safe client, because Options may
-// supply another client.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, ErrResponseTooLarge
-	}
-	return b, nil
-}
