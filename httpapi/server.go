@@ -102,7 +102,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/registry/{registryId}/mcp", a.mcpHandler(cfg.Version))
 	mux.Handle("GET /.well-known/oauth-protected-resource/registry/{registryId}/mcp", handlerFunc(a.protectedResourceMetadata))
 	mux.Handle("/", authenticate(cfg.Verifier, cfg.Principals, cfg.MaxBodyBytes, signed))
-	return withRequestInfo(cfg.Logger, mux)
+	return withRequestInfo(cfg.Logger, compressJSON(compressLevel, compressMinBytes)(mux))
 }
 
 type api struct {

@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentry/agentry/internal/testcatalog"
+	"github.com/agentry/agentry/registry"
+)
+
+// wireAnswers are answers of the sizes clients meet, encoded as the
+// handlers encode them: searches of 1, 10 and 20 records of a
+// testcatalog.Wire registry, a list of 100 of them and GetRegistryRecord of
+// its 90 KB record.
+func wireAnswers(tb testing.TB) []struct {
+	name string
+	body []byte
+} {
+	seed := testcatalog.WireSeed(tb, "../testdata")
+	arns := registry.ARNs{Region: "us-east-1", AccountID: "123456789012"}
+	now := timestamp(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
+	record := func(i, tools int) searchRecordJSON {
+		server, list := testcatalog.WireDescriptorTexts(seed, i, tools)
+		id := fmt.Sprintf("rec%09d", i)
+		return searchRecordJSON{RegistryArn: arns.Registry("wire00000000"), RecordArn: arns.Record("wire00000000", id),
+			RecordID: id, Name: fmt.Sprintf("server-%03d", i), Description: seed[i%len(seed)], DescriptorType: registry.DescriptorMCP,
+			Descriptors: registry.Descriptors{MCP: &registry.MCPDescriptor{Server: &registry.ServerDefinition{InlineContent: server},
+				Tools: &registry.ToolsDefinition{InlineContent: list}}},
+			Version: "1.2.0", Status: registry.StatusApproved, CreatedAt: now, UpdatedAt: now}
+	}
+	search := func(n int) []byte {
+		out := searchResultJSON{RegistryRecords: []searchRecordJSON{}}
+		for i := range n {
+			out.RegistryRecords = append(out.RegistryRecords, record(i, 2+i%5))
+		}
+		b, _ := json.Marshal(out)
+		return b
+	}
+	var list struct {
+		RegistryRecords []recordSummaryJSON `json:"registryRecords"`
+	}
+	for i := range 100 {
+		r := record(i, 0)
+		list.RegistryRecords = append(list.RegistryRecords, recordSummaryJSON{RegistryArn: r.RegistryArn, RecordArn: r.RecordArn,
+			RecordID: r.RecordID, Name: r.Name, Description: r.Description, DescriptorType: r.DescriptorType,
+			RecordVersion: r.Version, Status: r.Status, CreatedAt: now, UpdatedAt: now})
+	}
+	listBody, _ := json.Marshal(list)
+	big, _ := json.Marshal(record(0, testcatalog.BigTools))
+	return []struct {
+		name string
+		body []byte
+	}{{"search-1", search(1)}, {"search-10", search(10)}, {"search-20", search(20)}, {"list-100", listBody}, {"get-90KB", big}}
+}
+
+// TestCompressJSON: what the middleware compresses and what it leaves
+// alone.
+func TestCompressJSON(t *testing.T) {
+	jsonString := func(n int) string { return `"` + strings.Repeat("a", n-2) + `"` }
+	for _, c := range []struct {
+		name, method, contentType, body, acceptEncoding string
+		status                                          int
+		wantGzip                                        bool
+	}{
+		{"JSON at the threshold", "GET", "application/json", jsonString(compressMinBytes), "gzip", 200, true},
+		{"JSON with a charset", "POST", "application/json; charset=utf-8", jsonString(5000), "gzip", 200, true},
+		{"an error", "GET", "application/json", jsonString(5000), "gzip", 400, true},
+		{"JSON below the threshold", "GET", "application/json", jsonString(compressMinBytes - 1), "gzip", 200, false},
+		{"no Accept-Encoding", "GET", "application/json", jsonString(5000), "", 200, false},
+		{"gzip refused", "GET", "application/json", jsonString(5000), "gzip;q=0", 200, false},
+		{"HEAD", "HEAD", "application/json", jsonString(5000), "gzip", 200, false},
+		{"an event stream", "POST", "text/event-stream", "data: " + jsonString(5000) + "\n\n", "gzip", 200, false},
+		{"plain text", "GET", "text/plain", strings.Repeat("a", 5000), "gzip", 200, false},
+		{"204", "DELETE", "", "", "gzip", 204, false},
+	} {
+		h := compressJSON(compressLevel, compressMinBytes)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c.contentType != "" {
+				w.Header().Set("Content-Type", c.contentType)
+			}
+			w.WriteHeader(c.status)
+			io.WriteString(w, c.body)
+		}))
+		srv := httptest.NewServer(h)
+		req, _ := http.NewRequest(c.method, srv.URL, nil)
+		if c.acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", c.acceptEncoding)
+		}
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		gzipped := resp.Header.Get("Content-Encoding") == "gzip"
+		if gzipped {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			body, _ = io.ReadAll(zr)
+		}
+		wantBody := c.body
+		if c.method == "HEAD" {
+			wantBody = ""
+		}
+		if resp.StatusCode != c.status || gzipped != c.wantGzip || string(body) != wantBody ||
+			resp.Header.Get("Content-Type") != c.contentType {
+			t.Errorf("%s: %d, Content-Encoding %q, Content-Type %q, %d bytes; want %d, gzip %v, %d bytes", c.name, resp.StatusCode,
+				resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"), len(body), c.status, c.wantGzip, len(wantBody))
+		}
+	}
+}
+
+// BenchmarkCompressJSON: the cost and the gain of compressing answers at
+// each gzip level, through the middleware as it serves them ("identity":
+// without it).
+func BenchmarkCompressJSON(b *testing.B) {
+	for _, a := range wireAnswers(b) {
+		for _, level := range []int{0, 1, 2, 4, 6, 9} {
+			name := fmt.Sprintf("%s/level-%d", a.name, level)
+			var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(a.body)
+			})
+			if level == 0 {
+				name = a.name + "/identity"
+			} else {
+				h = compressJSON(level, 0)(h)
+			}
+			b.Run(name, func(b *testing.B) {
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Accept-Encoding", "gzip")
+				var out int
+				b.SetBytes(int64(len(a.body)))
+				for b.Loop() {
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					out = w.Body.Len()
+				}
+				b.ReportMetric(float64(len(a.body)), "in-B")
+				b.ReportMetric(float64(out), "out-B")
+			})
+		}
+	}
+}
