@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -66,27 +67,34 @@ func wireAnswers(tb testing.TB) []struct {
 func TestCompressJSON(t *testing.T) {
 	jsonString := func(n int) string { return `"` + strings.Repeat("a", n-2) + `"` }
 	for _, c := range []struct {
-		name, method, contentType, body, acceptEncoding string
-		status                                          int
-		wantGzip                                        bool
+		name, method, contentType string
+		writes                    []string // the body, as the handler writes it
+		acceptEncoding            string
+		status                    int
+		wantGzip                  bool
 	}{
-		{"JSON at the threshold", "GET", "application/json", jsonString(compressMinBytes), "gzip", 200, true},
-		{"JSON with a charset", "POST", "application/json; charset=utf-8", jsonString(5000), "gzip", 200, true},
-		{"an error", "GET", "application/json", jsonString(5000), "gzip", 400, true},
-		{"JSON below the threshold", "GET", "application/json", jsonString(compressMinBytes - 1), "gzip", 200, false},
-		{"no Accept-Encoding", "GET", "application/json", jsonString(5000), "", 200, false},
-		{"gzip refused", "GET", "application/json", jsonString(5000), "gzip;q=0", 200, false},
-		{"HEAD", "HEAD", "application/json", jsonString(5000), "gzip", 200, false},
-		{"an event stream", "POST", "text/event-stream", "data: " + jsonString(5000) + "\n\n", "gzip", 200, false},
-		{"plain text", "GET", "text/plain", strings.Repeat("a", 5000), "gzip", 200, false},
-		{"204", "DELETE", "", "", "gzip", 204, false},
+		{"JSON at the threshold", "GET", "application/json", []string{jsonString(compressMinBytes)}, "gzip", 200, true},
+		{"JSON with a charset", "POST", "application/json; charset=utf-8", []string{jsonString(5000)}, "gzip", 200, true},
+		{"JSON in pieces", "POST", "application/json", []string{"[", jsonString(900), ",", jsonString(5000), "]"}, "gzip", 200, true},
+		{"an error", "GET", "application/json", []string{jsonString(5000)}, "gzip", 400, true},
+		{"as browsers ask", "GET", "application/json", []string{jsonString(5000)}, "gzip, deflate, br, zstd", 200, true},
+		{"JSON below the threshold", "GET", "application/json", []string{jsonString(compressMinBytes - 1)}, "gzip", 200, false},
+		{"no Accept-Encoding", "GET", "application/json", []string{jsonString(5000)}, "", 200, false},
+		{"gzip refused", "GET", "application/json", []string{jsonString(5000)}, "identity, gzip;q=0", 200, false},
+		{"another encoding", "GET", "application/json", []string{jsonString(5000)}, "br", 200, false},
+		{"HEAD", "HEAD", "application/json", []string{jsonString(5000)}, "gzip", 200, false},
+		{"an event stream", "POST", "text/event-stream", []string{"data: " + jsonString(5000) + "\n\n"}, "gzip", 200, false},
+		{"plain text", "GET", "text/plain", []string{strings.Repeat("a", 5000)}, "gzip", 200, false},
+		{"204", "DELETE", "", nil, "gzip", 204, false},
 	} {
 		h := compressJSON(compressLevel, compressMinBytes)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if c.contentType != "" {
 				w.Header().Set("Content-Type", c.contentType)
 			}
 			w.WriteHeader(c.status)
-			io.WriteString(w, c.body)
+			for _, s := range c.writes {
+				io.WriteString(w, s)
+			}
 		}))
 		srv := httptest.NewServer(h)
 		req, _ := http.NewRequest(c.method, srv.URL, nil)
@@ -102,21 +110,86 @@ func TestCompressJSON(t *testing.T) {
 		srv.Close()
 		gzipped := resp.Header.Get("Content-Encoding") == "gzip"
 		if gzipped {
+			if resp.ContentLength != int64(len(body)) {
+				t.Errorf("%s: Content-Length %d, body %d bytes", c.name, resp.ContentLength, len(body))
+			}
 			zr, err := gzip.NewReader(bytes.NewReader(body))
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}
 			body, _ = io.ReadAll(zr)
 		}
-		wantBody := c.body
+		wantBody := strings.Join(c.writes, "")
 		if c.method == "HEAD" {
 			wantBody = ""
 		}
 		if resp.StatusCode != c.status || gzipped != c.wantGzip || string(body) != wantBody ||
-			resp.Header.Get("Content-Type") != c.contentType {
-			t.Errorf("%s: %d, Content-Encoding %q, Content-Type %q, %d bytes; want %d, gzip %v, %d bytes", c.name, resp.StatusCode,
-				resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"), len(body), c.status, c.wantGzip, len(wantBody))
+			resp.Header.Get("Content-Type") != c.contentType || resp.Header.Get("Vary") != "Accept-Encoding" {
+			t.Errorf("%s: %d, Content-Encoding %q, Content-Type %q, Vary %q, %d bytes; want %d, gzip %v, %d bytes", c.name,
+				resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"), resp.Header.Get("Vary"),
+				len(body), c.status, c.wantGzip, len(wantBody))
 		}
+	}
+}
+
+// TestCompressJSONStreams: an event stream goes out as it is written, not
+// when the handler is done.
+func TestCompressJSONStreams(t *testing.T) {
+	read := make(chan struct{})
+	srv := httptest.NewServer(compressJSON(compressLevel, compressMinBytes)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: first\n\n")
+		http.NewResponseController(w).Flush()
+		select {
+		case <-read: // the client has the first event
+			io.WriteString(w, "data: second\n\n")
+		case <-time.After(5 * time.Second):
+			io.WriteString(w, "data: held back\n\n")
+		}
+	})))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	first, _ := br.ReadString('\n')
+	close(read)
+	br.ReadString('\n')
+	second, _ := br.ReadString('\n')
+	if first != "data: first\n" || second != "data: second\n" || resp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("events %q, %q, Content-Encoding %q", first, second, resp.Header.Get("Content-Encoding"))
+	}
+}
+
+// TestCompressJSONPanic: a handler that panics sends nothing, so that the
+// server's recovery can answer with an error; a write after the answer went
+// out is refused.
+func TestCompressJSONPanic(t *testing.T) {
+	var late http.ResponseWriter
+	h := compressJSON(compressLevel, compressMinBytes)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		late = w
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"half": "an answer`)
+		if r.URL.Path == "/panic" {
+			panic("handler failed")
+		}
+	}))
+	for _, path := range []string{"/panic", "/"} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		func() {
+			defer func() { recover() }()
+			h.ServeHTTP(w, r)
+		}()
+		if path == "/panic" && w.Body.Len() != 0 {
+			t.Errorf("a handler that panicked sent %q", w.Body)
+		}
+	}
+	if _, err := io.WriteString(late, "more"); err != errAnswerSent {
+		t.Errorf("write after the answer: %v, want errAnswerSent", err)
 	}
 }
 
