@@ -30,16 +30,12 @@ const Region = "us-east-1"
 // answers for a write failure that closes the connection under the response
 // being read. A copy the transport owns is never closed by anyone else.
 type BufferedBody struct {
-	Base http.RoundTripper // nil = http.DefaultTransport
+	Base http.RoundTripper
 }
 
 func (t BufferedBody) RoundTrip(r *http.Request) (*http.Response, error) {
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
 	if r.Body == nil || r.Body == http.NoBody {
-		return base.RoundTrip(r)
+		return t.Base.RoundTrip(r)
 	}
 	body, err := io.ReadAll(r.Body)
 	r.Body.Close()
@@ -49,7 +45,7 @@ func (t BufferedBody) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	return base.RoundTrip(r)
+	return t.Base.RoundTrip(r)
 }
 
 // HTTPClient is the SDK's default HTTP client with BufferedBody in front

@@ -18,25 +18,26 @@ import (
 )
 
 // Wire is a registry whose answers have the sizes clients meet, for tests
-// of the wire: WireRecords approved MCP records, each a server.json with a
+// of the wire: 100 approved MCP records, each a server.json with a
 // package and a tools/list of 2 to 6 tools (about 2 KB of descriptors,
 // described in the words of the MCP Registry seed), and one draft, Big,
-// whose tools/list is about 90 KB. WireQuery finds every approved record,
-// so that a search answers as many as it is asked for (about 2.3 KB of
-// JSON a record).
+// whose tools/list is about 90 KB. Its searches find every approved
+// record, so that they answer as many as they are asked for (about 2.3 KB
+// of JSON a record).
 type Wire struct {
 	Registry string
 	Big      string
 }
 
-// WireRecords is the number of approved records of a Wire registry.
-const WireRecords = 100
+// wireRecords is the number of approved records of a Wire registry.
+const wireRecords = 100
 
-// BigTools is the number of tools of the big record (about 91 KB).
+// BigTools is the number of tools of the big record's tools/list (about
+// 91 KB).
 const BigTools = 315
 
-// WireQuery matches every approved record of a Wire registry.
-const WireQuery = "mcp server tools"
+// wireQuery matches every approved record of a Wire registry.
+const wireQuery = "mcp server tools"
 
 // PublishWire creates the registry "wire" with c (8 clients at a time) and
 // publishes its records; testdata is the repository's testdata folder.
@@ -56,7 +57,7 @@ func PublishWire(tb testing.TB, c *ctl.Client, testdata string) Wire {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= WireRecords {
+				if i >= wireRecords {
 					return
 				}
 				out, err := c.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
@@ -101,7 +102,7 @@ func (w Wire) Calls(c *ctl.Client, d *data.Client) []Call {
 	search := func(n int) func(context.Context) error {
 		return func(ctx context.Context) error {
 			out, err := d.SearchRegistryRecords(ctx, &data.SearchRegistryRecordsInput{RegistryIds: []string{w.Registry},
-				SearchQuery: aws.String(WireQuery), MaxResults: aws.Int32(int32(n))})
+				SearchQuery: aws.String(wireQuery), MaxResults: aws.Int32(int32(n))})
 			if err != nil {
 				return err
 			}
