@@ -15,7 +15,7 @@ import (
 // JSON answers are compressed with gzip for clients that accept it (the Go
 // SDKs' transport asks for it by itself and decompresses transparently;
 // curl does with --compressed). A compressed answer costs less to send and,
-// more to the point, usually fits in one read of the client: smithy-go
+// up to about 30 KB of JSON, fits in one read of the client: smithy-go
 // v1.28 may close a connection under an answer that takes several reads
 // (docs/operations.md, "AWS SDK for Go clients").
 //
