@@ -105,7 +105,9 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/registry/{registryId}/mcp", a.mcpHandler(cfg.Version))
 	mux.Handle("GET /.well-known/oauth-protected-resource/registry/{registryId}/mcp", handlerFunc(a.protectedResourceMetadata))
 	mux.Handle("/", a.authenticate(cfg.MaxBodyBytes, signed))
-	return withRequestInfo(cfg.Logger, withTransferLimits(a.budget, mux))
+	// Compression sits inside the transfer limits, so that they count the
+	// bytes actually sent.
+	return withRequestInfo(cfg.Logger, withTransferLimits(a.budget, compressJSON(compressLevel, compressMinBytes)(mux)))
 }
 
 type api struct {

@@ -23,15 +23,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/internal/awstest"
 	"github.com/agentry/agentry/server"
 )
 
@@ -195,13 +194,7 @@ func newFixture(t *testing.T) *fixture {
 		srv.Close()
 	})
 	f := &fixture{URL: hs.URL, Key: key}
-	f.Client = ctl.NewFromConfig(aws.Config{
-		Region:      "us-east-1",
-		Credentials: awscreds.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
-	}, func(o *ctl.Options) {
-		o.BaseEndpoint = aws.String(hs.URL)
-		o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(), 1)
-	})
+	f.Client = awstest.Control(hs.URL, key.AccessKeyID, key.SecretAccessKey)
 
 	f.IAMRegistry = f.createRegistry(t, &ctl.CreateRegistryInput{Name: aws.String("iam-catalog")})
 	f.JWTRegistry = f.createRegistry(t, &ctl.CreateRegistryInput{

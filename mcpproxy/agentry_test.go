@@ -15,10 +15,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
-	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/internal/awstest"
 	"github.com/agentry/agentry/internal/testcatalog"
 	"github.com/agentry/agentry/mcpproxy"
 	"github.com/agentry/agentry/server"
@@ -51,11 +51,7 @@ func startAgentry(t *testing.T) *agentry {
 		srv.Close()
 	})
 
-	c := ctl.New(ctl.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), Retryer: aws.NopRetryer{},
-		Credentials: awscreds.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
-	})
-	regID := testcatalog.Publish(t, c)
+	regID := testcatalog.Publish(t, awstest.Control(hs.URL, key.AccessKeyID, key.SecretAccessKey))
 	return &agentry{endpoint: hs.URL + "/registry/" + regID + "/mcp", key: key}
 }
 

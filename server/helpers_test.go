@@ -11,13 +11,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/internal/awstest"
 	"github.com/agentry/agentry/server"
 	"github.com/agentry/agentry/store/postgres/pgtest"
 )
@@ -77,15 +76,7 @@ func startServerWith(t testing.TB, configure func(*server.Config)) *testServer {
 
 // clientWith returns an SDK client for ts signing with the given key.
 func (ts *testServer) clientWith(id, secret string) *ctl.Client {
-	cfg := aws.Config{
-		Region:      "us-east-1",
-		Credentials: awscreds.NewStaticCredentialsProvider(id, secret, ""),
-		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
-	}
-	return ctl.NewFromConfig(cfg, func(o *ctl.Options) {
-		o.BaseEndpoint = aws.String(ts.URL)
-		o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(), 1)
-	})
+	return awstest.Control(ts.URL, id, secret)
 }
 
 // apiCode returns the AWS error code of err, failing the test if err is

@@ -8,24 +8,19 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/document"
 	datatypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
+	"github.com/agentry/agentry/internal/awstest"
 	"github.com/agentry/agentry/server"
 )
 
 // dataClient returns an SDK client of the data plane for ts.
 func (ts *testServer) dataClient(id, secret string) *data.Client {
-	return data.New(data.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(ts.URL),
-		Credentials:  awscreds.NewStaticCredentialsProvider(id, secret, ""),
-		Retryer:      aws.NopRetryer{},
-	})
+	return awstest.Data(ts.URL, id, secret)
 }
 
 func serverJSON(name, description, version string) string {

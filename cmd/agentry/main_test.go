@@ -19,11 +19,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/internal/awstest"
 	"github.com/agentry/agentry/store/postgres/pgtest"
 )
 
@@ -127,12 +127,7 @@ func startAgentry(t testing.TB, dataDir string, env ...string) *process {
 }
 
 func sdkClient(url string, key credentials.Key) *ctl.Client {
-	return ctl.New(ctl.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(url),
-		Credentials:  awscreds.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
-		Retryer:      aws.NopRetryer{},
-	})
+	return awstest.Control(url, key.AccessKeyID, key.SecretAccessKey)
 }
 
 func keyEnv(k credentials.Key) []string {

@@ -16,21 +16,18 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	datatypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/internal/awstest"
 	"github.com/agentry/agentry/store/postgres/pgtest"
 )
 
 func dataClient(url string, key credentials.Key) *data.Client {
-	return data.New(data.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(url), Retryer: aws.NopRetryer{},
-		Credentials: awscreds.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
-	})
+	return awstest.Data(url, key.AccessKeyID, key.SecretAccessKey)
 }
 
 func mcpRecord(name string) *ctl.CreateRegistryRecordInput {

@@ -1,7 +1,9 @@
-// Package testcatalog publishes a small catalog through the control-plane
-// API, for tests of whatever searches it: an AWS_IAM registry with two
-// approved MCP servers, gmail ("Read and send email from a Gmail inbox")
-// and weather ("Weather forecasts and severe weather alerts").
+// Package testcatalog publishes catalogs through the control-plane API, for
+// tests: a small one for tests of whatever searches it (an AWS_IAM registry
+// with two approved MCP servers, gmail ("Read and send email from a Gmail
+// inbox") and weather ("Weather forecasts and severe weather alerts")), and
+// one whose answers have the sizes clients meet, for tests of the wire
+// (wire.go).
 package testcatalog
 
 import (
