@@ -558,3 +558,31 @@ func TestConcurrentCreateSameName(t *testing.T) {
 		}
 	})
 }
+
+// TestStoredV1 reads and writes the stored JSON of earlier versions.
+func TestStoredV1(t *testing.T) {
+	s := openClosed(t, pgtest.NewDatabase(t, true))
+	pool, ctx := s.Pool(), t.Context()
+	storetest.RunStoredV1(t, s, storetest.Raw{
+		InsertRegistry: func(id, name, authorizer string) error {
+			_, err := pool.Exec(ctx, `INSERT INTO registries (id, name, description, authorizer_type, authorizer_config,
+				auto_approval, status, status_reason, created_at, updated_at)
+				VALUES ($1, $2, '', 'CUSTOM_JWT', $3, false, 'READY', '', now(), now())`, id, name, authorizer)
+			return err
+		},
+		InsertRecord: func(registryID, id, name, latest, approved string) error {
+			_, err := pool.Exec(ctx, `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved)
+				VALUES ($1, $2, $3, 'DRAFT', 'CUSTOM', now(), $4, $5)`, registryID, id, name, latest, approved)
+			return err
+		},
+		Authorizer: func(id string) (authorizer string, err error) {
+			err = pool.QueryRow(ctx, `SELECT authorizer_config::text FROM registries WHERE id = $1`, id).Scan(&authorizer)
+			return authorizer, err
+		},
+		Revisions: func(registryID, id string) (latest, approved string, err error) {
+			err = pool.QueryRow(ctx, `SELECT latest::text, approved::text FROM records WHERE registry_id = $1 AND id = $2`,
+				registryID, id).Scan(&latest, &approved)
+			return latest, approved, err
+		},
+	})
+}
