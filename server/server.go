@@ -164,7 +164,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			debug.FreeOSMemory() // what computing them took is garbage now
 			cfg.Logger.Info("semantic vectors ready", "embedder", cfg.Embedder.Fingerprint(), "seconds", time.Since(start).Seconds())
-			pruneVectors(bg, store, index, cfg.Embedder.Fingerprint(), cfg.Logger)
+			pruneVectors(bg, index, cfg.Logger)
 			// Large registries get an approximate index, built meanwhile
 			// in the background; say when it serves.
 			if n, err := index.BuildApprox(bg); err == nil && n > 0 {
@@ -176,15 +176,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // pruneVectors deletes the stored vectors no indexed record uses: those of
-// texts since edited and of other models. It does so only when every record
-// has its vector, since a record without one would lose its stored vector
-// too.
-func pruneVectors(ctx context.Context, store registry.Store, index *search.Index, fingerprint string, log *slog.Logger) {
-	keys, complete := index.VectorKeys()
-	if !complete {
-		return
-	}
-	n, err := store.PruneVectors(ctx, fingerprint, keys)
+// texts since edited and of other models (search.Index.PruneVectors).
+func pruneVectors(ctx context.Context, index *search.Index, log *slog.Logger) {
+	n, err := index.PruneVectors(ctx)
 	switch {
 	case err != nil:
 		log.Warn("pruning stored vectors failed", "err", err)
@@ -263,9 +257,16 @@ func warnOpenDataDir(dir string, log *slog.Logger) {
 // notification arrives.
 const feedPoll = time.Second
 
+// database is what agentry keeps in its database: the registry's data and
+// the search index's vectors.
+type database interface {
+	registry.Store
+	search.VectorStore
+}
+
 // openStore opens PostgreSQL when a database URL is configured, else the
 // embedded SQLite file in the data directory.
-func openStore(ctx context.Context, cfg Config) (registry.Store, error) {
+func openStore(ctx context.Context, cfg Config) (database, error) {
 	if cfg.DatabaseURL != "" {
 		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: cfg.DBMaxConns, Logger: cfg.Logger})
 	}

@@ -45,7 +45,7 @@ func openClosed(t testing.TB, url string) *postgres.Store {
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) registry.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return open(t, pgtest.NewDatabase(t, true))
 	})
 }

@@ -57,12 +57,12 @@ func wantChanges(t *testing.T, got, want []registry.ChangeEntry) {
 }
 
 var changeTests = []test{
-	{"Empty", func(t *testing.T, s registry.Store) {
+	{"Empty", func(t *testing.T, s Store) {
 		if es := changesSince(t, s, 0, 10); len(es) != 0 {
 			t.Errorf("a new store's feed holds %d entries", len(es))
 		}
 	}},
-	{"AppendInOrder", func(t *testing.T, s registry.Store) {
+	{"AppendInOrder", func(t *testing.T, s Store) {
 		// The same instant in another zone comes back equal, in UTC.
 		tokyo := time.FixedZone("JST", 9*3600)
 		first := []registry.ChangeEntry{
@@ -82,7 +82,7 @@ var changeTests = []test{
 			wantChanges(t, changesSince(t, s, got[len(got)-1].Seq, 100), second)
 		}
 	}},
-	{"AppendWithOtherWrites", func(t *testing.T, s registry.Store) {
+	{"AppendWithOtherWrites", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		rec := sampleRecord(reg.ID, "rec")
 		write(t, s, func(tx registry.Tx) error {
@@ -90,7 +90,7 @@ var changeTests = []test{
 		})
 		wantChanges(t, changesSince(t, s, 0, 10), []registry.ChangeEntry{{RegistryID: reg.ID, RecordID: rec.ID, At: t0}})
 	}},
-	{"NothingFromRolledBackUpdates", func(t *testing.T, s registry.Store) {
+	{"NothingFromRolledBackUpdates", func(t *testing.T, s Store) {
 		err := s.Update(t.Context(), func(tx registry.Tx) error {
 			if err := tx.AppendChange("rolled-back", "rec", t0); err != nil {
 				return err
@@ -107,7 +107,7 @@ var changeTests = []test{
 		appendChanges(t, s, committed)
 		wantChanges(t, changesSince(t, s, 0, 10), []registry.ChangeEntry{committed})
 	}},
-	{"AfterAndLimit", func(t *testing.T, s registry.Store) {
+	{"AfterAndLimit", func(t *testing.T, s Store) {
 		var want []registry.ChangeEntry
 		for i := range 5 {
 			e := registry.ChangeEntry{RegistryID: "reg", RecordID: "rec-" + strconv.Itoa(i), At: t0.Add(time.Duration(i) * time.Second)}
@@ -143,7 +143,7 @@ var changeTests = []test{
 			})
 		}
 	}},
-	{"PrunedPastRetention", func(t *testing.T, s registry.Store) {
+	{"PrunedPastRetention", func(t *testing.T, s Store) {
 		old := registry.ChangeEntry{RegistryID: "old", At: t0}
 		kept := registry.ChangeEntry{RegistryID: "kept", At: t0.Add(time.Hour)}
 		latest := registry.ChangeEntry{RegistryID: "latest", At: t0.Add(registry.ChangeRetention + 30*time.Minute)}
@@ -154,7 +154,7 @@ var changeTests = []test{
 		appendChanges(t, s, latest)
 		wantChanges(t, changesSince(t, s, 0, 10), []registry.ChangeEntry{kept, latest})
 	}},
-	{"ViewRejectsAppend", func(t *testing.T, s registry.Store) {
+	{"ViewRejectsAppend", func(t *testing.T, s Store) {
 		var appendErr error
 		viewErr := s.View(t.Context(), func(tx registry.Tx) error {
 			appendErr = tx.AppendChange("reg", "rec", t0)
@@ -167,7 +167,7 @@ var changeTests = []test{
 			t.Errorf("the feed holds %d entries after an append inside View", len(es))
 		}
 	}},
-	{"FollowerMissesNothing", func(t *testing.T, s registry.Store) {
+	{"FollowerMissesNothing", func(t *testing.T, s Store) {
 		// Writers append while a follower polls the feed the way a replica
 		// does, resuming after the last seq it saw. Entries must become
 		// visible in seq order, or the follower skips some for good.
