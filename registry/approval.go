@@ -10,23 +10,18 @@ func (s *Service) SubmitRecord(ctx context.Context, registryID, recordID string)
 		return Record{}, err
 	}
 	var r Record
-	err = s.updateAndNotify(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) (int64, error) {
 		reg, err := tx.Registry(regID)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if r, err = tx.Record(regID, recID); err != nil {
-			return err
+			return 0, err
 		}
 		if err := r.Submit(reg.AutoApproval, s.clock()); err != nil {
-			return err
+			return 0, err
 		}
 		return s.putRecord(tx, r)
-	}, func() *Change {
-		if r.Latest.Status != StatusApproved {
-			return nil
-		}
-		return &Change{RegistryID: regID, RecordID: recID, Record: &r}
 	})
 	return r, err
 }
@@ -52,17 +47,17 @@ func (s *Service) SetRecordStatus(ctx context.Context, in SetRecordStatusInput) 
 		return Record{}, err
 	}
 	var r Record
-	err = s.updateAndNotify(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) (int64, error) {
 		if _, err := tx.Registry(regID); err != nil {
-			return err
+			return 0, err
 		}
 		if r, err = tx.Record(regID, recID); err != nil {
-			return err
+			return 0, err
 		}
 		if err := r.SetStatus(in.Status, in.Reason, s.clock()); err != nil {
-			return err
+			return 0, err
 		}
 		return s.putRecord(tx, r)
-	}, func() *Change { return &Change{RegistryID: regID, RecordID: recID, Record: &r} })
+	})
 	return r, err
 }

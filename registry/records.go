@@ -234,16 +234,15 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		return Record{}, err
 	}
 	var r Record
-	changed := false
-	err = s.updateAndNotify(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) (int64, error) {
 		if _, err := tx.Registry(regID); err != nil {
-			return err
+			return 0, err
 		}
 		if r, err = tx.Record(regID, recID); err != nil {
-			return err
+			return 0, err
 		}
 		if err := r.checkEditable(); err != nil {
-			return err
+			return 0, err
 		}
 		next := r.Latest
 		if in.Name != nil {
@@ -262,37 +261,31 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 			next.Version = *in.Version
 		}
 		if sameContent(r.Latest, next) {
-			return nil
+			return 0, nil
 		}
 		var fe fieldErrors
 		checkDescriptors(&fe, next.DescriptorType, next.Descriptors)
 		if err := fe.err(); err != nil {
-			return err
+			return 0, err
 		}
 		if in.Version == nil && next.Version == descriptorVersion(r.Latest.DescriptorType, r.Latest.Descriptors) {
 			// The version followed the documents; keep following them.
 			next.Version = descriptorVersion(next.DescriptorType, next.Descriptors)
 		}
 		if err := r.BeginEdit(s.clock()); err != nil {
-			return err
+			return 0, err
 		}
 		next.Status, next.StatusReason, next.UpdatedAt = r.Latest.Status, r.Latest.StatusReason, r.Latest.UpdatedAt
 		r.Latest = next
-		changed = true
 		return s.putRecord(tx, r)
-	}, func() *Change {
-		if !changed {
-			return nil
-		}
-		return &Change{RegistryID: regID, RecordID: recID, Record: &r}
 	})
 	return r, err
 }
 
 // putRecord stores a changed record and records the change in the feed.
-func (s *Service) putRecord(tx Tx, r Record) error {
+func (s *Service) putRecord(tx Tx, r Record) (seq int64, err error) {
 	if err := tx.PutRecord(r); err != nil {
-		return err
+		return 0, err
 	}
 	return tx.AppendChange(r.RegistryID, r.ID, r.Latest.UpdatedAt)
 }
@@ -353,13 +346,13 @@ func (s *Service) DeleteRecord(ctx context.Context, registryID, recordID string)
 	if err != nil {
 		return err
 	}
-	return s.updateAndNotify(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) (int64, error) {
 		if _, err := tx.Registry(regID); err != nil {
-			return err
+			return 0, err
 		}
 		if err := tx.DeleteRecord(regID, recID); err != nil {
-			return err
+			return 0, err
 		}
 		return tx.AppendChange(regID, recID, s.clock())
-	}, func() *Change { return &Change{RegistryID: regID, RecordID: recID} })
+	})
 }

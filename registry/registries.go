@@ -147,9 +147,9 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 		return Registry{}, err
 	}
 	var r Registry
-	err = s.updateAndNotify(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) (int64, error) {
 		if r, err = tx.Registry(id); err != nil {
-			return err
+			return 0, err
 		}
 		if in.Name != nil {
 			r.Name = *in.Name
@@ -162,7 +162,7 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 			var fe fieldErrors
 			checkAuthorizer(&fe, r.AuthorizerType, r.Authorizer, s.urlPolicy)
 			if err := fe.err(); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if in.AutoApproval.Set {
@@ -170,12 +170,15 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 		}
 		r.UpdatedAt = s.clock()
 		if err := tx.PutRegistry(r); err != nil {
-			return err
+			return 0, err
 		}
 		// Consumers' authorization follows the registry: the feed tells
 		// other replicas to forget their cached copy.
 		return tx.AppendChange(r.ID, "", r.UpdatedAt)
-	}, func() *Change { return &Change{RegistryID: id} })
+	})
+	if err == nil {
+		s.registries.forget(id)
+	}
 	return r, err
 }
 
@@ -185,23 +188,27 @@ func (s *Service) DeleteRegistry(ctx context.Context, registryID string) error {
 	if err != nil {
 		return err
 	}
-	return s.updateAndNotify(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) (int64, error) {
 		r, err := tx.Registry(id)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		n, err := tx.CountRecords(id)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if n > 0 {
-			return Errorf(KindConflict, "Registry %s (%s) still has %d records; delete them before deleting the registry.", r.ID, r.Name, n)
+			return 0, Errorf(KindConflict, "Registry %s (%s) still has %d records; delete them before deleting the registry.", r.ID, r.Name, n)
 		}
 		if err := tx.DeleteRegistry(id); err != nil {
-			return err
+			return 0, err
 		}
 		return tx.AppendChange(id, "", s.clock())
-	}, func() *Change { return &Change{RegistryID: id} })
+	})
+	if err == nil {
+		s.registries.forget(id)
+	}
+	return err
 }
 
 // LookupRegistry returns a registry by id or ARN for the consumer surfaces

@@ -4,19 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"sync"
 	"time"
 )
-
-// Change tells listeners, after the commit, that what is discoverable in a
-// registry may have changed. Record is the record as committed, nil when it
-// was deleted; RecordID is "" when the registry itself changed or was
-// deleted.
-type Change struct {
-	RegistryID string
-	RecordID   string
-	Record     *Record
-}
 
 // Options configure a Service.
 type Options struct {
@@ -24,7 +13,14 @@ type Options struct {
 	Region    string
 	AccountID string
 	Now       func() time.Time // nil = time.Now
-	OnChange  func(Change)     // nil = nobody listens; runs under a lock, so it must not call the Service
+	// AfterCommit, when set, is told of each committed write that appended
+	// to the change feed, with the entry's sequence number, and the writing
+	// call returns once AfterCommit has returned. It runs under no lock,
+	// concurrently for concurrent writes, and must not call the Service.
+	// The search index's follower waits there until it has applied the
+	// entry, so that the next search on this replica sees the write
+	// (read-your-writes); the domain knows nothing of search.
+	AfterCommit func(ctx context.Context, seq int64)
 	// URLPolicy judges a URL the server will fetch (a CUSTOM_JWT
 	// discoveryUrl) when it is configured; its error, which completes
 	// "<field> ...", says which rule failed. nil = any http or https URL.
@@ -35,33 +31,30 @@ type Options struct {
 // whole input first, then reads and writes through the store in one
 // transaction, so a failed call changes nothing.
 type Service struct {
-	// notifyMu keeps listeners seeing changes in commit order: it is held
-	// from the start of a notifying write until its listeners have run.
-	notifyMu   sync.Mutex
-	store      Store
-	ARNs       ARNs
-	now        func() time.Time
-	onChange   func(Change)
-	urlPolicy  func(string) error
-	pagingKey  []byte
-	registries registryCache
+	store       Store
+	ARNs        ARNs
+	now         func() time.Time
+	afterCommit func(ctx context.Context, seq int64)
+	urlPolicy   func(string) error
+	pagingKey   []byte
+	registries  registryCache
 }
 
 // NewService returns a Service over opts.Store, creating the server-wide
 // paging key on first use.
 func NewService(ctx context.Context, opts Options) (*Service, error) {
 	s := &Service{
-		store:     opts.Store,
-		ARNs:      ARNs{Region: opts.Region, AccountID: opts.AccountID},
-		now:       opts.Now,
-		onChange:  opts.OnChange,
-		urlPolicy: opts.URLPolicy,
+		store:       opts.Store,
+		ARNs:        ARNs{Region: opts.Region, AccountID: opts.AccountID},
+		now:         opts.Now,
+		afterCommit: opts.AfterCommit,
+		urlPolicy:   opts.URLPolicy,
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.onChange == nil {
-		s.onChange = func(Change) {}
+	if s.afterCommit == nil {
+		s.afterCommit = func(context.Context, int64) {}
 	}
 	err := s.store.Update(ctx, func(tx Tx) error {
 		key, ok, err := tx.Setting("paging-key")
@@ -80,21 +73,21 @@ func NewService(ctx context.Context, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// updateAndNotify runs fn in a write transaction and, once it has
-// committed, passes the change that change returns (if any) to the
-// listener, in commit order.
-func (s *Service) updateAndNotify(ctx context.Context, fn func(Tx) error, change func() *Change) error {
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	if err := s.store.Update(ctx, fn); err != nil {
+// update runs fn in a write transaction. fn returns the sequence number
+// of the change feed entry it appended, 0 when it appended none. Once the
+// transaction has committed, update passes that number to AfterCommit. It
+// holds no lock meanwhile: a write never waits for another write's
+// readers, only for its own.
+func (s *Service) update(ctx context.Context, fn func(Tx) (seq int64, err error)) error {
+	var seq int64
+	err := s.store.Update(ctx, func(tx Tx) (err error) {
+		seq, err = fn(tx) // a transaction run again sets it again
+		return err
+	})
+	if err != nil || seq == 0 {
 		return err
 	}
-	if c := change(); c != nil {
-		if c.RecordID == "" {
-			s.registries.forget(c.RegistryID)
-		}
-		s.onChange(*c)
-	}
+	s.afterCommit(ctx, seq)
 	return nil
 }
 

@@ -61,8 +61,10 @@ type Tx interface {
 	PutIdempotency(e Idempotency) error
 
 	// AppendChange adds an entry to the change feed, committed with the
-	// transaction; older entries past ChangeRetention may be pruned.
-	AppendChange(registryID, recordID string, at time.Time) error
+	// transaction, and returns its sequence number: once the transaction
+	// has committed, every entry committed before it has a lower one.
+	// Older entries past ChangeRetention may be pruned.
+	AppendChange(registryID, recordID string, at time.Time) (seq int64, err error)
 
 	// Setting returns a named server-wide value, ok=false if unset.
 	Setting(name string) (value []byte, ok bool, err error)

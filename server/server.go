@@ -74,7 +74,8 @@ const DatabaseFile = "agentry.db"
 type Server struct {
 	cfg     Config
 	store   registry.Store
-	feed    *indexSync
+	index   *search.Index
+	feed    *search.Follower
 	iam     *iam.Store
 	jwt     *jwtauth.Verifier
 	handler http.Handler
@@ -103,17 +104,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		OnError: func(err error) {
 			cfg.Logger.Warn("semantic search unavailable; serving lexical results", "err", err)
 		}})
-	feed := &indexSync{store: store, index: index, log: cfg.Logger}
-	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
-		OnChange: feed.onChange,
+	var svc *registry.Service
+	feedOpts := search.FollowerOptions{Logger: cfg.Logger, ForgetRegistry: func(id string) { svc.ForgetRegistry(id) }}
+	if cfg.DatabaseURL != "" {
+		feedOpts.Poll = feedPoll // other replicas write to the same database
+	}
+	feed := search.NewFollower(store, index, feedOpts)
+	svc, err = registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
+		// A write returns once this replica's index has applied it.
+		AfterCommit: feed.AfterCommit,
 		// Refuse at once a discovery URL the verifier would refuse to fetch.
 		URLPolicy: func(u string) error { return jwtauth.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	feed.forgetRegistry = svc.ForgetRegistry
-	if err := feed.load(ctx); err != nil {
+	if err := feed.Load(ctx); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("build the search index: %w", err)
 	}
@@ -153,7 +159,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
 	})
 	bg, stopBackground := context.WithCancel(context.Background())
-	srv := &Server{cfg: cfg, store: store, feed: feed, iam: principals, jwt: jwt, handler: h, stopBackground: stopBackground}
+	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h, stopBackground: stopBackground}
+	feed.Start()
 	if cfg.Embedder != nil {
 		go func() {
 			start := time.Now()
@@ -197,7 +204,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close releases the store and stops background work.
 func (s *Server) Close() error {
 	s.stopBackground()
-	s.feed.index.Close()
+	s.feed.Close()
+	s.index.Close()
 	s.jwt.Close()
 	return s.store.Close()
 }
@@ -218,10 +226,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	if s.cfg.IAMFile != "" {
 		go s.iam.Watch(ctx, iam.DefaultPollInterval)
-	}
-	if s.cfg.DatabaseURL != "" {
-		// Other replicas write to the same database.
-		go s.feed.follow(ctx, feedPoll)
 	}
 	select {
 	case err := <-errc:
@@ -291,7 +295,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 // ready reports whether this replica can serve: its database answers and,
 // when it shares the database with other replicas, its search index is
 // following the change feed.
-func ready(ctx context.Context, store registry.Store, feed *indexSync, shared bool) error {
+func ready(ctx context.Context, store registry.Store, feed *search.Follower, shared bool) error {
 	if p, ok := store.(interface{ Ping(context.Context) error }); ok {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
@@ -299,7 +303,7 @@ func ready(ctx context.Context, store registry.Store, feed *indexSync, shared bo
 			return errors.New("the database cannot be reached")
 		}
 	}
-	if shared && !feed.healthy(3*feedPoll) {
+	if shared && !feed.Healthy(3*feedPoll) {
 		return errors.New("the search index is behind the database")
 	}
 	return nil

@@ -304,19 +304,25 @@ func nonNil(b []byte) []byte {
 // AppendChange adds an entry to the feed. The first entry of a transaction
 // takes the feed lock, held until commit, so that entries commit in seq
 // order (see the package comment), and queues a notification, which
-// PostgreSQL delivers only if the transaction commits.
-func (t *txn) AppendChange(registryID, recordID string, at time.Time) error {
+// PostgreSQL delivers only if the transaction commits. The seq it returns
+// is drawn under the lock, so it is above that of every entry committed
+// before.
+func (t *txn) AppendChange(registryID, recordID string, at time.Time) (int64, error) {
+	if t.readOnly {
+		return 0, errReadOnly
+	}
 	if !t.appended {
 		if _, err := t.exec(sqlLockFeedAndNotify, feedLock); err != nil {
-			return err
+			return 0, err
 		}
 		t.appended = true
 	}
-	if _, err := t.exec(sqlAppendChange, registryID, recordID, millis(at)); err != nil {
-		return err
+	var seq int64
+	if err := t.queryRow(sqlAppendChange, registryID, recordID, millis(at)).Scan(&seq); err != nil {
+		return 0, t.note(err)
 	}
 	t.changeAt = later(t.changeAt, at)
-	return nil
+	return seq, nil
 }
 
 func later(a, b time.Time) time.Time {

@@ -313,10 +313,16 @@ func (t *txn) PutSetting(name string, value []byte) error {
 
 // ---- change feed ----
 
-func (t *txn) AppendChange(registryID, recordID string, at time.Time) error {
+// AppendChange adds an entry to the feed. seq is the table's
+// AUTOINCREMENT rowid: never reused, and in commit order, since SQLite
+// commits one write transaction at a time.
+func (t *txn) AppendChange(registryID, recordID string, at time.Time) (int64, error) {
 	if _, err := t.exec(`DELETE FROM changes WHERE at < ?`, millis(at.Add(-registry.ChangeRetention))); err != nil {
-		return err
+		return 0, err
 	}
-	_, err := t.exec(`INSERT INTO changes (registry_id, record_id, at) VALUES (?, ?, ?)`, registryID, recordID, millis(at))
-	return err
+	res, err := t.exec(`INSERT INTO changes (registry_id, record_id, at) VALUES (?, ?, ?)`, registryID, recordID, millis(at))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
