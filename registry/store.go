@@ -17,8 +17,9 @@ type Store interface {
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
 	// ChangesSince returns up to limit entries of the change feed with a
-	// sequence number above after, in sequence order. Replicas that share a
-	// store follow it to keep their search indexes in step.
+	// sequence number above after, in sequence order. Every process
+	// follows it to keep its search index in step, and replicas that share
+	// a store see one another's changes through it.
 	ChangesSince(ctx context.Context, after int64, limit int) ([]ChangeEntry, error)
 	// LatestChange returns the highest sequence number in the change feed,
 	// 0 when it is empty.
