@@ -54,3 +54,12 @@ func decodeToken(key []byte, token, filters string) (pageCursor, error) {
 	}
 	return c, nil
 }
+
+const defaultListResults = 20
+
+func pageSize(n *int) int {
+	if n == nil {
+		return defaultListResults
+	}
+	return *n
+}

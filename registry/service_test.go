@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -13,24 +14,40 @@ import (
 	"github.com/agentry/agentry/store/sqlite"
 )
 
-// env is a Service on a fresh SQLite store whose listener records every
-// change, with what the store held for it when the listener ran.
+// env is a Service on a fresh SQLite store whose AfterCommit hook records
+// every call, with what the store held for it when the hook ran.
 type env struct {
 	svc   *registry.Service
 	store *sqlite.Store
 
-	mu            sync.Mutex
-	notifications []notification
+	mu      sync.Mutex
+	commits []commit
 }
 
-type notification struct {
-	change registry.Change
-	// seen is what a new read transaction found when the listener ran: the
-	// record's latest status, or "gone".
+// commit is one call of AfterCommit.
+type commit struct {
+	// entry is the change feed entry at the seq the hook was given.
+	registryID, recordID string
+	// seen is what a new read transaction found when the hook ran: the
+	// record's latest status, or "gone"; for a registry, "present" or
+	// "gone".
 	seen string
 }
 
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	var e *env
+	e = newEnvWith(t, func(ctx context.Context, seq int64) {
+		c := e.commitAt(t, seq)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.commits = append(e.commits, c)
+	})
+	return e
+}
+
+// newEnvWith returns an env whose AfterCommit hook is afterCommit.
+func newEnvWith(t *testing.T, afterCommit func(ctx context.Context, seq int64)) *env {
 	t.Helper()
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "agentry.db"))
 	if err != nil {
@@ -47,12 +64,7 @@ func newEnv(t *testing.T) *env {
 			clock = clock.Add(time.Second)
 			return clock
 		},
-		OnChange: func(c registry.Change) {
-			n := notification{change: c, seen: e.seen(t, c)}
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.notifications = append(e.notifications, n)
-		},
+		AfterCommit: afterCommit,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -60,36 +72,40 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// seen reads, in a transaction of its own, the state c is about.
-func (e *env) seen(t *testing.T, c registry.Change) string {
-	state := "gone"
-	err := e.store.View(t.Context(), func(tx registry.Tx) error {
-		if c.RecordID == "" {
-			_, err := tx.Registry(c.RegistryID)
-			if err == nil {
-				state = "present"
+// commitAt reads, in transactions of its own, the feed entry at seq and
+// the state it is about.
+func (e *env) commitAt(t *testing.T, seq int64) commit {
+	es, err := e.store.ChangesSince(t.Context(), seq-1, 1)
+	if err != nil || len(es) != 1 || es[0].Seq != seq {
+		t.Errorf("AfterCommit(%d): the feed holds %+v (%v), want the entry at %d", seq, es, err, seq)
+		return commit{}
+	}
+	c := commit{registryID: es[0].RegistryID, recordID: es[0].RecordID, seen: "gone"}
+	err = e.store.View(t.Context(), func(tx registry.Tx) error {
+		if c.recordID == "" {
+			if _, err := tx.Registry(c.registryID); err == nil {
+				c.seen = "present"
 			}
 			return nil
 		}
-		r, err := tx.Record(c.RegistryID, c.RecordID)
-		if err == nil {
-			state = string(r.Latest.Status)
+		if r, err := tx.Record(c.registryID, c.recordID); err == nil {
+			c.seen = string(r.Latest.Status)
 		}
 		return nil
 	})
 	if err != nil {
-		t.Errorf("listener: %v", err)
+		t.Errorf("AfterCommit: %v", err)
 	}
-	return state
+	return c
 }
 
-// takeNotifications returns the notifications since the last call.
-func (e *env) takeNotifications() []notification {
+// takeCommits returns the calls of AfterCommit since the last call.
+func (e *env) takeCommits() []commit {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	n := e.notifications
-	e.notifications = nil
-	return n
+	c := e.commits
+	e.commits = nil
+	return c
 }
 
 func (e *env) createRegistry(t *testing.T, name string, autoApproval bool) string {
@@ -206,10 +222,12 @@ func wantKind(t *testing.T, err error, want registry.Kind) {
 	}
 }
 
-func TestOnChange(t *testing.T) {
+// TestAfterCommit: every write that changes what may be discoverable tells
+// AfterCommit, once, after the commit, the seq of its feed entry.
+func TestAfterCommit(t *testing.T) {
 	const (
 		gone = "gone"
-		none = "" // no notification
+		none = "" // AfterCommit is not called
 	)
 	tests := []struct {
 		name         string
@@ -218,7 +236,7 @@ func TestOnChange(t *testing.T) {
 		act          func(t *testing.T, e *env, id ids) error
 		wantErr      registry.Kind // checked when the action fails
 		fails        bool
-		notify       string // what the listener must find: a status, "gone" or none
+		notify       string // what AfterCommit must find: a status, "gone" or none
 	}{
 		{name: "approve", start: registry.StatusPendingApproval, notify: string(registry.StatusApproved),
 			act: setStatusTo(registry.StatusApproved)},
@@ -237,7 +255,7 @@ func TestOnChange(t *testing.T) {
 			act: func(t *testing.T, e *env, id ids) error { return e.svc.DeleteRecord(t.Context(), id.reg, id.rec) }},
 		{name: "submit with autoApproval", autoApproval: true, start: registry.StatusDraft, notify: string(registry.StatusApproved),
 			act: submitIt},
-		{name: "submit for review", start: registry.StatusDraft, notify: none, act: submitIt},
+		{name: "submit for review", start: registry.StatusDraft, notify: string(registry.StatusPendingApproval), act: submitIt},
 		{name: "update that changes nothing", start: registry.StatusApproved, notify: none,
 			act: func(t *testing.T, e *env, id ids) error {
 				_, err := e.svc.UpdateRecord(t.Context(), registry.UpdateRecordInput{RegistryID: id.reg, RecordID: id.rec})
@@ -250,7 +268,7 @@ func TestOnChange(t *testing.T) {
 				return err
 			}},
 
-		// Failed calls notify nobody.
+		// Failed calls call nobody.
 		{name: "approve a draft", start: registry.StatusDraft, fails: true, wantErr: registry.KindConflict,
 			act: setStatusTo(registry.StatusApproved)},
 		{name: "deprecate a deprecated record", start: registry.StatusDeprecated, fails: true, wantErr: registry.KindConflict,
@@ -287,14 +305,14 @@ func TestOnChange(t *testing.T) {
 			id.rec = e.createRecord(t, registry.CreateRecordInput{RegistryID: id.reg, Name: "weather"})
 			e.bringTo(t, id.reg, id.rec, tt.start)
 			before := e.getRecord(t, id.reg, id.rec)
-			e.takeNotifications()
+			e.takeCommits()
 
 			err := tt.act(t, e, id)
-			got := e.takeNotifications()
+			got := e.takeCommits()
 			if tt.fails {
 				wantKind(t, err, tt.wantErr)
 				if len(got) > 0 {
-					t.Errorf("a failed call notified %+v", got)
+					t.Errorf("a failed call called AfterCommit: %+v", got)
 				}
 				if after := e.getRecord(t, id.reg, id.rec); !reflect.DeepEqual(after, before) {
 					t.Errorf("a failed call changed the record:\ngot  %+v\nwant %+v", after, before)
@@ -306,30 +324,21 @@ func TestOnChange(t *testing.T) {
 			}
 			if tt.notify == none {
 				if len(got) > 0 {
-					t.Errorf("got notifications %+v, want none", got)
+					t.Errorf("AfterCommit called with %+v, want no call", got)
 				}
 				return
 			}
 			if len(got) != 1 {
-				t.Fatalf("got %d notifications, want 1: %+v", len(got), got)
+				t.Fatalf("AfterCommit called %d times, want once: %+v", len(got), got)
 			}
-			n := got[0]
-			if n.change.RegistryID != id.reg || n.change.RecordID != id.rec {
-				t.Errorf("change is for %s/%s, want %s/%s", n.change.RegistryID, n.change.RecordID, id.reg, id.rec)
+			c := got[0]
+			if c.registryID != id.reg || c.recordID != id.rec {
+				t.Errorf("the feed entry is for %s/%s, want %s/%s", c.registryID, c.recordID, id.reg, id.rec)
 			}
-			// The listener runs after the commit: a new transaction sees the
+			// AfterCommit runs after the commit: a new transaction sees the
 			// change already.
-			if n.seen != tt.notify {
-				t.Errorf("the listener found %s, want %s", n.seen, tt.notify)
-			}
-			switch {
-			case tt.notify == gone && n.change.Record != nil:
-				t.Errorf("a deleted record's change carries %+v, want nil", n.change.Record)
-			case tt.notify != gone:
-				committed := e.getRecord(t, id.reg, id.rec)
-				if n.change.Record == nil || !reflect.DeepEqual(*n.change.Record, committed) {
-					t.Errorf("change carries %+v, want the committed record %+v", n.change.Record, committed)
-				}
+			if c.seen != tt.notify {
+				t.Errorf("AfterCommit found %s, want %s", c.seen, tt.notify)
 			}
 		})
 	}
@@ -352,22 +361,86 @@ func submitIt(t *testing.T, e *env, id ids) error {
 	return err
 }
 
-func TestOnChangeDeleteRegistry(t *testing.T) {
+func TestAfterCommitRegistryChanges(t *testing.T) {
 	e := newEnv(t)
 	reg := e.createRegistry(t, "reg", false)
+	if got := e.takeCommits(); len(got) > 0 {
+		t.Errorf("creating a registry called AfterCommit: %+v", got)
+	}
+	if _, err := e.svc.UpdateRegistry(t.Context(), registry.UpdateRegistryInput{RegistryID: reg, AutoApproval: registry.Set(true)}); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.svc.DeleteRegistry(t.Context(), reg); err != nil {
 		t.Fatal(err)
 	}
-	got := e.takeNotifications()
-	want := []notification{{change: registry.Change{RegistryID: reg}, seen: "gone"}}
+	got := e.takeCommits()
+	want := []commit{{registryID: reg, seen: "present"}, {registryID: reg, seen: "gone"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 
 	err := e.svc.DeleteRegistry(t.Context(), reg)
 	wantKind(t, err, registry.KindNotFound)
-	if got := e.takeNotifications(); len(got) > 0 {
-		t.Errorf("deleting a missing registry notified %+v", got)
+	if got := e.takeCommits(); len(got) > 0 {
+		t.Errorf("deleting a missing registry called AfterCommit: %+v", got)
+	}
+}
+
+// TestAfterCommitHoldsNoLock: a write whose AfterCommit is slow (a search
+// index that takes its time) holds up no other write: another record's
+// approval, in another registry, commits and returns meanwhile.
+func TestAfterCommitHoldsNoLock(t *testing.T) {
+	type call struct {
+		seq     int64
+		release chan struct{}
+	}
+	calls := make(chan call)
+	e := newEnvWith(t, func(ctx context.Context, seq int64) {
+		c := call{seq, make(chan struct{})}
+		calls <- c
+		<-c.release
+	})
+	regA, regB := e.createRegistry(t, "a", false), e.createRegistry(t, "b", false)
+	a := e.createRecord(t, registry.CreateRecordInput{RegistryID: regA, Name: "a"})
+	b := e.createRecord(t, registry.CreateRecordInput{RegistryID: regB, Name: "b"})
+	for _, id := range []ids{{regA, a}, {regB, b}} {
+		go func() { (<-calls).release <- struct{}{} }()
+		e.bringTo(t, id.reg, id.rec, registry.StatusPendingApproval)
+	}
+
+	approve := func(id ids) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- setStatusTo(registry.StatusApproved)(t, e, id) }()
+		return done
+	}
+	doneA := approve(ids{regA, a})
+	first := <-calls // a's approval has committed; its hook holds on
+	doneB := approve(ids{regB, b})
+	var second call
+	select {
+	case second = <-calls:
+	case <-time.After(5 * time.Second):
+		close(first.release)
+		t.Fatal("approving b waited for a's AfterCommit")
+	}
+	if second.seq <= first.seq {
+		t.Errorf("b's change has seq %d, not after a's %d", second.seq, first.seq)
+	}
+	if got := e.getRecord(t, regB, b); got.Latest.Status != registry.StatusApproved {
+		t.Errorf("b is %s while its AfterCommit runs, want committed as APPROVED", got.Latest.Status)
+	}
+	close(second.release)
+	if err := <-doneB; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-doneA:
+		t.Fatalf("approving a returned (%v) before its AfterCommit did", err)
+	default:
+	}
+	close(first.release)
+	if err := <-doneA; err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -395,7 +468,7 @@ func TestUpdateRecordNoOp(t *testing.T) {
 					Description: new("Forecasts."), DescriptorType: registry.DescriptorMCP, Descriptors: mcp(server("1.0.0"))})
 				e.bringTo(t, reg, rec, status)
 				before := e.getRecord(t, reg, rec)
-				e.takeNotifications()
+				e.takeCommits()
 
 				in := op.in
 				in.RegistryID, in.RecordID = reg, rec
@@ -406,8 +479,8 @@ func TestUpdateRecordNoOp(t *testing.T) {
 				if after := e.getRecord(t, reg, rec); !reflect.DeepEqual(after, before) {
 					t.Errorf("stored record changed:\ngot  %+v\nwant %+v", after, before)
 				}
-				if got := e.takeNotifications(); len(got) > 0 {
-					t.Errorf("a no-op update notified %+v", got)
+				if got := e.takeCommits(); len(got) > 0 {
+					t.Errorf("a no-op update called AfterCommit: %+v", got)
 				}
 			})
 		}

@@ -2,8 +2,6 @@ package registry
 
 import (
 	"context"
-	"encoding/binary"
-	"math"
 	"time"
 )
 
@@ -19,21 +17,13 @@ type Store interface {
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
 	// ChangesSince returns up to limit entries of the change feed with a
-	// sequence number above after, in sequence order. Replicas that share a
-	// store follow it to keep their search indexes in step.
+	// sequence number above after, in sequence order. Every process
+	// follows it to keep its search index in step, and replicas that share
+	// a store see one another's changes through it.
 	ChangesSince(ctx context.Context, after int64, limit int) ([]ChangeEntry, error)
 	// LatestChange returns the highest sequence number in the change feed,
 	// 0 when it is empty.
 	LatestChange(ctx context.Context) (int64, error)
-	// LoadVectors and SaveVectors keep the search index's record vectors,
-	// keyed by the embedding model's fingerprint and a hash of the text.
-	LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]float32, error)
-	SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]float32) error
-	// PruneVectors deletes every stored vector but those of fingerprint
-	// whose key is in keep, and returns how many it deleted. Vectors are
-	// a cache: deleting one another process needs only costs computing it
-	// again.
-	PruneVectors(ctx context.Context, fingerprint string, keep [][32]byte) (int64, error)
 	Close() error
 }
 
@@ -72,8 +62,10 @@ type Tx interface {
 	PutIdempotency(e Idempotency) error
 
 	// AppendChange adds an entry to the change feed, committed with the
-	// transaction; older entries past ChangeRetention may be pruned.
-	AppendChange(registryID, recordID string, at time.Time) error
+	// transaction, and returns its sequence number: once the transaction
+	// has committed, every entry committed before it has a lower one.
+	// Older entries past ChangeRetention may be pruned.
+	AppendChange(registryID, recordID string, at time.Time) (seq int64, err error)
 
 	// Setting returns a named server-wide value, ok=false if unset.
 	Setting(name string) (value []byte, ok bool, err error)
@@ -107,26 +99,4 @@ type Idempotency struct {
 	Fingerprint string // hash of the request's parameters
 	Result      []byte // the first result, encoded by the service
 	CreatedAt   time.Time
-}
-
-// EncodeVector and DecodeVector are the stored form of a vector: float32,
-// little-endian.
-func EncodeVector(v []float32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return b
-}
-
-// DecodeVector reverses EncodeVector; ok is false for a malformed value.
-func DecodeVector(b []byte) (v []float32, ok bool) {
-	if len(b)%4 != 0 {
-		return nil, false
-	}
-	v = make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v, true
 }

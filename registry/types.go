@@ -70,7 +70,7 @@ type Registry struct {
 	UpdatedAt      time.Time
 }
 
-// AuthorizerConfig is the wire and stored shape of a registry's authorizer
+// AuthorizerConfig is the wire shape of a registry's authorizer
 // configuration (a union with one member today).
 type AuthorizerConfig struct {
 	CustomJWT *CustomJWTAuthorizer `json:"customJWTAuthorizer,omitempty"`

@@ -22,6 +22,11 @@
 // searches an approximate nearest-neighbour index (HNSW) that is built and
 // kept up to date in the background.
 //
+// A Follower keeps an Index in step with the registry's store: it applies
+// the store's change feed, and a write returns once its own change is
+// applied (read-your-writes on the replica that took it). Record vectors
+// are kept between runs in a VectorStore, search's port to the database.
+//
 // Filters (ParseFilter) restrict results by name, descriptor type and
 // version before the cut to the requested number of results.
 //

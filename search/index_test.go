@@ -670,14 +670,14 @@ func TestVectorKeys(t *testing.T) {
 		mcp("a00000000001", "notes", "Write down notes.", `{}`, ""),
 		mcp("b00000000001", "garage", "Vehicle care.", `{}`, ""),
 	})
-	if keys, complete := ix.VectorKeys(); complete || len(keys) != 0 {
+	if keys, complete := ix.vectorKeys(); complete || len(keys) != 0 {
 		t.Fatalf("with the model offline: %d keys, complete %v; want none, incomplete", len(keys), complete)
 	}
 	emb.fail.Store(false)
 	if err := ix.FillVectors(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	keys, complete := ix.VectorKeys()
+	keys, complete := ix.vectorKeys()
 	if !complete || len(keys) != 2 || keys[0] == keys[1] {
 		t.Fatalf("after FillVectors: keys %x, complete %v; want two, complete", keys, complete)
 	}
@@ -688,7 +688,7 @@ func TestVectorKeys(t *testing.T) {
 	if err := ix.WaitVectors(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	after, complete := ix.VectorKeys()
+	after, complete := ix.vectorKeys()
 	if !complete || len(after) != 1 || after[0] == keys[0] || after[0] == keys[1] {
 		t.Fatalf("after an edit and a removal: keys %x, complete %v", after, complete)
 	}

@@ -66,14 +66,6 @@ func (f Fusion) resolve() Fusion {
 	return f
 }
 
-// VectorStore keeps record vectors between runs. A vector is keyed by the
-// embedder's fingerprint and the SHA-256 of the text it was computed from,
-// so it belongs to exactly one revision's content under one model.
-type VectorStore interface {
-	LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]float32, error)
-	SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]float32) error
-}
-
 // embedBatch is how many texts go to the embedder in one call.
 const embedBatch = 64
 
@@ -150,7 +142,7 @@ func (ix *Index) loadVectors(ctx context.Context, batch []*analyzed) []*analyzed
 	}
 	missing := batch[:0:0]
 	for i, a := range batch {
-		if v, ok := stored[keys[i]]; ok {
+		if v, ok := decodeVector(stored[keys[i]]); ok {
 			if a.vec = ix.unit(v); a.vec != nil {
 				continue
 			}
@@ -166,10 +158,10 @@ func (ix *Index) saveVectors(ctx context.Context, batch []*analyzed) {
 	if vs == nil {
 		return
 	}
-	out := make(map[[32]byte][]float32, len(batch))
+	out := make(map[[32]byte][]byte, len(batch))
 	for _, a := range batch {
 		if a.vec != nil {
-			out[a.textKey] = a.vec
+			out[a.textKey] = encodeVector(a.vec)
 		}
 	}
 	if len(out) == 0 {
@@ -229,13 +221,13 @@ func sentences(text string) []string {
 	return out
 }
 
-// VectorKeys returns the keys (VectorStore's text hashes) of the vectors
+// vectorKeys returns the keys (VectorStore's text hashes) of the vectors
 // every indexed record has, and whether the list is complete: false while
 // some record that has text to embed still lacks its vector, because the
 // background worker has not reached it or the embedder is failing. It is
 // for pruning a VectorStore of what no record uses any more, which only a
 // complete list allows.
-func (ix *Index) VectorKeys() (keys [][32]byte, complete bool) {
+func (ix *Index) vectorKeys() (keys [][32]byte, complete bool) {
 	complete = true
 	for _, sh := range ix.allShards() {
 		sh.mu.RLock()

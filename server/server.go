@@ -39,7 +39,8 @@ const DatabaseFile = "agentry.db"
 type Server struct {
 	cfg     Config
 	store   registry.Store
-	feed    *indexSync
+	index   *search.Index
+	feed    *search.Follower
 	iam     *iam.Store
 	jwt     *jwtauth.Verifier
 	handler http.Handler
@@ -76,17 +77,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		OnError: func(err error) {
 			cfg.Logger.Warn("semantic search unavailable; serving lexical results", "err", err)
 		}})
-	feed := &indexSync{store: store, index: index, log: cfg.Logger}
-	svc, err := registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
-		OnChange: feed.onChange,
+	var svc *registry.Service
+	feedOpts := search.FollowerOptions{Logger: cfg.Logger, ForgetRegistry: func(id string) { svc.ForgetRegistry(id) }}
+	if cfg.DatabaseURL != "" {
+		feedOpts.Poll = feedPoll // other replicas write to the same database
+	}
+	feed := search.NewFollower(store, index, feedOpts)
+	svc, err = registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
+		// A write returns once this replica's index has applied it.
+		AfterCommit: feed.AfterCommit,
 		// Refuse at once a discovery URL the verifier would refuse to fetch.
 		URLPolicy: func(u string) error { return safehttp.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	feed.forgetRegistry = svc.ForgetRegistry
-	if err := feed.load(ctx); err != nil {
+	if err := feed.Load(ctx); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("build the search index: %w", err)
 	}
@@ -126,7 +132,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
 	})
 	bg, stopBackground := context.WithCancel(context.Background())
-	srv := &Server{cfg: cfg, store: store, feed: feed, iam: principals, jwt: jwt, handler: h, stopBackground: stopBackground}
+	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h, stopBackground: stopBackground}
+	feed.Start()
 	if cfg.Embedder != nil {
 		go func() {
 			start := time.Now()
@@ -137,7 +144,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			debug.FreeOSMemory() // what computing them took is garbage now
 			cfg.Logger.Info("semantic vectors ready", "embedder", cfg.Embedder.Fingerprint(), "seconds", time.Since(start).Seconds())
-			pruneVectors(bg, store, index, cfg.Embedder.Fingerprint(), cfg.Logger)
+			pruneVectors(bg, index, cfg.Logger)
 			// Large registries get an approximate index, built meanwhile
 			// in the background; say when it serves.
 			if n, err := index.BuildApprox(bg); err == nil && n > 0 {
@@ -186,15 +193,9 @@ func loadRoot(cfg Config) (credentials.Key, error) {
 }
 
 // pruneVectors deletes the stored vectors no indexed record uses: those of
-// texts since edited and of other models. It does so only when every record
-// has its vector, since a record without one would lose its stored vector
-// too.
-func pruneVectors(ctx context.Context, store registry.Store, index *search.Index, fingerprint string, log *slog.Logger) {
-	keys, complete := index.VectorKeys()
-	if !complete {
-		return
-	}
-	n, err := store.PruneVectors(ctx, fingerprint, keys)
+// texts since edited and of other models (search.Index.PruneVectors).
+func pruneVectors(ctx context.Context, index *search.Index, log *slog.Logger) {
+	n, err := index.PruneVectors(ctx)
 	switch {
 	case err != nil:
 		log.Warn("pruning stored vectors failed", "err", err)
@@ -213,7 +214,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close releases the store and stops background work.
 func (s *Server) Close() error {
 	s.stopBackground()
-	s.feed.index.Close()
+	s.feed.Close()
+	s.index.Close()
 	s.jwt.Close()
 	return s.store.Close()
 }
@@ -234,10 +236,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	if s.cfg.IAMFile != "" {
 		go s.iam.Watch(ctx, iam.DefaultPollInterval)
-	}
-	if s.cfg.DatabaseURL != "" {
-		// Other replicas write to the same database.
-		go s.feed.follow(ctx, feedPoll)
 	}
 	select {
 	case err := <-errc:
@@ -273,9 +271,16 @@ func warnOpenDataDir(dir string, log *slog.Logger) {
 // notification arrives.
 const feedPoll = time.Second
 
+// database is what agentry keeps in its database: the registry's data and
+// the search index's vectors.
+type database interface {
+	registry.Store
+	search.VectorStore
+}
+
 // openStore opens PostgreSQL when a database URL is configured, else the
 // embedded SQLite file in the data directory.
-func openStore(ctx context.Context, cfg Config) (registry.Store, error) {
+func openStore(ctx context.Context, cfg Config) (database, error) {
 	if cfg.DatabaseURL != "" {
 		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: cfg.DBMaxConns, Logger: cfg.Logger})
 	}
@@ -300,7 +305,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 // ready reports whether this replica can serve: its database answers and,
 // when it shares the database with other replicas, its search index is
 // following the change feed.
-func ready(ctx context.Context, store registry.Store, feed *indexSync, shared bool) error {
+func ready(ctx context.Context, store registry.Store, feed *search.Follower, shared bool) error {
 	if p, ok := store.(interface{ Ping(context.Context) error }); ok {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
@@ -308,7 +313,7 @@ func ready(ctx context.Context, store registry.Store, feed *indexSync, shared bo
 			return errors.New("the database cannot be reached")
 		}
 	}
-	if shared && !feed.healthy(3*feedPoll) {
+	if shared && !feed.Healthy(3*feedPoll) {
 		return errors.New("the search index is behind the database")
 	}
 	return nil

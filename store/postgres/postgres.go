@@ -393,18 +393,19 @@ func (s *Store) LatestChange(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
-// LoadVectors returns the stored vectors of the given keys under a model.
-func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]float32, error) {
+// LoadVectors returns the stored vectors of the given keys under a model
+// (search.VectorStore).
+func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]byte, error) {
 	hashes := make([][]byte, len(keys))
 	for i := range keys {
 		hashes[i] = keys[i][:]
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT text_hash, vector FROM vectors WHERE fingerprint = $1 AND text_hash = ANY($2)`, fingerprint, hashes)
-	out := make(map[[32]byte][]float32, len(keys))
+	out := make(map[[32]byte][]byte, len(keys))
 	var hash, blob []byte
 	_, err := pgx.ForEachRow(rows, []any{&hash, &blob}, func() error {
-		if v, ok := registry.DecodeVector(blob); ok && len(hash) == 32 {
-			out[[32]byte(hash)] = v
+		if len(hash) == 32 {
+			out[[32]byte(hash)] = blob
 		}
 		return nil
 	})
@@ -415,11 +416,11 @@ func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]
 }
 
 // SaveVectors stores vectors under a model; existing ones are kept.
-func (s *Store) SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]float32) error {
+func (s *Store) SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]byte) error {
 	var batch pgx.Batch
 	for k, v := range vectors {
 		batch.Queue(`INSERT INTO vectors (fingerprint, text_hash, vector) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-			fingerprint, k[:], registry.EncodeVector(v))
+			fingerprint, k[:], v)
 	}
 	if err := s.pool.SendBatch(ctx, &batch).Close(); err != nil {
 		return registry.Internal(err)

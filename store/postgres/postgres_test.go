@@ -45,7 +45,7 @@ func openClosed(t testing.TB, url string) *postgres.Store {
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) registry.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return open(t, pgtest.NewDatabase(t, true))
 	})
 }
@@ -147,7 +147,7 @@ func TestOpenAsApplicationRole(t *testing.T) {
 	u.User = url.User(role)
 	s := openClosed(t, u.String())
 	err = s.Update(ctx, func(tx registry.Tx) error {
-		return errors.Join(tx.CreateRegistry(sampleRegistry("reg")), tx.AppendChange("reg", "", t0))
+		return errors.Join(tx.CreateRegistry(sampleRegistry("reg")), appendChange(tx, "reg", "", t0))
 	})
 	if err != nil {
 		t.Fatalf("Update as %s: %v", role, err)
@@ -273,7 +273,7 @@ func TestFeedVisibleInSeqOrder(t *testing.T) {
 	slowDone := make(chan error, 1)
 	go func() {
 		slowDone <- slow.Update(ctx, func(tx registry.Tx) error {
-			if err := tx.AppendChange("slow", "", t0); err != nil {
+			if err := appendChange(tx, "slow", "", t0); err != nil {
 				return err
 			}
 			appendedOnce()
@@ -288,7 +288,7 @@ func TestFeedVisibleInSeqOrder(t *testing.T) {
 	}
 	fastDone := make(chan error, 1)
 	go func() {
-		fastDone <- fast.Update(ctx, func(tx registry.Tx) error { return tx.AppendChange("fast", "", t0) })
+		fastDone <- fast.Update(ctx, func(tx registry.Tx) error { return appendChange(tx, "fast", "", t0) })
 	}()
 	// Give the fast transaction time to commit, were it allowed to, and the
 	// follower time to see it.
@@ -361,7 +361,7 @@ func TestListen(t *testing.T) {
 	}
 
 	err = writer.Update(ctx, func(tx registry.Tx) error {
-		if err := tx.AppendChange("reg", "rec", t0); err != nil {
+		if err := appendChange(tx, "reg", "rec", t0); err != nil {
 			return err
 		}
 		return errAbort
@@ -378,7 +378,7 @@ func TestListen(t *testing.T) {
 	expectNoSignal(t, ch, 300*time.Millisecond, "after an Update without appends")
 
 	started := time.Now()
-	if err := writer.Update(ctx, func(tx registry.Tx) error { return tx.AppendChange(reg.ID, "", t0) }); err != nil {
+	if err := writer.Update(ctx, func(tx registry.Tx) error { return appendChange(tx, reg.ID, "", t0) }); err != nil {
 		t.Fatal(err)
 	}
 	expectSignal(t, ch, 5*time.Second, "after a committed append")
@@ -386,7 +386,7 @@ func TestListen(t *testing.T) {
 
 	// Several commits while nobody reads coalesce into one pending signal.
 	for range 3 {
-		if err := writer.Update(ctx, func(tx registry.Tx) error { return tx.AppendChange(reg.ID, "", t0) }); err != nil {
+		if err := writer.Update(ctx, func(tx registry.Tx) error { return appendChange(tx, reg.ID, "", t0) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -429,7 +429,7 @@ func TestListenReconnects(t *testing.T) {
 	t.Logf("signal %v after the connection was terminated", time.Since(started))
 
 	// It listens again.
-	if err := writer.Update(t.Context(), func(tx registry.Tx) error { return tx.AppendChange("reg", "", t0) }); err != nil {
+	if err := writer.Update(t.Context(), func(tx registry.Tx) error { return appendChange(tx, "reg", "", t0) }); err != nil {
 		t.Fatal(err)
 	}
 	expectSignal(t, ch, 5*time.Second, "after an append on the new connection")
@@ -557,4 +557,100 @@ func TestConcurrentCreateSameName(t *testing.T) {
 			t.Errorf("attempts %v: the loser was not run again", attempts)
 		}
 	})
+}
+
+// TestStoredV1 reads and writes the stored JSON of earlier versions.
+func TestStoredV1(t *testing.T) {
+	s := openClosed(t, pgtest.NewDatabase(t, true))
+	pool, ctx := s.Pool(), t.Context()
+	storetest.RunStoredV1(t, s, storetest.Raw{
+		InsertRegistry: func(id, name, authorizer string) error {
+			_, err := pool.Exec(ctx, `INSERT INTO registries (id, name, description, authorizer_type, authorizer_config,
+				auto_approval, status, status_reason, created_at, updated_at)
+				VALUES ($1, $2, '', 'CUSTOM_JWT', $3, false, 'READY', '', now(), now())`, id, name, authorizer)
+			return err
+		},
+		InsertRecord: func(registryID, id, name, latest, approved string) error {
+			_, err := pool.Exec(ctx, `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved)
+				VALUES ($1, $2, $3, 'DRAFT', 'CUSTOM', now(), $4, $5)`, registryID, id, name, latest, approved)
+			return err
+		},
+		Authorizer: func(id string) (authorizer string, err error) {
+			err = pool.QueryRow(ctx, `SELECT authorizer_config::text FROM registries WHERE id = $1`, id).Scan(&authorizer)
+			return authorizer, err
+		},
+		Revisions: func(registryID, id string) (latest, approved string, err error) {
+			err = pool.QueryRow(ctx, `SELECT latest::text, approved::text FROM records WHERE registry_id = $1 AND id = $2`,
+				registryID, id).Scan(&latest, &approved)
+			return latest, approved, err
+		},
+	})
+}
+
+// appendChange appends a feed entry, for tests that need no seq.
+func appendChange(tx registry.Tx, registryID, recordID string, at time.Time) error {
+	_, err := tx.AppendChange(registryID, recordID, at)
+	return err
+}
+
+// TestAppendChangeSeqAfterRetry: a transaction that fails to serialize runs
+// again and draws another seq; the one its last run returns is the seq of
+// the entry committed, and the first run's leaves no entry.
+func TestAppendChangeSeqAfterRetry(t *testing.T) {
+	s := openClosed(t, pgtest.NewDatabase(t, true))
+	ctx := t.Context()
+	if err := s.Update(ctx, func(tx registry.Tx) error { return tx.PutSetting("k", []byte("0")) }); err != nil {
+		t.Fatal(err)
+	}
+	// Both read the setting; the first appends, holding the feed lock, and
+	// writes it; the second waits for the lock, then fails to serialize on
+	// the setting.
+	secondRead, firstAppended := make(chan struct{}), make(chan struct{})
+	secondHasRead, firstHasAppended := sync.OnceFunc(func() { close(secondRead) }), sync.OnceFunc(func() { close(firstAppended) })
+	var firstSeq int64
+	firstDone := make(chan error, 1)
+	go func() {
+		firstDone <- s.Update(ctx, func(tx registry.Tx) (err error) {
+			if _, _, err := tx.Setting("k"); err != nil {
+				return err
+			}
+			<-secondRead
+			if firstSeq, err = tx.AppendChange("first", "", t0); err != nil {
+				return err
+			}
+			firstHasAppended()
+			return tx.PutSetting("k", []byte("1"))
+		})
+	}()
+	var seqs []int64
+	err := s.Update(ctx, func(tx registry.Tx) error {
+		if _, _, err := tx.Setting("k"); err != nil {
+			return err
+		}
+		secondHasRead()
+		<-firstAppended
+		seq, err := tx.AppendChange("second", "", t0)
+		if err != nil {
+			return err
+		}
+		seqs = append(seqs, seq)
+		return tx.PutSetting("k", []byte("2"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-firstDone; err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) < 2 {
+		t.Fatalf("the second transaction ran %d times; the test needs it to fail to serialize once", len(seqs))
+	}
+	all, err := s.ChangesSince(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].Seq != firstSeq || all[1].Seq != seqs[len(seqs)-1] || all[1].RegistryID != "second" {
+		t.Errorf("feed %+v; want the first transaction's entry at %d, then the second's at %d (its runs drew %v)",
+			all, firstSeq, seqs[len(seqs)-1], seqs)
+	}
 }

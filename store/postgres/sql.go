@@ -75,7 +75,7 @@ const (
 
 const (
 	sqlLockFeedAndNotify = `SELECT pg_advisory_xact_lock($1), pg_notify('` + notifyChannel + `', '')`
-	sqlAppendChange      = `INSERT INTO changes (registry_id, record_id, at) VALUES ($1, $2, $3)`
+	sqlAppendChange      = `INSERT INTO changes (registry_id, record_id, at) VALUES ($1, $2, $3) RETURNING seq`
 	sqlChangesSince      = `SELECT seq, registry_id, record_id, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2`
 	sqlPruneChanges      = `DELETE FROM changes WHERE at < $1`
 	sqlListen            = `LISTEN ` + notifyChannel

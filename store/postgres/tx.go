@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/store/internal/stored"
 )
 
 // txn implements registry.Tx on one PostgreSQL transaction.
@@ -99,10 +99,11 @@ func scanRegistry(row pgx.Row) (registry.Registry, error) {
 		return r, err
 	}
 	if cfg != nil {
-		r.Authorizer = new(registry.AuthorizerConfig)
-		if err := json.Unmarshal(cfg, r.Authorizer); err != nil {
+		a, err := stored.DecodeAuthorizer(cfg)
+		if err != nil {
 			return r, err
 		}
+		r.Authorizer = &a
 	}
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return r, nil
@@ -112,7 +113,7 @@ func scanRegistry(row pgx.Row) (registry.Registry, error) {
 func registryArgs(r registry.Registry) []any {
 	var cfg []byte
 	if r.Authorizer != nil {
-		cfg, _ = json.Marshal(r.Authorizer)
+		cfg = stored.EncodeAuthorizer(*r.Authorizer)
 	}
 	return []any{r.ID, r.Name, r.Description, string(r.AuthorizerType), cfg, r.AutoApproval, string(r.Status), r.StatusReason,
 		millis(r.CreatedAt), millis(r.UpdatedAt)}
@@ -162,41 +163,6 @@ func (t *txn) ListRegistries(q registry.RegistryQuery) ([]registry.Registry, err
 
 // ---- records ----
 
-// revisionRow is the stored JSON form of a revision, the same as
-// store/sqlite's, kept apart from the domain type so that renaming a Go
-// field cannot change what is stored.
-type revisionRow struct {
-	Name           string               `json:"name"`
-	Description    string               `json:"description,omitempty"`
-	DescriptorType string               `json:"descriptorType"`
-	Descriptors    registry.Descriptors `json:"descriptors"`
-	Version        string               `json:"version,omitempty"`
-	Status         string               `json:"status"`
-	StatusReason   string               `json:"statusReason,omitempty"`
-	UpdatedAt      int64                `json:"updatedAt"` // Unix milliseconds
-}
-
-func encodeRevision(r registry.Revision) []byte {
-	b, _ := json.Marshal(revisionRow{
-		Name: r.Name, Description: r.Description, DescriptorType: string(r.DescriptorType),
-		Descriptors: r.Descriptors, Version: r.Version, Status: string(r.Status),
-		StatusReason: r.StatusReason, UpdatedAt: r.UpdatedAt.UnixMilli(),
-	})
-	return b
-}
-
-func decodeRevision(b []byte) (registry.Revision, error) {
-	var row revisionRow
-	if err := json.Unmarshal(b, &row); err != nil {
-		return registry.Revision{}, err
-	}
-	return registry.Revision{
-		Name: row.Name, Description: row.Description, DescriptorType: registry.DescriptorType(row.DescriptorType),
-		Descriptors: row.Descriptors, Version: row.Version, Status: registry.RecordStatus(row.Status),
-		StatusReason: row.StatusReason, UpdatedAt: time.UnixMilli(row.UpdatedAt).UTC(),
-	}, nil
-}
-
 func recordNotFound(registryID, recordID string) error {
 	return registry.Errorf(registry.KindNotFound, "Record %s was not found in registry %s.", recordID, registryID)
 }
@@ -215,11 +181,11 @@ func scanRecord(row pgx.Row) (registry.Record, error) {
 	}
 	r.CreatedAt = r.CreatedAt.UTC()
 	var err error
-	if r.Latest, err = decodeRevision(latest); err != nil {
+	if r.Latest, err = stored.DecodeRevision(latest); err != nil {
 		return r, err
 	}
 	if approved != nil {
-		a, err := decodeRevision(approved)
+		a, err := stored.DecodeRevision(approved)
 		if err != nil {
 			return r, err
 		}
@@ -232,10 +198,10 @@ func scanRecord(row pgx.Row) (registry.Record, error) {
 func recordArgs(r registry.Record) []any {
 	var approved []byte
 	if r.Approved != nil {
-		approved = encodeRevision(*r.Approved)
+		approved = stored.EncodeRevision(*r.Approved)
 	}
 	return []any{r.RegistryID, r.ID, r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType),
-		millis(r.CreatedAt), encodeRevision(r.Latest), approved}
+		millis(r.CreatedAt), stored.EncodeRevision(r.Latest), approved}
 }
 
 func (t *txn) Record(registryID, recordID string) (registry.Record, error) {
@@ -338,19 +304,25 @@ func nonNil(b []byte) []byte {
 // AppendChange adds an entry to the feed. The first entry of a transaction
 // takes the feed lock, held until commit, so that entries commit in seq
 // order (see the package comment), and queues a notification, which
-// PostgreSQL delivers only if the transaction commits.
-func (t *txn) AppendChange(registryID, recordID string, at time.Time) error {
+// PostgreSQL delivers only if the transaction commits. The seq it returns
+// is drawn under the lock, so it is above that of every entry committed
+// before.
+func (t *txn) AppendChange(registryID, recordID string, at time.Time) (int64, error) {
+	if t.readOnly {
+		return 0, errReadOnly
+	}
 	if !t.appended {
 		if _, err := t.exec(sqlLockFeedAndNotify, feedLock); err != nil {
-			return err
+			return 0, err
 		}
 		t.appended = true
 	}
-	if _, err := t.exec(sqlAppendChange, registryID, recordID, millis(at)); err != nil {
-		return err
+	var seq int64
+	if err := t.queryRow(sqlAppendChange, registryID, recordID, millis(at)).Scan(&seq); err != nil {
+		return 0, t.note(err)
 	}
 	t.changeAt = later(t.changeAt, at)
-	return nil
+	return seq, nil
 }
 
 func later(a, b time.Time) time.Time {

@@ -187,9 +187,10 @@ func (s *Store) LatestChange(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
-// LoadVectors returns the stored vectors of the given keys under a model.
-func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]float32, error) {
-	out := make(map[[32]byte][]float32, len(keys))
+// LoadVectors returns the stored vectors of the given keys under a model
+// (search.VectorStore).
+func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]byte) (map[[32]byte][]byte, error) {
+	out := make(map[[32]byte][]byte, len(keys))
 	const chunk = 500 // well under SQLite's limit on bound parameters
 	for len(keys) > 0 {
 		part := keys[:min(len(keys), chunk)]
@@ -209,8 +210,8 @@ func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]
 				rows.Close()
 				return nil, registry.Internal(err)
 			}
-			if v, ok := registry.DecodeVector(blob); ok && len(hash) == 32 {
-				out[[32]byte(hash)] = v
+			if len(hash) == 32 {
+				out[[32]byte(hash)] = blob
 			}
 		}
 		err = rows.Err()
@@ -223,11 +224,11 @@ func (s *Store) LoadVectors(ctx context.Context, fingerprint string, keys [][32]
 }
 
 // SaveVectors stores vectors under a model; existing ones are kept.
-func (s *Store) SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]float32) error {
+func (s *Store) SaveVectors(ctx context.Context, fingerprint string, vectors map[[32]byte][]byte) error {
 	err := s.inTx(ctx, s.write, func(tx *sql.Tx) error {
 		for k, v := range vectors {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO vectors (fingerprint, text_hash, vector) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-				fingerprint, k[:], registry.EncodeVector(v)); err != nil {
+				fingerprint, k[:], v); err != nil {
 				return err
 			}
 		}

@@ -24,7 +24,7 @@ func open(t *testing.T, path string) *sqlite.Store {
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) registry.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return open(t, filepath.Join(t.TempDir(), "agentry.db"))
 	})
 }
@@ -157,4 +157,33 @@ func TestFilesOwnerOnly(t *testing.T) {
 			t.Errorf("%s has mode %04o, want 0600", filepath.Base(name), mode)
 		}
 	}
+}
+
+// TestStoredV1 reads and writes the stored JSON of earlier versions.
+func TestStoredV1(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "agentry.db"))
+	defer s.Close()
+	write, read := s.Pools()
+	storetest.RunStoredV1(t, s, storetest.Raw{
+		InsertRegistry: func(id, name, authorizer string) error {
+			_, err := write.Exec(`INSERT INTO registries (id, name, description, authorizer_type, authorizer_config,
+				auto_approval, status, status_reason, created_at, updated_at)
+				VALUES (?, ?, '', 'CUSTOM_JWT', ?, 0, 'READY', '', 0, 0)`, id, name, authorizer)
+			return err
+		},
+		InsertRecord: func(registryID, id, name, latest, approved string) error {
+			_, err := write.Exec(`INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved)
+				VALUES (?, ?, ?, 'DRAFT', 'CUSTOM', 0, ?, ?)`, registryID, id, name, latest, approved)
+			return err
+		},
+		Authorizer: func(id string) (authorizer string, err error) {
+			err = read.QueryRow(`SELECT authorizer_config FROM registries WHERE id = ?`, id).Scan(&authorizer)
+			return authorizer, err
+		},
+		Revisions: func(registryID, id string) (latest, approved string, err error) {
+			err = read.QueryRow(`SELECT latest, approved FROM records WHERE registry_id = ? AND id = ?`, registryID, id).
+				Scan(&latest, &approved)
+			return latest, approved, err
+		},
+	})
 }

@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
 
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/store/internal/stored"
 )
 
 // txn implements registry.Tx on one SQL transaction.
@@ -52,10 +52,11 @@ func scanRegistry(row interface{ Scan(...any) error }) (registry.Registry, error
 		return r, err
 	}
 	if cfg.Valid {
-		r.Authorizer = new(registry.AuthorizerConfig)
-		if err := json.Unmarshal([]byte(cfg.String), r.Authorizer); err != nil {
+		a, err := stored.DecodeAuthorizer([]byte(cfg.String))
+		if err != nil {
 			return r, err
 		}
+		r.Authorizer = &a
 	}
 	r.AutoApproval = autoApprov != 0
 	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
@@ -65,8 +66,7 @@ func scanRegistry(row interface{ Scan(...any) error }) (registry.Registry, error
 func registryArgs(r registry.Registry) []any {
 	var cfg sql.NullString
 	if r.Authorizer != nil {
-		b, _ := json.Marshal(r.Authorizer)
-		cfg = sql.NullString{String: string(b), Valid: true}
+		cfg = sql.NullString{String: string(stored.EncodeAuthorizer(*r.Authorizer)), Valid: true}
 	}
 	auto := 0
 	if r.AutoApproval {
@@ -156,40 +156,6 @@ func (t *txn) ListRegistries(q registry.RegistryQuery) ([]registry.Registry, err
 
 // ---- records ----
 
-// revisionRow is the stored JSON form of a revision, kept apart from the
-// domain type so that renaming a Go field cannot change the file format.
-type revisionRow struct {
-	Name           string               `json:"name"`
-	Description    string               `json:"description,omitempty"`
-	DescriptorType string               `json:"descriptorType"`
-	Descriptors    registry.Descriptors `json:"descriptors"`
-	Version        string               `json:"version,omitempty"`
-	Status         string               `json:"status"`
-	StatusReason   string               `json:"statusReason,omitempty"`
-	UpdatedAt      int64                `json:"updatedAt"`
-}
-
-func encodeRevision(r registry.Revision) string {
-	b, _ := json.Marshal(revisionRow{
-		Name: r.Name, Description: r.Description, DescriptorType: string(r.DescriptorType),
-		Descriptors: r.Descriptors, Version: r.Version, Status: string(r.Status),
-		StatusReason: r.StatusReason, UpdatedAt: millis(r.UpdatedAt),
-	})
-	return string(b)
-}
-
-func decodeRevision(s string) (registry.Revision, error) {
-	var row revisionRow
-	if err := json.Unmarshal([]byte(s), &row); err != nil {
-		return registry.Revision{}, err
-	}
-	return registry.Revision{
-		Name: row.Name, Description: row.Description, DescriptorType: registry.DescriptorType(row.DescriptorType),
-		Descriptors: row.Descriptors, Version: row.Version, Status: registry.RecordStatus(row.Status),
-		StatusReason: row.StatusReason, UpdatedAt: fromMillis(row.UpdatedAt),
-	}, nil
-}
-
 const recordColumns = `registry_id, id, created_at, latest, approved`
 
 func scanRecord(row interface{ Scan(...any) error }) (registry.Record, error) {
@@ -204,11 +170,11 @@ func scanRecord(row interface{ Scan(...any) error }) (registry.Record, error) {
 	}
 	r.CreatedAt = fromMillis(created)
 	var err error
-	if r.Latest, err = decodeRevision(latest); err != nil {
+	if r.Latest, err = stored.DecodeRevision([]byte(latest)); err != nil {
 		return r, err
 	}
 	if approved.Valid {
-		a, err := decodeRevision(approved.String)
+		a, err := stored.DecodeRevision([]byte(approved.String))
 		if err != nil {
 			return r, err
 		}
@@ -220,10 +186,10 @@ func scanRecord(row interface{ Scan(...any) error }) (registry.Record, error) {
 func recordArgs(r registry.Record) []any {
 	var approved sql.NullString
 	if r.Approved != nil {
-		approved = sql.NullString{String: encodeRevision(*r.Approved), Valid: true}
+		approved = sql.NullString{String: string(stored.EncodeRevision(*r.Approved)), Valid: true}
 	}
 	return []any{r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType), millis(r.CreatedAt),
-		encodeRevision(r.Latest), approved, r.RegistryID, r.ID}
+		string(stored.EncodeRevision(r.Latest)), approved, r.RegistryID, r.ID}
 }
 
 func (t *txn) Record(registryID, recordID string) (registry.Record, error) {
@@ -347,10 +313,16 @@ func (t *txn) PutSetting(name string, value []byte) error {
 
 // ---- change feed ----
 
-func (t *txn) AppendChange(registryID, recordID string, at time.Time) error {
+// AppendChange adds an entry to the feed. seq is the table's
+// AUTOINCREMENT rowid: never reused, and in commit order, since SQLite
+// commits one write transaction at a time.
+func (t *txn) AppendChange(registryID, recordID string, at time.Time) (int64, error) {
 	if _, err := t.exec(`DELETE FROM changes WHERE at < ?`, millis(at.Add(-registry.ChangeRetention))); err != nil {
-		return err
+		return 0, err
 	}
-	_, err := t.exec(`INSERT INTO changes (registry_id, record_id, at) VALUES (?, ?, ?)`, registryID, recordID, millis(at))
-	return err
+	res, err := t.exec(`INSERT INTO changes (registry_id, record_id, at) VALUES (?, ?, ?)`, registryID, recordID, millis(at))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,17 +22,32 @@ func changesSince(t *testing.T, s registry.Store, after int64, limit int) []regi
 	return es
 }
 
-// appendChanges appends es, in order, in one Update.
-func appendChanges(t *testing.T, s registry.Store, es ...registry.ChangeEntry) {
+// appendChanges appends es, in order, in one Update, and returns their
+// sequence numbers.
+func appendChanges(t *testing.T, s registry.Store, es ...registry.ChangeEntry) []int64 {
 	t.Helper()
+	var seqs []int64
 	write(t, s, func(tx registry.Tx) error {
+		seqs = nil
 		for _, e := range es {
-			if err := tx.AppendChange(e.RegistryID, e.RecordID, e.At); err != nil {
+			seq, err := tx.AppendChange(e.RegistryID, e.RecordID, e.At)
+			if err != nil {
 				return err
 			}
+			seqs = append(seqs, seq)
 		}
 		return nil
 	})
+	return seqs
+}
+
+// seqsOf returns the sequence numbers of es.
+func seqsOf(es []registry.ChangeEntry) []int64 {
+	seqs := make([]int64, len(es))
+	for i, e := range es {
+		seqs[i] = e.Seq
+	}
+	return seqs
 }
 
 // wantChanges compares entries without their sequence numbers, which must
@@ -57,12 +73,12 @@ func wantChanges(t *testing.T, got, want []registry.ChangeEntry) {
 }
 
 var changeTests = []test{
-	{"Empty", func(t *testing.T, s registry.Store) {
+	{"Empty", func(t *testing.T, s Store) {
 		if es := changesSince(t, s, 0, 10); len(es) != 0 {
 			t.Errorf("a new store's feed holds %d entries", len(es))
 		}
 	}},
-	{"AppendInOrder", func(t *testing.T, s registry.Store) {
+	{"AppendInOrder", func(t *testing.T, s Store) {
 		// The same instant in another zone comes back equal, in UTC.
 		tokyo := time.FixedZone("JST", 9*3600)
 		first := []registry.ChangeEntry{
@@ -71,28 +87,36 @@ var changeTests = []test{
 			{RegistryID: "reg-b", RecordID: "rec-1", At: t0.Add(time.Second).In(tokyo)},
 		}
 		second := []registry.ChangeEntry{{RegistryID: "reg-a", RecordID: "rec-2", At: t0.Add(-time.Hour)}}
-		appendChanges(t, s, first...)
+		firstSeqs := appendChanges(t, s, first...)
 		got := changesSince(t, s, 0, 100)
 		wantChanges(t, got, first)
-		appendChanges(t, s, second...)
+		// AppendChange returns the numbers the entries have once committed.
+		if !slices.Equal(seqsOf(got), firstSeqs) {
+			t.Errorf("AppendChange returned seqs %v, the feed holds %v", firstSeqs, seqsOf(got))
+		}
+		secondSeqs := appendChanges(t, s, second...)
 		all := changesSince(t, s, 0, 100)
 		wantChanges(t, all, append(slices.Clone(first), second...))
+		if !slices.Equal(seqsOf(all), append(firstSeqs, secondSeqs...)) {
+			t.Errorf("AppendChange returned seqs %v and %v, the feed holds %v", firstSeqs, secondSeqs, seqsOf(all))
+		}
 		if len(got) == len(first) && len(all) == len(first)+1 {
 			wantSame(t, "entries read before the second Update", all[:len(first)], got)
 			wantChanges(t, changesSince(t, s, got[len(got)-1].Seq, 100), second)
 		}
 	}},
-	{"AppendWithOtherWrites", func(t *testing.T, s registry.Store) {
+	{"AppendWithOtherWrites", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		rec := sampleRecord(reg.ID, "rec")
 		write(t, s, func(tx registry.Tx) error {
-			return errors.Join(tx.CreateRegistry(reg), tx.CreateRecord(rec), tx.AppendChange(reg.ID, rec.ID, t0))
+			_, err := tx.AppendChange(reg.ID, rec.ID, t0)
+			return errors.Join(tx.CreateRegistry(reg), tx.CreateRecord(rec), err)
 		})
 		wantChanges(t, changesSince(t, s, 0, 10), []registry.ChangeEntry{{RegistryID: reg.ID, RecordID: rec.ID, At: t0}})
 	}},
-	{"NothingFromRolledBackUpdates", func(t *testing.T, s registry.Store) {
+	{"NothingFromRolledBackUpdates", func(t *testing.T, s Store) {
 		err := s.Update(t.Context(), func(tx registry.Tx) error {
-			if err := tx.AppendChange("rolled-back", "rec", t0); err != nil {
+			if _, err := tx.AppendChange("rolled-back", "rec", t0); err != nil {
 				return err
 			}
 			return errAbort
@@ -107,7 +131,7 @@ var changeTests = []test{
 		appendChanges(t, s, committed)
 		wantChanges(t, changesSince(t, s, 0, 10), []registry.ChangeEntry{committed})
 	}},
-	{"AfterAndLimit", func(t *testing.T, s registry.Store) {
+	{"AfterAndLimit", func(t *testing.T, s Store) {
 		var want []registry.ChangeEntry
 		for i := range 5 {
 			e := registry.ChangeEntry{RegistryID: "reg", RecordID: "rec-" + strconv.Itoa(i), At: t0.Add(time.Duration(i) * time.Second)}
@@ -143,7 +167,7 @@ var changeTests = []test{
 			})
 		}
 	}},
-	{"PrunedPastRetention", func(t *testing.T, s registry.Store) {
+	{"PrunedPastRetention", func(t *testing.T, s Store) {
 		old := registry.ChangeEntry{RegistryID: "old", At: t0}
 		kept := registry.ChangeEntry{RegistryID: "kept", At: t0.Add(time.Hour)}
 		latest := registry.ChangeEntry{RegistryID: "latest", At: t0.Add(registry.ChangeRetention + 30*time.Minute)}
@@ -154,10 +178,10 @@ var changeTests = []test{
 		appendChanges(t, s, latest)
 		wantChanges(t, changesSince(t, s, 0, 10), []registry.ChangeEntry{kept, latest})
 	}},
-	{"ViewRejectsAppend", func(t *testing.T, s registry.Store) {
+	{"ViewRejectsAppend", func(t *testing.T, s Store) {
 		var appendErr error
 		viewErr := s.View(t.Context(), func(tx registry.Tx) error {
-			appendErr = tx.AppendChange("reg", "rec", t0)
+			_, appendErr = tx.AppendChange("reg", "rec", t0)
 			return appendErr
 		})
 		if appendErr == nil || viewErr == nil {
@@ -167,7 +191,7 @@ var changeTests = []test{
 			t.Errorf("the feed holds %d entries after an append inside View", len(es))
 		}
 	}},
-	{"FollowerMissesNothing", func(t *testing.T, s registry.Store) {
+	{"FollowerMissesNothing", func(t *testing.T, s Store) {
 		// Writers append while a follower polls the feed the way a replica
 		// does, resuming after the last seq it saw. Entries must become
 		// visible in seq order, or the follower skips some for good.
@@ -199,15 +223,19 @@ var changeTests = []test{
 				}
 			}
 		}()
+		returned := make([][]int64, writers) // by writer, the seqs AppendChange returned
 		for w := range writers {
 			wg.Go(func() {
 				for i := range perWriter {
-					err := s.Update(t.Context(), func(tx registry.Tx) error {
-						return tx.AppendChange("w"+strconv.Itoa(w), strconv.Itoa(i), t0.Add(time.Duration(i)*time.Millisecond))
+					var seq int64
+					err := s.Update(t.Context(), func(tx registry.Tx) (err error) {
+						seq, err = tx.AppendChange("w"+strconv.Itoa(w), strconv.Itoa(i), t0.Add(time.Duration(i)*time.Millisecond))
+						return err
 					})
 					if err != nil {
 						t.Errorf("writer %d, append %d: %v", w, i, err)
 					}
+					returned[w] = append(returned[w], seq)
 				}
 			})
 		}
@@ -217,6 +245,15 @@ var changeTests = []test{
 		all := changesSince(t, s, 0, 1000)
 		if len(all) != writers*perWriter {
 			t.Errorf("the feed holds %d entries after %d appends", len(all), writers*perWriter)
+		}
+		// The seq AppendChange returned is the committed entry's, even for
+		// a transaction that had to run again.
+		for _, e := range all {
+			w, _ := strconv.Atoi(strings.TrimPrefix(e.RegistryID, "w"))
+			i, _ := strconv.Atoi(e.RecordID)
+			if got := returned[w][i]; got != e.Seq {
+				t.Errorf("writer %d, append %d: AppendChange returned seq %d, the feed holds it at %d", w, i, got, e.Seq)
+			}
 		}
 		if len(followed) != len(all) {
 			t.Errorf("the follower saw %d of %d entries", len(followed), len(all))

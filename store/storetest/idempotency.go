@@ -9,7 +9,7 @@ import (
 )
 
 var idempotencyTests = []test{
-	{"PutAndGet", func(t *testing.T, s registry.Store) {
+	{"PutAndGet", func(t *testing.T, s Store) {
 		e := registry.Idempotency{
 			Key:         "CreateRegistry\x00token-0123456789abcdef0123456789abcdef",
 			Fingerprint: strings.Repeat("ab", 32),
@@ -23,7 +23,7 @@ var idempotencyTests = []test{
 		}
 		wantSame(t, "entry", got, e)
 	}},
-	{"GetMissing", func(t *testing.T, s registry.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		write(t, s, func(tx registry.Tx) error {
 			return tx.PutIdempotency(registry.Idempotency{Key: "present", Fingerprint: "f", Result: []byte("{}"), CreatedAt: t0})
 		})
@@ -31,7 +31,7 @@ var idempotencyTests = []test{
 			t.Errorf("Idempotency(absent) = ok %v, err %v; want ok false, no error", ok, err)
 		}
 	}},
-	{"PutReplaces", func(t *testing.T, s registry.Store) {
+	{"PutReplaces", func(t *testing.T, s Store) {
 		first := registry.Idempotency{Key: "k", Fingerprint: "first", Result: []byte("1"), CreatedAt: t0}
 		second := registry.Idempotency{Key: "k", Fingerprint: "second", Result: []byte("2"), CreatedAt: t0.Add(registry.IdempotencyWindow)}
 		write(t, s, func(tx registry.Tx) error { return tx.PutIdempotency(first) })
@@ -42,7 +42,7 @@ var idempotencyTests = []test{
 		}
 		wantSame(t, "entry", got, second)
 	}},
-	{"PutPurgesExpired", func(t *testing.T, s registry.Store) {
+	{"PutPurgesExpired", func(t *testing.T, s Store) {
 		entry := func(key string, at time.Time) registry.Idempotency {
 			return registry.Idempotency{Key: key, Fingerprint: "f-" + key, Result: []byte(key), CreatedAt: at}
 		}

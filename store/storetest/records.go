@@ -9,7 +9,7 @@ import (
 )
 
 var recordTests = []test{
-	{"CreateAndGet", func(t *testing.T, s registry.Store) {
+	{"CreateAndGet", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		createRegistries(t, s, reg)
 		plain := sampleRecord(reg.ID, "plain")
@@ -26,7 +26,7 @@ var recordTests = []test{
 			wantSame(t, "record "+want.Latest.Name, got, want)
 		}
 	}},
-	{"DescriptorsRoundTrip", func(t *testing.T, s registry.Store) {
+	{"DescriptorsRoundTrip", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		createRegistries(t, s, reg)
 		for typ := range descriptorsOf {
@@ -44,7 +44,7 @@ var recordTests = []test{
 			})
 		}
 	}},
-	{"ControlCharactersRoundTrip", func(t *testing.T, s registry.Store) {
+	{"ControlCharactersRoundTrip", func(t *testing.T, s Store) {
 		// Validation lets any character through in descriptions and in
 		// SKILL.md, U+0000 included; a record's revisions keep them all.
 		// (A PostgreSQL jsonb column, for one, would refuse U+0000.)
@@ -67,7 +67,7 @@ var recordTests = []test{
 		}
 		wantSame(t, "record", got, r)
 	}},
-	{"GetMissing", func(t *testing.T, s registry.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		a, b := sampleRegistry("a"), sampleRegistry("b")
 		createRegistries(t, s, a, b)
 		rec := sampleRecord(a.ID, "rec")
@@ -84,7 +84,7 @@ var recordTests = []test{
 			})
 		}
 	}},
-	{"UniqueNamePerRegistry", func(t *testing.T, s registry.Store) {
+	{"UniqueNamePerRegistry", func(t *testing.T, s Store) {
 		a, b := sampleRegistry("a"), sampleRegistry("b")
 		createRegistries(t, s, a, b)
 		first := sampleRecord(a.ID, "shared")
@@ -102,7 +102,7 @@ var recordTests = []test{
 			t.Errorf("registry b has %d records, want 1", n)
 		}
 	}},
-	{"Put", func(t *testing.T, s registry.Store) {
+	{"Put", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		createRegistries(t, s, reg)
 		r := sampleRecord(reg.ID, "before")
@@ -118,7 +118,7 @@ var recordTests = []test{
 		got, _ := getRecord(t, s, reg.ID, r.ID)
 		wantSame(t, "changed record", got, changed)
 	}},
-	{"PutRenameToTakenName", func(t *testing.T, s registry.Store) {
+	{"PutRenameToTakenName", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		createRegistries(t, s, reg)
 		a, b := sampleRecord(reg.ID, "a"), sampleRecord(reg.ID, "b")
@@ -130,7 +130,7 @@ var recordTests = []test{
 		got, _ := getRecord(t, s, reg.ID, b.ID)
 		wantSame(t, "record b", got, b)
 	}},
-	{"PutMissing", func(t *testing.T, s registry.Store) {
+	{"PutMissing", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		createRegistries(t, s, reg)
 		err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.PutRecord(sampleRecord(reg.ID, "ghost")) })
@@ -139,7 +139,7 @@ var recordTests = []test{
 			t.Errorf("got %d records, want 0", n)
 		}
 	}},
-	{"ApprovedStoredAndCleared", func(t *testing.T, s registry.Store) {
+	{"ApprovedStoredAndCleared", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		createRegistries(t, s, reg)
 		r := sampleRecord(reg.ID, "rec")
@@ -165,7 +165,7 @@ var recordTests = []test{
 		}
 		wantSame(t, "record with the approved revision cleared", got, r)
 	}},
-	{"Delete", func(t *testing.T, s registry.Store) {
+	{"Delete", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		createRegistries(t, s, reg)
 		keep, gone := sampleRecord(reg.ID, "keep"), sampleRecord(reg.ID, "gone")
@@ -179,7 +179,7 @@ var recordTests = []test{
 		// The name is free again.
 		createRecords(t, s, sampleRecord(reg.ID, "gone"))
 	}},
-	{"DeleteMissing", func(t *testing.T, s registry.Store) {
+	{"DeleteMissing", func(t *testing.T, s Store) {
 		a, b := sampleRegistry("a"), sampleRegistry("b")
 		createRegistries(t, s, a, b)
 		rec := sampleRecord(a.ID, "rec")
@@ -192,7 +192,7 @@ var recordTests = []test{
 			t.Errorf("deleting it through another registry removed the record: %v", err)
 		}
 	}},
-	{"Count", func(t *testing.T, s registry.Store) {
+	{"Count", func(t *testing.T, s Store) {
 		a, b, empty := sampleRegistry("a"), sampleRegistry("b"), sampleRegistry("empty")
 		createRegistries(t, s, a, b, empty)
 		createRecords(t, s, sampleRecord(a.ID, "1"), sampleRecord(a.ID, "2"), sampleRecord(a.ID, "3"), sampleRecord(b.ID, "1"))
@@ -205,7 +205,7 @@ var recordTests = []test{
 			}
 		}
 	}},
-	{"ListFilters", func(t *testing.T, s registry.Store) {
+	{"ListFilters", func(t *testing.T, s Store) {
 		reg, other := sampleRegistry("reg"), sampleRegistry("other")
 		createRegistries(t, s, reg, other)
 		// Filters apply to the latest revision: "edited" is approved under
@@ -254,7 +254,7 @@ var recordTests = []test{
 		}
 		wantNames(t, recordNames(listRecords(t, s, registry.RecordQuery{RegistryID: registry.NewID(12), Limit: 10})), nil)
 	}},
-	{"ListPaging", func(t *testing.T, s registry.Store) {
+	{"ListPaging", func(t *testing.T, s Store) {
 		reg, other := sampleRegistry("reg"), sampleRegistry("other")
 		createRegistries(t, s, reg, other)
 		var recs []registry.Record
@@ -287,7 +287,7 @@ var recordTests = []test{
 		}, key)
 		wantNames(t, recordNames(flatten(pages)), sortedCopy(mcp))
 	}},
-	{"ListAfterComparesNameThenID", func(t *testing.T, s registry.Store) {
+	{"ListAfterComparesNameThenID", func(t *testing.T, s Store) {
 		reg := sampleRegistry("reg")
 		createRegistries(t, s, reg)
 		a, b, c := sampleRecord(reg.ID, "a"), sampleRecord(reg.ID, "b"), sampleRecord(reg.ID, "c")
@@ -310,7 +310,7 @@ var recordTests = []test{
 			})
 		}
 	}},
-	{"TimestampsInUTC", func(t *testing.T, s registry.Store) {
+	{"TimestampsInUTC", func(t *testing.T, s Store) {
 		// Millisecond instants given in other zones come back equal and in UTC.
 		india := time.FixedZone("IST", 5*3600+1800)
 		created := time.Date(2024, 2, 29, 23, 59, 59, 999_000_000, india)
@@ -346,7 +346,7 @@ var recordTests = []test{
 			}
 		}
 	}},
-	{"RequiresExistingRegistry", func(t *testing.T, s registry.Store) {
+	{"RequiresExistingRegistry", func(t *testing.T, s Store) {
 		missing := registry.NewID(12)
 		err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.CreateRecord(sampleRecord(missing, "orphan")) })
 		if err == nil {

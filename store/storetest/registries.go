@@ -9,7 +9,7 @@ import (
 )
 
 var registryTests = []test{
-	{"CreateAndGet", func(t *testing.T, s registry.Store) {
+	{"CreateAndGet", func(t *testing.T, s Store) {
 		plain, jwt := sampleRegistry("plain"), jwtRegistry("jwt")
 		plain.Description = ""
 		jwt.Status, jwt.StatusReason = registry.RegistryUpdateFailed, "The discovery URL did not answer."
@@ -22,11 +22,11 @@ var registryTests = []test{
 			wantSame(t, "registry "+want.Name, got, want)
 		}
 	}},
-	{"GetMissing", func(t *testing.T, s registry.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		_, err := getRegistry(t, s, registry.NewID(12))
 		wantKind(t, err, registry.KindNotFound)
 	}},
-	{"CreateDuplicateName", func(t *testing.T, s registry.Store) {
+	{"CreateDuplicateName", func(t *testing.T, s Store) {
 		first := sampleRegistry("taken")
 		createRegistries(t, s, first)
 		second := sampleRegistry("taken")
@@ -39,7 +39,7 @@ var registryTests = []test{
 		got, _ := getRegistry(t, s, first.ID)
 		wantSame(t, "first registry", got, first)
 	}},
-	{"Put", func(t *testing.T, s registry.Store) {
+	{"Put", func(t *testing.T, s Store) {
 		r := sampleRegistry("before")
 		createRegistries(t, s, r)
 		changed := jwtRegistry("after")
@@ -55,7 +55,7 @@ var registryTests = []test{
 		got, _ = getRegistry(t, s, r.ID)
 		wantSame(t, "cleared registry", got, cleared)
 	}},
-	{"PutRenameToTakenName", func(t *testing.T, s registry.Store) {
+	{"PutRenameToTakenName", func(t *testing.T, s Store) {
 		a, b := sampleRegistry("a"), sampleRegistry("b")
 		createRegistries(t, s, a, b)
 		renamed := b
@@ -65,12 +65,12 @@ var registryTests = []test{
 		got, _ := getRegistry(t, s, b.ID)
 		wantSame(t, "registry b", got, b)
 	}},
-	{"PutMissing", func(t *testing.T, s registry.Store) {
+	{"PutMissing", func(t *testing.T, s Store) {
 		err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.PutRegistry(sampleRegistry("ghost")) })
 		wantKind(t, err, registry.KindNotFound)
 		wantNames(t, registryNames(listRegistries(t, s, registry.RegistryQuery{Limit: 10})), nil)
 	}},
-	{"Delete", func(t *testing.T, s registry.Store) {
+	{"Delete", func(t *testing.T, s Store) {
 		keep, gone := sampleRegistry("keep"), sampleRegistry("gone")
 		createRegistries(t, s, keep, gone)
 		write(t, s, func(tx registry.Tx) error { return tx.DeleteRegistry(gone.ID) })
@@ -82,11 +82,11 @@ var registryTests = []test{
 		// The name is free again.
 		createRegistries(t, s, sampleRegistry("gone"))
 	}},
-	{"DeleteMissing", func(t *testing.T, s registry.Store) {
+	{"DeleteMissing", func(t *testing.T, s Store) {
 		err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.DeleteRegistry(registry.NewID(12)) })
 		wantKind(t, err, registry.KindNotFound)
 	}},
-	{"ListFilters", func(t *testing.T, s registry.Store) {
+	{"ListFilters", func(t *testing.T, s Store) {
 		iamReady, iamFailed := sampleRegistry("iam-ready"), sampleRegistry("iam-failed")
 		iamFailed.Status = registry.RegistryCreateFailed
 		jwtReady, jwtUpdating := jwtRegistry("jwt-ready"), jwtRegistry("jwt-updating")
@@ -118,7 +118,7 @@ var registryTests = []test{
 			wantSame(t, "listed registry", got[0], jwtReady)
 		}
 	}},
-	{"ListPaging", func(t *testing.T, s registry.Store) {
+	{"ListPaging", func(t *testing.T, s Store) {
 		var rs []registry.Registry
 		for i, name := range byteOrderNames {
 			r := sampleRegistry(name)
@@ -149,7 +149,7 @@ var registryTests = []test{
 		}, key)
 		wantNames(t, registryNames(flatten(pages)), sortedCopy(ready))
 	}},
-	{"ListAfterComparesNameThenID", func(t *testing.T, s registry.Store) {
+	{"ListAfterComparesNameThenID", func(t *testing.T, s Store) {
 		a, b, c := sampleRegistry("a"), sampleRegistry("b"), sampleRegistry("c")
 		createRegistries(t, s, a, b, c)
 		tests := []struct {

@@ -7,13 +7,13 @@ import (
 )
 
 var settingTests = []test{
-	{"GetMissing", func(t *testing.T, s registry.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		v, ok, err := getSetting(t, s, "paging-key")
 		if ok || err != nil || v != nil {
 			t.Errorf("Setting(missing) = %q, ok %v, err %v; want nil, false, nil", v, ok, err)
 		}
 	}},
-	{"PutAndOverwrite", func(t *testing.T, s registry.Store) {
+	{"PutAndOverwrite", func(t *testing.T, s Store) {
 		binary := []byte{0, 1, 2, 0x7f, 0x80, 0xfe, 0xff, 0}
 		write(t, s, func(tx registry.Tx) error {
 			if err := tx.PutSetting("a", binary); err != nil {

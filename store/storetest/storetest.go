@@ -1,8 +1,9 @@
-// Package storetest is the contract test suite for registry.Store
-// implementations. Every store runs the same behaviours from its own tests:
+// Package storetest is the contract test suite for the stores: their
+// registry.Store and search.VectorStore. Every store runs the same
+// behaviours from its own tests:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) registry.Store {
+//		storetest.Run(t, func(t *testing.T) storetest.Store {
 //			s, err := mystore.Open(t.Context(), ...)
 //			if err != nil {
 //				t.Fatal(err)
@@ -31,10 +32,18 @@ import (
 	"testing"
 
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/search"
 )
 
+// Store is what a store implements: the registry's store and the search
+// index's vector cache.
+type Store interface {
+	registry.Store
+	search.VectorStore
+}
+
 // Run runs the whole suite against the stores open returns.
-func Run(t *testing.T, open func(t *testing.T) registry.Store) {
+func Run(t *testing.T, open func(t *testing.T) Store) {
 	suites := []struct {
 		name  string
 		tests []test
@@ -66,5 +75,5 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 
 type test struct {
 	name string
-	run  func(t *testing.T, s registry.Store)
+	run  func(t *testing.T, s Store)
 }

@@ -82,7 +82,7 @@ func take(t *testing.T, s registry.Store, f fixture) snapshot {
 var errAbort = errors.New("storetest: abort the transaction")
 
 var transactionTests = []test{
-	{"UpdateRollsBackOnError", func(t *testing.T, s registry.Store) {
+	{"UpdateRollsBackOnError", func(t *testing.T, s Store) {
 		f := newFixture(t, s)
 		before := take(t, s, f)
 		newReg := sampleRegistry("new-reg")
@@ -118,7 +118,7 @@ var transactionTests = []test{
 		}
 		wantSame(t, "store after the failed transaction", take(t, s, f), before)
 	}},
-	{"UpdateReturnsDomainErrors", func(t *testing.T, s registry.Store) {
+	{"UpdateReturnsDomainErrors", func(t *testing.T, s Store) {
 		want := registry.Errorf(registry.KindConflict, "Record x cannot change from DRAFT to REJECTED.")
 		err := s.Update(t.Context(), func(registry.Tx) error { return want })
 		var got *registry.Error
@@ -126,7 +126,7 @@ var transactionTests = []test{
 			t.Errorf("Update returned %v, want %v unchanged", err, want)
 		}
 	}},
-	{"ViewRejectsWrites", func(t *testing.T, s registry.Store) {
+	{"ViewRejectsWrites", func(t *testing.T, s Store) {
 		f := newFixture(t, s)
 		before := take(t, s, f)
 		changed := f.rec
@@ -165,7 +165,7 @@ var transactionTests = []test{
 		}
 		wantSame(t, "store after writes inside View", take(t, s, f), before)
 	}},
-	{"ConcurrentUpdates", func(t *testing.T, s registry.Store) {
+	{"ConcurrentUpdates", func(t *testing.T, s Store) {
 		// Every Update creates one registry and increments a counter
 		// setting; the counter then always equals the number of registries,
 		// in every snapshot, and no increment is lost.
@@ -229,7 +229,7 @@ var transactionTests = []test{
 			t.Errorf("after %d updates: counter %d, %d registries", writers*perWriter, n, listed)
 		}
 	}},
-	{"ViewDuringUpdate", func(t *testing.T, s registry.Store) {
+	{"ViewDuringUpdate", func(t *testing.T, s Store) {
 		committed := sampleRegistry("committed")
 		createRegistries(t, s, committed)
 		inFlight := sampleRegistry("in-flight")

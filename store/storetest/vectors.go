@@ -1,26 +1,26 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
-	"slices"
 	"testing"
-
-	"github.com/agentry/agentry/registry"
 )
 
+// The vector cache stores values it does not interpret (search encodes
+// them), so the suite stores arbitrary bytes.
 var vectorTests = []test{
-	{"SaveAndLoad", func(t *testing.T, s registry.Store) {
+	{"SaveAndLoad", func(t *testing.T, s Store) {
 		ctx := context.Background()
 		a, b, c := [32]byte{1}, [32]byte{2}, [32]byte{3}
-		va, vb := []float32{0.5, -1.25, 3e-8}, []float32{1, 2, 3}
-		if err := s.SaveVectors(ctx, "model-1", map[[32]byte][]float32{a: va, b: vb}); err != nil {
+		va, vb := []byte{0, 0, 0, 63, 0, 0, 160, 191, 0xff, 0, 0x80, 0}, []byte{1, 2, 3, 4}
+		if err := s.SaveVectors(ctx, "model-1", map[[32]byte][]byte{a: va, b: vb}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.LoadVectors(ctx, "model-1", [][32]byte{a, b, c})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 2 || !slices.Equal(got[a], va) || !slices.Equal(got[b], vb) {
+		if len(got) != 2 || !bytes.Equal(got[a], va) || !bytes.Equal(got[b], vb) {
 			t.Fatalf("LoadVectors = %v", got)
 		}
 		// Another model has none of them.
@@ -29,20 +29,20 @@ var vectorTests = []test{
 		}
 		// A vector once stored stays: the same text under the same model
 		// always has the same vector.
-		if err := s.SaveVectors(ctx, "model-1", map[[32]byte][]float32{a: {9, 9, 9}}); err != nil {
+		if err := s.SaveVectors(ctx, "model-1", map[[32]byte][]byte{a: {9, 9, 9, 9}}); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.LoadVectors(ctx, "model-1", [][32]byte{a}); !slices.Equal(got[a], va) {
+		if got, _ := s.LoadVectors(ctx, "model-1", [][32]byte{a}); !bytes.Equal(got[a], va) {
 			t.Fatalf("overwritten: %v", got[a])
 		}
 	}},
-	{"ManyKeys", func(t *testing.T, s registry.Store) {
+	{"ManyKeys", func(t *testing.T, s Store) {
 		ctx := context.Background()
-		vecs := map[[32]byte][]float32{}
+		vecs := map[[32]byte][]byte{}
 		var keys [][32]byte
 		for i := range 1200 {
 			k := [32]byte{byte(i), byte(i >> 8), 7}
-			vecs[k] = []float32{float32(i)}
+			vecs[k] = []byte{byte(i), byte(i >> 8), 0, 0}
 			keys = append(keys, k)
 		}
 		if err := s.SaveVectors(ctx, "m", vecs); err != nil {
@@ -52,20 +52,25 @@ var vectorTests = []test{
 		if err != nil || len(got) != len(keys) {
 			t.Fatalf("loaded %d of %d: %v", len(got), len(keys), err)
 		}
+		for k, v := range vecs {
+			if !bytes.Equal(got[k], v) {
+				t.Fatalf("key %x: loaded %v, want %v", k[:2], got[k], v)
+			}
+		}
 	}},
-	{"Prune", func(t *testing.T, s registry.Store) {
+	{"Prune", func(t *testing.T, s Store) {
 		ctx := context.Background()
-		vecs := map[[32]byte][]float32{}
+		vecs := map[[32]byte][]byte{}
 		var keys [][32]byte
 		for i := range 1200 {
 			k := [32]byte{byte(i), byte(i >> 8), 9}
-			vecs[k] = []float32{float32(i)}
+			vecs[k] = []byte{byte(i), 0, 0, 0}
 			keys = append(keys, k)
 		}
 		if err := s.SaveVectors(ctx, "current", vecs); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveVectors(ctx, "old-model", map[[32]byte][]float32{keys[0]: {1}, keys[1]: {2}}); err != nil {
+		if err := s.SaveVectors(ctx, "old-model", map[[32]byte][]byte{keys[0]: {1, 0, 0, 0}, keys[1]: {2, 0, 0, 0}}); err != nil {
 			t.Fatal(err)
 		}
 		// Keep every other key, some twice (records with the same text).

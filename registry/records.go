@@ -1,0 +1,358 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// CreateRecordInput is a request to create a record.
+type CreateRecordInput struct {
+	RegistryID     string
+	Name           string
+	Description    *string
+	DescriptorType DescriptorType
+	Descriptors    *Descriptors
+	Version        *string
+	// SynchronizationType is "URL" when the publisher asks the registry to
+	// fetch the content from a live server; not supported yet.
+	SynchronizationType string
+	ClientToken         string
+}
+
+// CreateRecord creates a record in DRAFT.
+func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Created, error) {
+	regID, err := s.ARNs.RegistryID("registryId", in.RegistryID)
+	if err != nil {
+		return Created{}, err
+	}
+	var fe fieldErrors
+	checkName(&fe, "name", in.Name, MaxRecordNameLen)
+	if in.Description != nil {
+		checkLength(&fe, "description", *in.Description, 1, MaxDescriptionLen)
+	}
+	if in.Version != nil {
+		checkLength(&fe, "recordVersion", *in.Version, 1, MaxVersionLen)
+	}
+	checkSync(&fe, in.SynchronizationType)
+	checkEnum(&fe, "descriptorType", in.DescriptorType, descriptorTypes...)
+	if len(fe) == 0 {
+		if in.Descriptors == nil {
+			fe.add("descriptors", "is required: give the record's content inline")
+		} else {
+			checkDescriptors(&fe, in.DescriptorType, *in.Descriptors)
+		}
+	}
+	checkClientToken(&fe, in.ClientToken)
+	if err := fe.err(); err != nil {
+		return Created{}, err
+	}
+	token := in.ClientToken
+	in.ClientToken, in.RegistryID = "", regID
+	var out Created
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if _, err := tx.Registry(regID); err != nil {
+			return err
+		}
+		out, err = s.idempotent(tx, "CreateRegistryRecord\x00"+regID, token, in, func() (Created, error) {
+			now := s.clock()
+			rev := Revision{
+				Name: in.Name, Description: deref(in.Description),
+				DescriptorType: in.DescriptorType, Descriptors: *in.Descriptors,
+				Version: deref(in.Version), Status: StatusDraft, UpdatedAt: now,
+			}
+			if rev.Version == "" {
+				rev.Version = descriptorVersion(rev.DescriptorType, rev.Descriptors)
+			}
+			r := Record{RegistryID: regID, ID: NewID(12), CreatedAt: now, Latest: rev}
+			return Created{ID: r.ID, Status: string(rev.Status)}, tx.CreateRecord(r)
+		})
+		return err
+	})
+	return out, err
+}
+
+func checkSync(fe *fieldErrors, syncType string) {
+	if syncType != "" {
+		fe.add("synchronizationType", "URL synchronization is not supported by this server yet; give the descriptors inline")
+	}
+}
+
+func (s *Service) recordIDs(registryID, recordID string) (string, string, error) {
+	regID, err := s.ARNs.RegistryID("registryId", registryID)
+	if err != nil {
+		return "", "", err
+	}
+	recID, err := s.ARNs.RecordID("recordId", regID, recordID)
+	return regID, recID, err
+}
+
+// GetRecord returns a record by id or ARN.
+func (s *Service) GetRecord(ctx context.Context, registryID, recordID string) (Record, error) {
+	regID, recID, err := s.recordIDs(registryID, recordID)
+	if err != nil {
+		return Record{}, err
+	}
+	var r Record
+	err = s.store.View(ctx, func(tx Tx) error {
+		if _, err := tx.Registry(regID); err != nil {
+			return err
+		}
+		r, err = tx.Record(regID, recID)
+		return err
+	})
+	return r, err
+}
+
+// ListRecordsInput is a request for a page of a registry's records.
+type ListRecordsInput struct {
+	RegistryID     string
+	Name           string
+	Status         RecordStatus
+	DescriptorType DescriptorType
+	MaxResults     *int // nil = the default page of 20
+	NextToken      string
+}
+
+// RecordPage is one page of records; NextToken is "" on the last.
+type RecordPage struct {
+	Records   []Record
+	NextToken string
+}
+
+// ListRecords returns a registry's records ordered by name.
+func (s *Service) ListRecords(ctx context.Context, in ListRecordsInput) (RecordPage, error) {
+	regID, err := s.ARNs.RegistryID("registryId", in.RegistryID)
+	if err != nil {
+		return RecordPage{}, err
+	}
+	var fe fieldErrors
+	checkMaxResults(&fe, in.MaxResults)
+	if in.Name != "" {
+		checkName(&fe, "name", in.Name, MaxRecordNameLen)
+	}
+	if in.Status != "" {
+		checkEnum(&fe, "status", in.Status, recordStatuses...)
+	}
+	if in.DescriptorType != "" {
+		checkEnum(&fe, "descriptorType", in.DescriptorType, descriptorTypes...)
+	}
+	if err := fe.err(); err != nil {
+		return RecordPage{}, err
+	}
+	filters := "records\x00" + regID + "\x00" + in.Name + "\x00" + string(in.Status) + "\x00" + string(in.DescriptorType)
+	q := RecordQuery{RegistryID: regID, Name: in.Name, Status: in.Status, DescriptorType: in.DescriptorType,
+		Limit: pageSize(in.MaxResults) + 1}
+	if in.NextToken != "" {
+		c, err := decodeToken(s.pagingKey, in.NextToken, filters)
+		if err != nil {
+			return RecordPage{}, err
+		}
+		q.AfterName, q.AfterID = c.Name, c.ID
+	}
+	var page RecordPage
+	err = s.store.View(ctx, func(tx Tx) error {
+		if _, err := tx.Registry(regID); err != nil {
+			return err
+		}
+		rs, err := tx.ListRecords(q)
+		if err != nil {
+			return err
+		}
+		if len(rs) == q.Limit {
+			rs = rs[:len(rs)-1]
+			last := rs[len(rs)-1]
+			page.NextToken = encodeToken(s.pagingKey, pageCursor{Name: last.Latest.Name, ID: last.ID, Filters: filters})
+		}
+		page.Records = rs
+		return nil
+	})
+	return page, err
+}
+
+// UpdateRecordInput is a request to edit a record.
+type UpdateRecordInput struct {
+	RegistryID          string
+	RecordID            string
+	Name                *string
+	Description         Update[string]
+	DescriptorType      *DescriptorType
+	Descriptors         Update[DescriptorsUpdate]
+	Version             *string
+	SynchronizationType Update[string]
+	TriggerSync         bool
+}
+
+// DescriptorsUpdate changes some branches of a record's descriptors.
+type DescriptorsUpdate struct {
+	MCP         Update[MCPUpdate]
+	A2A         Update[A2ADescriptor]
+	Custom      Update[CustomDescriptor]
+	AgentSkills Update[AgentSkillsUpdate]
+}
+
+// MCPUpdate changes an MCP descriptor's server or tools.
+type MCPUpdate struct {
+	Server Update[ServerDefinition]
+	Tools  Update[ToolsDefinition]
+}
+
+// AgentSkillsUpdate changes an agent skills descriptor's parts.
+type AgentSkillsUpdate struct {
+	SkillMd         Update[SkillMdDefinition]
+	SkillDefinition Update[SkillDefinition]
+}
+
+// UpdateRecord edits a record. A DRAFT is changed in place; any other
+// editable status starts a new DRAFT revision, and the last approved one
+// stays discoverable until a newer one is approved. A request that changes
+// nothing leaves the record as it is.
+func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Record, error) {
+	regID, recID, err := s.recordIDs(in.RegistryID, in.RecordID)
+	if err != nil {
+		return Record{}, err
+	}
+	var fe fieldErrors
+	if in.Name != nil {
+		checkName(&fe, "name", *in.Name, MaxRecordNameLen)
+	}
+	if in.Description.Value != nil {
+		checkLength(&fe, "description", *in.Description.Value, 1, MaxDescriptionLen)
+	}
+	if in.Version != nil {
+		checkLength(&fe, "recordVersion", *in.Version, 1, MaxVersionLen)
+	}
+	if in.DescriptorType != nil {
+		checkEnum(&fe, "descriptorType", *in.DescriptorType, descriptorTypes...)
+	}
+	if in.SynchronizationType.Value != nil {
+		checkSync(&fe, *in.SynchronizationType.Value)
+	}
+	if in.TriggerSync {
+		fe.add("triggerSynchronization", "URL synchronization is not supported by this server yet")
+	}
+	if err := fe.err(); err != nil {
+		return Record{}, err
+	}
+	var r Record
+	err = s.update(ctx, func(tx Tx) (int64, error) {
+		if _, err := tx.Registry(regID); err != nil {
+			return 0, err
+		}
+		if r, err = tx.Record(regID, recID); err != nil {
+			return 0, err
+		}
+		if err := r.checkEditable(); err != nil {
+			return 0, err
+		}
+		next := r.Latest
+		if in.Name != nil {
+			next.Name = *in.Name
+		}
+		if in.Description.Set {
+			next.Description = deref(in.Description.Value)
+		}
+		if in.DescriptorType != nil {
+			next.DescriptorType = *in.DescriptorType
+		}
+		if in.Descriptors.Set {
+			next.Descriptors = applyDescriptors(next.Descriptors, in.Descriptors.Value)
+		}
+		if in.Version != nil {
+			next.Version = *in.Version
+		}
+		if sameContent(r.Latest, next) {
+			return 0, nil
+		}
+		var fe fieldErrors
+		checkDescriptors(&fe, next.DescriptorType, next.Descriptors)
+		if err := fe.err(); err != nil {
+			return 0, err
+		}
+		if in.Version == nil && next.Version == descriptorVersion(r.Latest.DescriptorType, r.Latest.Descriptors) {
+			// The version followed the documents; keep following them.
+			next.Version = descriptorVersion(next.DescriptorType, next.Descriptors)
+		}
+		if err := r.BeginEdit(s.clock()); err != nil {
+			return 0, err
+		}
+		next.Status, next.StatusReason, next.UpdatedAt = r.Latest.Status, r.Latest.StatusReason, r.Latest.UpdatedAt
+		r.Latest = next
+		return s.putRecord(tx, r)
+	})
+	return r, err
+}
+
+// putRecord stores a changed record and records the change in the feed.
+func (s *Service) putRecord(tx Tx, r Record) (seq int64, err error) {
+	if err := tx.PutRecord(r); err != nil {
+		return 0, err
+	}
+	return tx.AppendChange(r.RegistryID, r.ID, r.Latest.UpdatedAt)
+}
+
+func sameContent(a, b Revision) bool {
+	ja, _ := json.Marshal(a.Descriptors)
+	jb, _ := json.Marshal(b.Descriptors)
+	return a.Name == b.Name && a.Description == b.Description && a.DescriptorType == b.DescriptorType &&
+		a.Version == b.Version && string(ja) == string(jb)
+}
+
+// applyDescriptors merges an update into d; a nil update clears them all.
+func applyDescriptors(d Descriptors, u *DescriptorsUpdate) Descriptors {
+	if u == nil {
+		return Descriptors{}
+	}
+	if u.MCP.Set {
+		if u.MCP.Value == nil {
+			d.MCP = nil
+		} else {
+			m := MCPDescriptor{}
+			if d.MCP != nil {
+				m = *d.MCP
+			}
+			m.Server = apply(m.Server, u.MCP.Value.Server)
+			m.Tools = apply(m.Tools, u.MCP.Value.Tools)
+			d.MCP = &m
+		}
+	}
+	d.A2A = apply(d.A2A, u.A2A)
+	d.Custom = apply(d.Custom, u.Custom)
+	if u.AgentSkills.Set {
+		if u.AgentSkills.Value == nil {
+			d.AgentSkills = nil
+		} else {
+			a := AgentSkillsDescriptor{}
+			if d.AgentSkills != nil {
+				a = *d.AgentSkills
+			}
+			a.SkillMd = apply(a.SkillMd, u.AgentSkills.Value.SkillMd)
+			a.SkillDefinition = apply(a.SkillDefinition, u.AgentSkills.Value.SkillDefinition)
+			d.AgentSkills = &a
+		}
+	}
+	return d
+}
+
+func apply[T any](cur *T, u Update[T]) *T {
+	if !u.Set {
+		return cur
+	}
+	return u.Value
+}
+
+// DeleteRecord deletes a record in any status.
+func (s *Service) DeleteRecord(ctx context.Context, registryID, recordID string) error {
+	regID, recID, err := s.recordIDs(registryID, recordID)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx Tx) (int64, error) {
+		if _, err := tx.Registry(regID); err != nil {
+			return 0, err
+		}
+		if err := tx.DeleteRecord(regID, recID); err != nil {
+			return 0, err
+		}
+		return tx.AppendChange(regID, recID, s.clock())
+	})
+}
