@@ -40,8 +40,9 @@ var allowed = map[string][]string{
 	"jwtauth":  {"registry", "safehttp"},
 
 	// Adapters around the domain.
-	"store/sqlite":          {"registry", "search"},
-	"store/postgres":        {"registry", "search"},
+	"store/internal/stored": {"registry"},
+	"store/sqlite":          {"registry", "store/internal/stored"},
+	"store/postgres":        {"registry", "store/internal/stored"},
 	"store/postgres/pgtest": {"store/postgres"},
 	"store/storetest":       {"registry", "search"},
 	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth"},
