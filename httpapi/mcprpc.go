@@ -56,47 +56,47 @@ type rpcMessage struct {
 	Error   json.RawMessage `json:"error"`
 }
 
-// rpcProblem is a JSON-RPC error answer: HTTP status, the id it answers
-// (nil = null) and the error.
-type rpcProblem struct {
+// rpcError is a JSON-RPC error answer: HTTP status, the id it answers
+// (nil = null) and the error. writeError answers it with writeRPCError.
+type rpcError struct {
 	status  int
 	id      json.RawMessage
 	code    int
 	message string
 }
 
-// mcpCheck answers the problems checkMCPBody finds in a POSTed JSON body
-// and passes everything else on with the body restored.
+func (e *rpcError) Error() string { return fmt.Sprintf("JSON-RPC error %d: %s", e.code, e.message) }
+
+// mcpCheck refuses what checkMCPBody finds wrong in a POSTed JSON body and
+// passes everything else on with the body restored.
 func mcpCheck(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if r.Method != http.MethodPost || mediaType != "application/json" {
 			next.ServeHTTP(w, r) // the SDK refuses these with 405 and 415
-			return
+			return nil
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxConsumerBody))
 		if err != nil {
-			writeError(w, r, tooLarge(maxConsumerBody))
-			return
+			return tooLarge(maxConsumerBody)
 		}
-		if p := checkMCPBody(body); p != nil {
-			writeRPCError(w, *p)
-			return
+		if err := checkMCPBody(body); err != nil {
+			return err
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withBody(r, body))
+		return nil
 	})
 }
 
 // checkMCPBody returns what is wrong with a JSON-RPC body for this server,
 // nil when nothing is. A batch (MCP 2025-03-26) is refused whole for the
 // first problem in it.
-func checkMCPBody(body []byte) *rpcProblem {
+func checkMCPBody(body []byte) *rpcError {
 	if !json.Valid(body) {
-		return &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: the body is not valid JSON."}
+		return &rpcError{http.StatusBadRequest, nil, rpcParseError, "Parse error: the body is not valid JSON."}
 	}
 	if err := checkUTF8(body); err != nil {
-		return &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: " + err.Error()}
+		return &rpcError{http.StatusBadRequest, nil, rpcParseError, "Parse error: " + err.Error()}
 	}
 	body = bytes.TrimSpace(body)
 	if body[0] != '[' {
@@ -105,7 +105,7 @@ func checkMCPBody(body []byte) *rpcProblem {
 	var batch []json.RawMessage
 	json.Unmarshal(body, &batch) // valid JSON starting with [ is an array
 	if len(batch) == 0 {
-		return &rpcProblem{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: an empty batch."}
+		return &rpcError{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: an empty batch."}
 	}
 	for i, raw := range batch {
 		if p := checkMCPMessage(raw, i+1); p != nil {
@@ -118,7 +118,7 @@ func checkMCPBody(body []byte) *rpcProblem {
 // checkMCPMessage checks one message, the nth of a batch (0 = not in a
 // batch). A call on its own gets a JSON-RPC answer to its id; any other
 // problem refuses the whole HTTP request, as there is no id to answer.
-func checkMCPMessage(raw json.RawMessage, nth int) *rpcProblem {
+func checkMCPMessage(raw json.RawMessage, nth int) *rpcError {
 	var where string
 	if nth > 0 {
 		where = fmt.Sprintf("batch message %d: ", nth)
@@ -147,7 +147,7 @@ func checkMCPMessage(raw json.RawMessage, nth int) *rpcProblem {
 	}
 	method := truncate(*m.Method, 100)
 	served, ok := mcpMethods[*m.Method]
-	p := &rpcProblem{status: http.StatusOK, id: m.ID}
+	p := &rpcError{status: http.StatusOK, id: m.ID}
 	switch {
 	case !ok || (isCall && !served.call):
 		p.code, p.message = rpcMethodNotFound, fmt.Sprintf("Method not found: %s%q; this server serves %s.", where, method, mcpServedMethods)
@@ -164,8 +164,8 @@ func checkMCPMessage(raw json.RawMessage, nth int) *rpcProblem {
 	return p
 }
 
-func invalidRPC(message string) *rpcProblem {
-	return &rpcProblem{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: " + message}
+func invalidRPC(message string) *rpcError {
+	return &rpcError{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: " + message}
 }
 
 // validRPCID reports whether id is a string or a number: MCP ids are never
@@ -182,20 +182,21 @@ func validRPCID(id json.RawMessage) bool {
 	return false
 }
 
-func writeRPCError(w http.ResponseWriter, p rpcProblem) {
-	id := p.id
+// writeRPCError writes e as a JSON-RPC response.
+func writeRPCError(w http.ResponseWriter, e *rpcError) {
+	id := e.id
 	if id == nil {
 		id = json.RawMessage("null")
 	}
-	type rpcError struct {
+	type errorJSON struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(p.status)
+	w.WriteHeader(e.status)
 	json.NewEncoder(w).Encode(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
-		Error   rpcError        `json:"error"`
-	}{"2.0", id, rpcError{p.code, p.message}})
+		Error   errorJSON       `json:"error"`
+	}{"2.0", id, errorJSON{e.code, e.message}})
 }
