@@ -201,7 +201,7 @@ type errorJSON struct {
 // X-Amzn-ErrorType header and a JSON body). The cause of an internal error
 // is logged, never sent.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var rpc *rpcError
+	var rpc *rpcProblem
 	if errors.As(err, &rpc) {
 		writeRPCError(w, rpc)
 		return

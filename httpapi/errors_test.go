@@ -31,9 +31,9 @@ func TestWriteError(t *testing.T) {
 			"InvalidSignatureException", "", `{"__type":"InvalidSignatureException","message":"Signature expired."}`},
 		{"unknown key", unknownKeyError(), http.StatusForbidden, "UnrecognizedClientException", "",
 			`{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}`},
-		{"JSON-RPC", &rpcError{status: http.StatusOK, id: []byte("7"), code: rpcMethodNotFound, message: "Method not found"},
+		{"JSON-RPC", &rpcProblem{status: http.StatusOK, id: []byte("7"), code: rpcMethodNotFound, message: "Method not found"},
 			http.StatusOK, "", "", `{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"Method not found"}}`},
-		{"JSON-RPC without id", &rpcError{status: http.StatusBadRequest, code: rpcParseError, message: "Parse error"},
+		{"JSON-RPC without id", &rpcProblem{status: http.StatusBadRequest, code: rpcParseError, message: "Parse error"},
 			http.StatusBadRequest, "", "", `{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -56,16 +56,16 @@ type rpcMessage struct {
 	Error   json.RawMessage `json:"error"`
 }
 
-// rpcError is a JSON-RPC error answer: HTTP status, the id it answers
+// rpcProblem is a JSON-RPC error answer: HTTP status, the id it answers
 // (nil = null) and the error. writeError answers it with writeRPCError.
-type rpcError struct {
+type rpcProblem struct {
 	status  int
 	id      json.RawMessage
 	code    int
 	message string
 }
 
-func (e *rpcError) Error() string { return fmt.Sprintf("JSON-RPC error %d: %s", e.code, e.message) }
+func (p *rpcProblem) Error() string { return fmt.Sprintf("JSON-RPC error %d: %s", p.code, p.message) }
 
 // mcpCheck refuses what checkMCPBody finds wrong in a POSTed JSON body and
 // passes everything else on with the body restored.
@@ -80,8 +80,8 @@ func mcpCheck(next http.Handler) http.Handler {
 		if err != nil {
 			return tooLarge(maxConsumerBody)
 		}
-		if err := checkMCPBody(body); err != nil {
-			return err
+		if p := checkMCPBody(body); p != nil {
+			return p
 		}
 		next.ServeHTTP(w, withBody(r, body))
 		return nil
@@ -91,12 +91,12 @@ func mcpCheck(next http.Handler) http.Handler {
 // checkMCPBody returns what is wrong with a JSON-RPC body for this server,
 // nil when nothing is. A batch (MCP 2025-03-26) is refused whole for the
 // first problem in it.
-func checkMCPBody(body []byte) *rpcError {
+func checkMCPBody(body []byte) *rpcProblem {
 	if !json.Valid(body) {
-		return &rpcError{http.StatusBadRequest, nil, rpcParseError, "Parse error: the body is not valid JSON."}
+		return &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: the body is not valid JSON."}
 	}
 	if err := checkUTF8(body); err != nil {
-		return &rpcError{http.StatusBadRequest, nil, rpcParseError, "Parse error: " + err.Error()}
+		return &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: " + err.Error()}
 	}
 	body = bytes.TrimSpace(body)
 	if body[0] != '[' {
@@ -105,7 +105,7 @@ func checkMCPBody(body []byte) *rpcError {
 	var batch []json.RawMessage
 	json.Unmarshal(body, &batch) // valid JSON starting with [ is an array
 	if len(batch) == 0 {
-		return &rpcError{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: an empty batch."}
+		return &rpcProblem{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: an empty batch."}
 	}
 	for i, raw := range batch {
 		if p := checkMCPMessage(raw, i+1); p != nil {
@@ -118,7 +118,7 @@ func checkMCPBody(body []byte) *rpcError {
 // checkMCPMessage checks one message, the nth of a batch (0 = not in a
 // batch). A call on its own gets a JSON-RPC answer to its id; any other
 // problem refuses the whole HTTP request, as there is no id to answer.
-func checkMCPMessage(raw json.RawMessage, nth int) *rpcError {
+func checkMCPMessage(raw json.RawMessage, nth int) *rpcProblem {
 	var where string
 	if nth > 0 {
 		where = fmt.Sprintf("batch message %d: ", nth)
@@ -147,7 +147,7 @@ func checkMCPMessage(raw json.RawMessage, nth int) *rpcError {
 	}
 	method := truncate(*m.Method, 100)
 	served, ok := mcpMethods[*m.Method]
-	p := &rpcError{status: http.StatusOK, id: m.ID}
+	p := &rpcProblem{status: http.StatusOK, id: m.ID}
 	switch {
 	case !ok || (isCall && !served.call):
 		p.code, p.message = rpcMethodNotFound, fmt.Sprintf("Method not found: %s%q; this server serves %s.", where, method, mcpServedMethods)
@@ -164,8 +164,8 @@ func checkMCPMessage(raw json.RawMessage, nth int) *rpcError {
 	return p
 }
 
-func invalidRPC(message string) *rpcError {
-	return &rpcError{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: " + message}
+func invalidRPC(message string) *rpcProblem {
+	return &rpcProblem{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: " + message}
 }
 
 // validRPCID reports whether id is a string or a number: MCP ids are never
@@ -182,21 +182,21 @@ func validRPCID(id json.RawMessage) bool {
 	return false
 }
 
-// writeRPCError writes e as a JSON-RPC response.
-func writeRPCError(w http.ResponseWriter, e *rpcError) {
-	id := e.id
+// writeRPCError writes p as a JSON-RPC response.
+func writeRPCError(w http.ResponseWriter, p *rpcProblem) {
+	id := p.id
 	if id == nil {
 		id = json.RawMessage("null")
 	}
-	type errorJSON struct {
+	type rpcError struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(e.status)
+	w.WriteHeader(p.status)
 	json.NewEncoder(w).Encode(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
-		Error   errorJSON       `json:"error"`
-	}{"2.0", id, errorJSON{e.code, e.message}})
+		Error   rpcError        `json:"error"`
+	}{"2.0", id, rpcError{p.code, p.message}})
 }
