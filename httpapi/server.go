@@ -8,7 +8,13 @@
 //     and IAM, or OAuth bearer tokens);
 //   - health (/healthz) and readiness (/readyz).
 //
-// Domain errors become AWS error shapes in errors.go only.
+// Where to find what: every surface authenticates SigV4 callers with the
+// same two steps (authenticate.go) and asks the same IAM question
+// (authorize.go); consumers of CUSTOM_JWT registries present bearer tokens
+// (consumer.go). Handlers return errors, and errors.go alone turns them
+// into answers. The handler depends on the small interfaces Service,
+// Searcher, TokenVerifier and Credentials, so that its tests run on fakes
+// of them.
 package httpapi
 
 import (
