@@ -10,12 +10,11 @@ import (
 )
 
 // authorize is the one IAM decision of both surfaces: it returns nil when
-// p's policies allow each of actions (operation names, such as
-// "GetRegistry") on resource, else an AccessDeniedException that says
-// whether a statement denied it explicitly.
+// p's policies allow each of actions (see iamActions) on resource, else an
+// AccessDeniedException that says whether a statement denied it
+// explicitly.
 func (a *api) authorize(r *http.Request, p *iam.Principal, resource string, actions ...string) error {
-	for _, name := range actions {
-		action := "bedrock-agentcore:" + name
+	for _, action := range actions {
 		switch p.Authorize(a.iamRequest(r, action, resource)) {
 		case iam.Allow:
 		case iam.ExplicitDeny:
@@ -27,18 +26,29 @@ func (a *api) authorize(r *http.Request, p *iam.Principal, resource string, acti
 	return nil
 }
 
+// iamActions names the IAM actions of operations, such as "GetRegistry";
+// handlers name them once, when they are built.
+func iamActions(operations ...string) []string {
+	actions := make([]string, len(operations))
+	for i, op := range operations {
+		actions[i] = "bedrock-agentcore:" + op
+	}
+	return actions
+}
+
 // resourceFunc names the ARN an operation acts on.
 type resourceFunc func(r *http.Request) string
 
 // operation wraps h, a control plane operation of an authenticated caller,
 // so that it runs only when the caller may perform it on its resource.
 func (a *api) operation(name string, resource resourceFunc, h handlerFunc) http.Handler {
+	actions := iamActions(name)
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		info := requestInfoFrom(r.Context())
 		if info == nil || info.principal == nil {
 			return registry.Errorf(registry.KindForbidden, "The request is not authenticated.")
 		}
-		if err := a.authorize(r, info.principal, resource(r), name); err != nil {
+		if err := a.authorize(r, info.principal, resource(r), actions...); err != nil {
 			return err
 		}
 		return h(w, r)

@@ -43,11 +43,12 @@ func consumerFrom(ctx context.Context) *consumerRequest {
 // MCP endpoint) before it reads the body: a bearer token for a CUSTOM_JWT
 // registry, else a SigV4 credential of a known key. It then reads the body
 // (bounded, and charged to the transfer budget), verifies a SigV4 signature
-// and checks that the caller may perform every one of actions on the
+// and checks that the caller may perform every one of operations on the
 // registry. challengeURL is the protected resource metadata URL of a JWT
 // registry. On success the request goes on with the body restored and a
 // *consumerRequest in its context.
-func (a *api) pathConsumerAuth(actions []string, challengeURL func(registryID string) string, next http.Handler) http.Handler {
+func (a *api) pathConsumerAuth(operations []string, challengeURL func(registryID string) string, next http.Handler) http.Handler {
+	actions := iamActions(operations...)
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		a.expectBody(w, r, maxConsumerBody)
 		raw := r.PathValue("registryId")
@@ -82,7 +83,8 @@ func (a *api) pathConsumerAuth(actions []string, challengeURL func(registryID st
 // malformed, expired or of an unknown key, or a bearer token that is not a
 // JWT. Bodies of callers without a SigV4 credential are charged to the
 // share of unauthenticated callers.
-func (a *api) bodyConsumerAuth(actions []string, registryOf func(body []byte) (string, error), next http.Handler) http.Handler {
+func (a *api) bodyConsumerAuth(operations []string, registryOf func(body []byte) (string, error), next http.Handler) http.Handler {
+	actions := iamActions(operations...)
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		a.expectBody(w, r, maxConsumerBody)
 		token, bearer := jwtauth.BearerToken(r.Header.Get("Authorization"))
@@ -129,8 +131,8 @@ func (a *api) bodyConsumerAuth(actions []string, registryOf func(body []byte) (s
 	})
 }
 
-// allowConsumer checks that p may perform every one of actions on the
-// registry named raw, whether or not it exists; only then does p learn
+// allowConsumer checks that p may perform every one of actions (IAM action
+// names) on the registry named raw, whether or not it exists; only then does p learn
 // whether it exists (lookupErr).
 func (a *api) allowConsumer(r *http.Request, p *iam.Principal, raw string, lookupErr error, actions []string) error {
 	if err := a.authorize(r, p, a.registryResource(raw), actions...); err != nil {

@@ -45,16 +45,16 @@ type awsError struct {
 
 var errorTable = map[registry.Kind]awsError{
 	registry.KindInvalid:       {http.StatusBadRequest, "ValidationException"},
-	registry.KindUnauthorized:  {http.StatusUnauthorized, "UnauthorizedException"},
+	registry.KindUnauthorized:  {http.StatusUnauthorized, nameUnauthorized},
 	registry.KindQuotaExceeded: {http.StatusPaymentRequired, "ServiceQuotaExceededException"},
-	registry.KindForbidden:     {http.StatusForbidden, "AccessDeniedException"},
+	registry.KindForbidden:     {http.StatusForbidden, nameAccessDenied},
 	registry.KindNotFound:      {http.StatusNotFound, "ResourceNotFoundException"},
 	registry.KindConflict:      {http.StatusConflict, "ConflictException"},
-	registry.KindThrottled:     {http.StatusTooManyRequests, "ThrottlingException"},
-	registry.KindInternal:      {http.StatusInternalServerError, "InternalServerException"},
+	registry.KindThrottled:     {http.StatusTooManyRequests, nameThrottling},
+	registry.KindInternal:      {http.StatusInternalServerError, nameInternal},
 }
 
-// AWS error names that are not domain kinds.
+// AWS error names that errors other than the domain's use too.
 const (
 	nameUnauthorized       = "UnauthorizedException"
 	nameAccessDenied       = "AccessDeniedException"
