@@ -9,28 +9,49 @@ import (
 	"github.com/agentry/agentry/registry"
 )
 
+// authorize is the one IAM decision of both surfaces: it returns nil when
+// p's policies allow each of actions (see iamActions) on resource, else an
+// AccessDeniedException that says whether a statement denied it
+// explicitly.
+func (a *api) authorize(r *http.Request, p *iam.Principal, resource string, actions ...string) error {
+	for _, action := range actions {
+		switch p.Authorize(a.iamRequest(r, action, resource)) {
+		case iam.Allow:
+		case iam.ExplicitDeny:
+			return &registry.Error{Kind: registry.KindForbidden, Message: iam.ExplicitDenyMessage(p.ARN, action, resource)}
+		default:
+			return &registry.Error{Kind: registry.KindForbidden, Message: iam.DenyMessage(p.ARN, action, resource)}
+		}
+	}
+	return nil
+}
+
+// iamActions names the IAM actions of operations, such as "GetRegistry";
+// handlers name them once, when they are built.
+func iamActions(operations ...string) []string {
+	actions := make([]string, len(operations))
+	for i, op := range operations {
+		actions[i] = "bedrock-agentcore:" + op
+	}
+	return actions
+}
+
 // resourceFunc names the ARN an operation acts on.
 type resourceFunc func(r *http.Request) string
 
-// operation wraps h so that it runs only when the caller's policies allow
-// bedrock-agentcore:<name> on the operation's resource.
+// operation wraps h, a control plane operation of an authenticated caller,
+// so that it runs only when the caller may perform it on its resource.
 func (a *api) operation(name string, resource resourceFunc, h handlerFunc) http.Handler {
-	action := "bedrock-agentcore:" + name
+	actions := iamActions(name)
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		info := requestInfoFrom(r.Context())
 		if info == nil || info.principal == nil {
 			return registry.Errorf(registry.KindForbidden, "The request is not authenticated.")
 		}
-		res := resource(r)
-		decision := info.principal.Authorize(a.iamRequest(r, action, res))
-		switch decision {
-		case iam.Allow:
-			return h(w, r)
-		case iam.ExplicitDeny:
-			return &registry.Error{Kind: registry.KindForbidden, Message: iam.ExplicitDenyMessage(info.principal.ARN, action, res)}
-		default:
-			return &registry.Error{Kind: registry.KindForbidden, Message: iam.DenyMessage(info.principal.ARN, action, res)}
+		if err := a.authorize(r, info.principal, resource(r), actions...); err != nil {
+			return err
 		}
+		return h(w, r)
 	})
 }
 
@@ -39,7 +60,7 @@ func (a *api) operation(name string, resource resourceFunc, h handlerFunc) http.
 // headers.
 func (a *api) iamRequest(r *http.Request, action, resource string) iam.Request {
 	req := iam.Request{Action: action, Resource: resource, SecureTransport: r.TLS != nil,
-		CurrentTime: a.now(), Region: a.region}
+		CurrentTime: a.now(), Region: a.arns.Region}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		if ip, err := netip.ParseAddr(host); err == nil {
 			req.SourceIP = ip.Unmap()
@@ -48,7 +69,7 @@ func (a *api) iamRequest(r *http.Request, action, resource string) iam.Request {
 	return req
 }
 
-func (a *api) allRegistries(*http.Request) string { return a.svc.ARNs.Registry("*") }
+func (a *api) allRegistries(*http.Request) string { return a.arns.Registry("*") }
 
 // registryARN is the ARN of the registry in the path.
 func (a *api) registryARN(r *http.Request) string {
@@ -60,20 +81,20 @@ func (a *api) registryARN(r *http.Request) string {
 // ARN of this server still yields a (non-matching) resource, so that a
 // caller without rights learns nothing from validation.
 func (a *api) registryResource(raw string) string {
-	if id, err := a.svc.ARNs.RegistryID("registryId", raw); err == nil {
-		return a.svc.ARNs.Registry(id)
+	if id, err := a.arns.RegistryID("registryId", raw); err == nil {
+		return a.arns.Registry(id)
 	}
-	return a.svc.ARNs.Registry(raw)
+	return a.arns.Registry(raw)
 }
 
 func (a *api) recordARN(r *http.Request) string {
 	rawReg, rawRec := r.PathValue("registryId"), r.PathValue("recordId")
-	reg, err := a.svc.ARNs.RegistryID("registryId", rawReg)
+	reg, err := a.arns.RegistryID("registryId", rawReg)
 	if err != nil {
-		return a.svc.ARNs.Record(rawReg, rawRec)
+		return a.arns.Record(rawReg, rawRec)
 	}
-	if rec, err := a.svc.ARNs.RecordID("recordId", reg, rawRec); err == nil {
-		return a.svc.ARNs.Record(reg, rec)
+	if rec, err := a.arns.RecordID("recordId", reg, rawRec); err == nil {
+		return a.arns.Record(reg, rec)
 	}
-	return a.svc.ARNs.Record(reg, rawRec)
+	return a.arns.Record(reg, rawRec)
 }

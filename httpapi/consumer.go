@@ -1,18 +1,14 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/jwtauth"
 	"github.com/agentry/agentry/registry"
-	"github.com/agentry/agentry/sigv4"
 )
 
 // Consumers (the search API and the MCP endpoint) authenticate the way their
@@ -47,11 +43,12 @@ func consumerFrom(ctx context.Context) *consumerRequest {
 // MCP endpoint) before it reads the body: a bearer token for a CUSTOM_JWT
 // registry, else a SigV4 credential of a known key. It then reads the body
 // (bounded, and charged to the transfer budget), verifies a SigV4 signature
-// and checks that the caller may perform every one of actions on the
+// and checks that the caller may perform every one of operations on the
 // registry. challengeURL is the protected resource metadata URL of a JWT
 // registry. On success the request goes on with the body restored and a
 // *consumerRequest in its context.
-func (a *api) pathConsumerAuth(actions []string, challengeURL func(registryID string) string, next http.Handler) http.Handler {
+func (a *api) pathConsumerAuth(operations []string, challengeURL func(registryID string) string, next http.Handler) http.Handler {
+	actions := iamActions(operations...)
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		a.expectBody(w, r, maxConsumerBody)
 		raw := r.PathValue("registryId")
@@ -60,8 +57,8 @@ func (a *api) pathConsumerAuth(actions []string, challengeURL func(registryID st
 			return lookupErr
 		}
 		if lookupErr == nil && reg.AuthorizerType == registry.AuthorizerCustomJWT {
-			if ok := a.checkBearer(w, r, reg, challengeURL(reg.ID)); !ok {
-				return nil
+			if err := a.checkBearer(r, reg, challengeURL(reg.ID)); err != nil {
+				return err
 			}
 			body, err := a.readBody(w, r, maxConsumerBody, whoOf(r.Context()))
 			if err != nil {
@@ -69,22 +66,12 @@ func (a *api) pathConsumerAuth(actions []string, challengeURL func(registryID st
 			}
 			return serveConsumer(w, r, reg, body, next)
 		}
-		s, err := a.signerOf(w, r)
+		p, body, err := a.signedBody(w, r, maxConsumerBody)
 		if err != nil {
 			return err
 		}
-		body, err := a.readBody(w, r, maxConsumerBody, s.principal.ARN)
-		if err != nil {
+		if err := a.allowConsumer(r, p, raw, lookupErr, actions); err != nil {
 			return err
-		}
-		if err := a.verifySigner(w, r, s, body); err != nil {
-			return err
-		}
-		if err := a.authorizeConsumer(r, s.principal, raw, actions); err != nil {
-			return err
-		}
-		if lookupErr != nil {
-			return lookupErr
 		}
 		return serveConsumer(w, r, reg, body, next)
 	})
@@ -96,35 +83,29 @@ func (a *api) pathConsumerAuth(actions []string, challengeURL func(registryID st
 // malformed, expired or of an unknown key, or a bearer token that is not a
 // JWT. Bodies of callers without a SigV4 credential are charged to the
 // share of unauthenticated callers.
-func (a *api) bodyConsumerAuth(actions []string, registryOf func(body []byte) (string, error), next http.Handler) http.Handler {
+func (a *api) bodyConsumerAuth(operations []string, registryOf func(body []byte) (string, error), next http.Handler) http.Handler {
+	actions := iamActions(operations...)
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		a.expectBody(w, r, maxConsumerBody)
-		var s *signer
 		token, bearer := jwtauth.BearerToken(r.Header.Get("Authorization"))
-		switch {
-		case bearer && !looksLikeJWT(token):
-			err := &jwtauth.Error{Code: jwtauth.CodeInvalidToken, Description: "token is malformed"}
-			w.Header().Set("WWW-Authenticate", jwtauth.Challenge("", nil, err))
-			writeErrorShape(w, r, http.StatusUnauthorized, "UnauthorizedException", errorJSON{Message: err.Description})
-			return nil
-		case !bearer && !a.missingCredential(r):
-			var err error
-			if s, err = a.signerOf(w, r); err != nil {
-				return err
-			}
+		if bearer && !looksLikeJWT(token) {
+			return malformedBearerError()
 		}
-		who := ""
+		// A caller without a SigV4 credential (credErr says why, as it
+		// does for a bearer token) may still use a CUSTOM_JWT registry.
+		s, credErr := a.signer(r)
+		if credErr != nil && !bearer && !noCredential(credErr) {
+			return credErr
+		}
+		var body []byte
+		var err error
 		if s != nil {
-			who = s.principal.ARN
+			body, err = a.verifiedBody(w, r, s, maxConsumerBody)
+		} else {
+			body, err = a.readBody(w, r, maxConsumerBody, "")
 		}
-		body, err := a.readBody(w, r, maxConsumerBody, who)
 		if err != nil {
 			return err
-		}
-		if s != nil {
-			if err := a.verifySigner(w, r, s, body); err != nil {
-				return err
-			}
 		}
 		raw, err := registryOf(body)
 		if err != nil {
@@ -135,35 +116,34 @@ func (a *api) bodyConsumerAuth(actions []string, registryOf func(body []byte) (s
 			return lookupErr
 		}
 		if lookupErr == nil && reg.AuthorizerType == registry.AuthorizerCustomJWT {
-			if ok := a.checkBearer(w, r, reg, ""); !ok {
-				return nil
+			if err := a.checkBearer(r, reg, ""); err != nil {
+				return err
 			}
 			return serveConsumer(w, r, reg, body, next)
 		}
-		if s == nil { // refused as any request without a SigV4 credential is
-			_, err := a.signerOf(w, r)
-			return err
+		if s == nil {
+			return credErr
 		}
-		if err := a.authorizeConsumer(r, s.principal, raw, actions); err != nil {
+		if err := a.allowConsumer(r, s.principal, raw, lookupErr, actions); err != nil {
 			return err
-		}
-		if lookupErr != nil {
-			return lookupErr
 		}
 		return serveConsumer(w, r, reg, body, next)
 	})
 }
 
+// allowConsumer checks that p may perform every one of actions (IAM action
+// names) on the registry named raw, whether or not it exists; only then does p learn
+// whether it exists (lookupErr).
+func (a *api) allowConsumer(r *http.Request, p *iam.Principal, raw string, lookupErr error, actions []string) error {
+	if err := a.authorize(r, p, a.registryResource(raw), actions...); err != nil {
+		return err
+	}
+	return lookupErr
+}
+
 func isInternal(err error) bool {
 	var e *registry.Error
 	return err != nil && (!errors.As(err, &e) || e.Kind == registry.KindInternal)
-}
-
-// missingCredential reports whether r carries no SigV4 credential at all.
-func (a *api) missingCredential(r *http.Request) bool {
-	_, err := a.verifier.ParseCredential(r)
-	var se *sigv4.Error
-	return errors.As(err, &se) && se.Code == sigv4.CodeMissingAuthenticationToken
 }
 
 // looksLikeJWT reports whether token has the compact form of a JWT: three
@@ -184,38 +164,15 @@ func looksLikeJWT(token string) bool {
 // serveConsumer passes an authenticated request on with its body restored
 // and a *consumerRequest in its context.
 func serveConsumer(w http.ResponseWriter, r *http.Request, reg registry.Registry, body []byte, next http.Handler) error {
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
 	ctx := context.WithValue(r.Context(), consumerKey{}, &consumerRequest{registry: reg, body: body})
-	next.ServeHTTP(w, r.WithContext(ctx))
+	next.ServeHTTP(w, withBody(r, body).WithContext(ctx))
 	return nil
 }
 
-// authorizeConsumer checks that p may perform every one of actions on the
-// registry named raw, whether or not it exists.
-func (a *api) authorizeConsumer(r *http.Request, p *iam.Principal, raw string, actions []string) error {
-	res := a.registryResource(raw)
-	for _, name := range actions {
-		action := "bedrock-agentcore:" + name
-		switch p.Authorize(a.iamRequest(r, action, res)) {
-		case iam.Allow:
-		case iam.ExplicitDeny:
-			return &registry.Error{Kind: registry.KindForbidden, Message: iam.ExplicitDenyMessage(p.ARN, action, res)}
-		default:
-			return &registry.Error{Kind: registry.KindForbidden, Message: iam.DenyMessage(p.ARN, action, res)}
-		}
-	}
-	return nil
-}
-
-// errAnswered tells handlerFunc that the response has been written.
-var errAnswered = errors.New("answered")
-
-// checkBearer verifies the bearer token of a CUSTOM_JWT registry. On
-// failure it answers 401 (no or bad token), 403 (insufficient scope), 503
-// (identity provider unreachable) or 500 (a configuration that cannot
-// work) with a WWW-Authenticate challenge, and returns false.
-func (a *api) checkBearer(w http.ResponseWriter, r *http.Request, reg registry.Registry, metadataURL string) bool {
+// checkBearer verifies the bearer token of a CUSTOM_JWT registry and
+// records its subject as the caller; bearerError says how a refusal is
+// answered.
+func (a *api) checkBearer(r *http.Request, reg registry.Registry, metadataURL string) error {
 	var cfg registry.CustomJWTAuthorizer
 	if reg.Authorizer != nil && reg.Authorizer.CustomJWT != nil {
 		cfg = *reg.Authorizer.CustomJWT
@@ -223,34 +180,14 @@ func (a *api) checkBearer(w http.ResponseWriter, r *http.Request, reg registry.R
 	scopes := jwtauth.AdvertisedScopes(cfg)
 	token, ok := jwtauth.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
-		w.Header().Set("WWW-Authenticate", jwtauth.Challenge(metadataURL, scopes, nil))
-		writeErrorShape(w, r, http.StatusUnauthorized, "UnauthorizedException",
-			errorJSON{Message: "This registry requires an OAuth bearer token: send Authorization: Bearer <token>."})
-		return false
+		return bearerError(reg.ID, nil, metadataURL, scopes)
 	}
 	claims, err := a.jwt.Verify(r.Context(), cfg, token)
 	if err != nil {
-		var je *jwtauth.Error
-		if !errors.As(err, &je) {
-			writeError(w, r, err)
-			return false
-		}
-		status := je.HTTPStatus()
-		switch {
-		case je.Unavailable:
-			logger(r).Warn("identity provider unavailable", "registry", reg.ID, "err", err)
-			w.Header().Set("Retry-After", strconv.Itoa(5))
-		case je.Misconfigured:
-			logger(r).Error("registry's identity provider configuration cannot work", "registry", reg.ID, "err", err)
-		}
-		w.Header().Set("WWW-Authenticate", jwtauth.Challenge(metadataURL, scopes, err))
-		name := map[int]string{http.StatusUnauthorized: "UnauthorizedException", http.StatusForbidden: "AccessDeniedException",
-			http.StatusServiceUnavailable: "ServiceUnavailableException", http.StatusInternalServerError: "InternalServerException"}[status]
-		writeErrorShape(w, r, status, name, errorJSON{Message: je.Description})
-		return false
+		return bearerError(reg.ID, err, metadataURL, scopes)
 	}
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.subject = claims.Subject
 	}
-	return true
+	return nil
 }

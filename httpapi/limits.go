@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -90,7 +89,7 @@ func newBudget(l TransferLimits) *budget {
 }
 
 // errBusy is a charge that does not fit; client says whose share is full.
-// writeError answers it with writeBusy.
+// busyError says how it is answered.
 type errBusy struct{ client bool }
 
 func (e *errBusy) Error() string { return "transfer budget exhausted" }
@@ -283,7 +282,7 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 		if busy := w.hold.chargeAnswer(whoOf(w.r.Context()), total); busy != nil {
 			if !w.sent {
 				w.sent = true
-				writeBusy(w.ResponseWriter, w.r, busy)
+				writeError(w.ResponseWriter, w.r, busy)
 			} else {
 				// Part of the answer is out: break the connection rather
 				// than end the answer as if it were whole.
@@ -320,24 +319,6 @@ func whoOf(ctx context.Context) string {
 		return "token " + info.subject
 	}
 	return ""
-}
-
-// writeBusy answers a charge that did not fit: 429 when the client's share
-// is full, 503 when the server's is.
-func writeBusy(w http.ResponseWriter, r *http.Request, busy *errBusy) {
-	w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfterSeconds))
-	if busy.client {
-		writeErrorShape(w, r, http.StatusTooManyRequests, "ThrottlingException", errorJSON{Message: busyMessage(busy)})
-		return
-	}
-	writeErrorShape(w, r, http.StatusServiceUnavailable, "ServiceUnavailableException", errorJSON{Message: busyMessage(busy)})
-}
-
-func busyMessage(busy *errBusy) string {
-	if busy.client {
-		return "Too many request or answer bytes of this client are in transit; retry shortly."
-	}
-	return "The server has too many request or answer bytes in transit; retry shortly."
 }
 
 // expectBody gives r's body the time its declared size (or limit, for a

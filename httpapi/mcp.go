@@ -142,21 +142,11 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 	}
 	out, err := a.runSearch(ctx, c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
 		filter: in.Filter, filterField: "filter", copies: 2})
-	var busy *errBusy
-	if errors.As(err, &busy) {
-		return toolError(busyMessage(busy)), nil
-	}
 	if err != nil {
-		var re *registry.Error
-		if !errors.As(err, &re) {
-			re = registry.Internal(err)
-		}
-		if re.Kind == registry.KindInternal {
-			if info := requestInfoFrom(ctx); info != nil {
-				info.log.Error("search failed", "err", err)
-			}
-		}
-		return toolError(re.Message), nil
+		// The tool's caller reads what an HTTP caller would.
+		e := errorOf(err)
+		logCause(ctx, e)
+		return toolError(e.message), nil
 	}
 	text, err := json.Marshal(out)
 	if err != nil {
@@ -200,18 +190,8 @@ func (a *api) protectedResourceMetadata(w http.ResponseWriter, r *http.Request) 
 	}
 	cfg := *reg.Authorizer.CustomJWT
 	issuer, err := a.jwt.Issuer(r.Context(), cfg.DiscoveryURL)
-	var je *jwtauth.Error
-	switch {
-	case errors.As(err, &je) && je.Misconfigured:
-		logger(r).Error("registry's identity provider configuration cannot work", "registry", reg.ID, "err", err)
-		writeErrorShape(w, r, http.StatusInternalServerError, "InternalServerException", errorJSON{Message: je.Description})
-		return nil
-	case err != nil:
-		logger(r).Warn("identity provider unavailable", "registry", reg.ID, "err", err)
-		w.Header().Set("Retry-After", "5")
-		writeErrorShape(w, r, http.StatusServiceUnavailable, "ServiceUnavailableException",
-			errorJSON{Message: "The registry's identity provider could not be reached; try again shortly."})
-		return nil
+	if err != nil {
+		return issuerError(reg.ID, err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "max-age=300")

@@ -57,7 +57,7 @@ type rpcMessage struct {
 }
 
 // rpcProblem is a JSON-RPC error answer: HTTP status, the id it answers
-// (nil = null) and the error.
+// (nil = null) and the error. writeError answers it with writeRPCError.
 type rpcProblem struct {
 	status  int
 	id      json.RawMessage
@@ -65,26 +65,26 @@ type rpcProblem struct {
 	message string
 }
 
-// mcpCheck answers the problems checkMCPBody finds in a POSTed JSON body
-// and passes everything else on with the body restored.
+func (p *rpcProblem) Error() string { return fmt.Sprintf("JSON-RPC error %d: %s", p.code, p.message) }
+
+// mcpCheck refuses what checkMCPBody finds wrong in a POSTed JSON body and
+// passes everything else on with the body restored.
 func mcpCheck(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if r.Method != http.MethodPost || mediaType != "application/json" {
 			next.ServeHTTP(w, r) // the SDK refuses these with 405 and 415
-			return
+			return nil
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxConsumerBody))
 		if err != nil {
-			writeError(w, r, tooLarge(maxConsumerBody))
-			return
+			return tooLarge(maxConsumerBody)
 		}
 		if p := checkMCPBody(body); p != nil {
-			writeRPCError(w, *p)
-			return
+			return p
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withBody(r, body))
+		return nil
 	})
 }
 
@@ -182,7 +182,8 @@ func validRPCID(id json.RawMessage) bool {
 	return false
 }
 
-func writeRPCError(w http.ResponseWriter, p rpcProblem) {
+// writeRPCError writes p as a JSON-RPC response.
+func writeRPCError(w http.ResponseWriter, p *rpcProblem) {
 	id := p.id
 	if id == nil {
 		id = json.RawMessage("null")

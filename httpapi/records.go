@@ -34,8 +34,8 @@ func (a *api) createRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, _ := a.svc.ARNs.RegistryID("registryId", regID)
-	writeJSON(w, http.StatusAccepted, map[string]string{"recordArn": a.svc.ARNs.Record(id, out.ID), "status": out.Status})
+	id, _ := a.arns.RegistryID("registryId", regID)
+	writeJSON(w, http.StatusAccepted, map[string]string{"recordArn": a.arns.Record(id, out.ID), "status": out.Status})
 	return nil
 }
 
@@ -129,7 +129,7 @@ type recordStatusJSON struct {
 
 func (a *api) recordStatusJSON(rec registry.Record) recordStatusJSON {
 	return recordStatusJSON{
-		RegistryArn: a.svc.ARNs.Registry(rec.RegistryID), RecordArn: a.svc.ARNs.Record(rec.RegistryID, rec.ID),
+		RegistryArn: a.arns.Registry(rec.RegistryID), RecordArn: a.arns.Record(rec.RegistryID, rec.ID),
 		RecordID: rec.ID, Status: rec.Latest.Status, StatusReason: rec.Latest.StatusReason,
 		UpdatedAt: timestamp(rec.Latest.UpdatedAt),
 	}

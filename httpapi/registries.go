@@ -28,7 +28,7 @@ func (a *api) createRegistry(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"registryArn": a.svc.ARNs.Registry(out.ID)})
+	writeJSON(w, http.StatusAccepted, map[string]string{"registryArn": a.arns.Registry(out.ID)})
 	return nil
 }
 

@@ -98,7 +98,7 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 	for _, h := range hits {
 		rev := h.Revision
 		out.RegistryRecords = append(out.RegistryRecords, searchRecordJSON{
-			RegistryArn: a.svc.ARNs.Registry(registryID), RecordArn: a.svc.ARNs.Record(registryID, h.RecordID),
+			RegistryArn: a.arns.Registry(registryID), RecordArn: a.arns.Record(registryID, h.RecordID),
 			RecordID: h.RecordID, Name: rev.Name, Description: rev.Description, DescriptorType: rev.DescriptorType,
 			Descriptors: rev.Descriptors, Version: rev.Version, Status: rev.Status,
 			CreatedAt: timestamp(h.CreatedAt), UpdatedAt: timestamp(rev.UpdatedAt),

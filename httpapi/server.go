@@ -8,7 +8,13 @@
 //     and IAM, or OAuth bearer tokens);
 //   - health (/healthz) and readiness (/readyz).
 //
-// Domain errors become AWS error shapes in errors.go only.
+// Where to find what: every surface authenticates SigV4 callers with the
+// same two steps (authenticate.go) and asks the same IAM question
+// (authorize.go); consumers of CUSTOM_JWT registries present bearer tokens
+// (consumer.go). Handlers return errors, and errors.go alone turns them
+// into answers. The handler depends on the small interfaces Service,
+// Searcher, TokenVerifier and Credentials, so that its tests run on fakes
+// of them.
 package httpapi
 
 import (
@@ -38,18 +44,57 @@ import (
 // each, JSON-escaped, fit with room to spare.
 const DefaultMaxBodyBytes = 2 << 20
 
+// Service is the registry service as the handlers use it
+// (*registry.Service).
+type Service interface {
+	CreateRegistry(context.Context, registry.CreateRegistryInput) (registry.Created, error)
+	GetRegistry(ctx context.Context, registryID string) (registry.Registry, error)
+	ListRegistries(context.Context, registry.ListRegistriesInput) (registry.RegistryPage, error)
+	UpdateRegistry(context.Context, registry.UpdateRegistryInput) (registry.Registry, error)
+	DeleteRegistry(ctx context.Context, registryID string) error
+	CreateRecord(context.Context, registry.CreateRecordInput) (registry.Created, error)
+	GetRecord(ctx context.Context, registryID, recordID string) (registry.Record, error)
+	ListRecords(context.Context, registry.ListRecordsInput) (registry.RecordPage, error)
+	UpdateRecord(context.Context, registry.UpdateRecordInput) (registry.Record, error)
+	DeleteRecord(ctx context.Context, registryID, recordID string) error
+	SubmitRecord(ctx context.Context, registryID, recordID string) (registry.Record, error)
+	SetRecordStatus(context.Context, registry.SetRecordStatusInput) (registry.Record, error)
+	// LookupRegistry finds the registry a consumer request names.
+	LookupRegistry(ctx context.Context, registryID string) (registry.Registry, error)
+}
+
+// Searcher serves searches (*search.Index).
+type Searcher interface {
+	Search(context.Context, search.Query) ([]search.Hit, error)
+}
+
+// TokenVerifier verifies the bearer tokens of CUSTOM_JWT registries
+// (*jwtauth.Verifier). Its errors are *jwtauth.Error.
+type TokenVerifier interface {
+	Verify(ctx context.Context, cfg registry.CustomJWTAuthorizer, token string) (*jwtauth.Claims, error)
+	Issuer(ctx context.Context, discoveryURL string) (string, error)
+}
+
+// Credentials finds the principal that owns an access key, and the key's
+// secret, in one lookup (*iam.Store).
+type Credentials interface {
+	Lookup(accessKeyID string) (p *iam.Principal, secret string, ok bool)
+}
+
 // Config wires the handler.
 type Config struct {
-	Service *registry.Service
+	Service Service
+	// ARNs names the resources of Service; its region is the one IAM
+	// policies see.
+	ARNs registry.ARNs
 	// Verifier checks SigV4 signatures (its Lookup is not used);
 	// Credentials finds the principal and secret of an access key.
 	Verifier    *sigv4.Verifier
-	Credentials func(accessKeyID string) (p *iam.Principal, secret string, ok bool)
-	Region      string
+	Credentials Credentials
 	// Index serves searches; JWT verifies bearer tokens of CUSTOM_JWT
 	// registries.
-	Index *search.Index
-	JWT   *jwtauth.Verifier
+	Index Searcher
+	JWT   TokenVerifier
 	// PublicURL is the base URL clients reach this server at, without a
 	// trailing slash.
 	PublicURL string
@@ -79,7 +124,7 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	a := &api{svc: cfg.Service, region: cfg.Region, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
+	a := &api{svc: cfg.Service, arns: cfg.ARNs, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
 		index: cfg.Index, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers)}
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
@@ -111,14 +156,14 @@ func New(cfg Config) http.Handler {
 }
 
 type api struct {
-	svc            *registry.Service
-	region         string
+	svc            Service
+	arns           registry.ARNs
 	now            func() time.Time
 	verifier       *sigv4.Verifier
-	credentials    func(string) (*iam.Principal, string, bool)
+	credentials    Credentials
 	budget         *budget
-	index          *search.Index
-	jwt            *jwtauth.Verifier
+	index          Searcher
+	jwt            TokenVerifier
 	publicURL      string
 	allowedHosts   map[string]struct{}
 	allowedOrigins map[string]struct{}
@@ -146,11 +191,12 @@ func allowLists(publicURL string, hosts, origins []string) (map[string]struct{},
 	return h, o
 }
 
-// handlerFunc is a handler that may fail; errors are answered by writeError.
+// handlerFunc is a handler that may fail: it writes nothing then, and
+// writeError answers its error.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := h(w, r); err != nil && err != errAnswered {
+	if err := h(w, r); err != nil {
 		writeError(w, r, err)
 	}
 }
@@ -260,82 +306,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection (deadlines).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// ---- authentication ----
-
-// authenticate refuses a request whose SigV4 credential is missing,
-// malformed, out of scope, expired or of an unknown key before it reads a
-// byte of the body. It then reads the body (bounded, and charged to the
-// transfer budget), verifies the signature over it, and passes the request
-// on with the body restored.
-func (a *api) authenticate(maxBody int64, next http.Handler) http.Handler {
-	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		a.expectBody(w, r, maxBody)
-		s, err := a.signerOf(w, r)
-		if err != nil {
-			return err
-		}
-		body, err := a.readBody(w, r, maxBody, s.principal.ARN)
-		if err != nil {
-			return err
-		}
-		if err := a.verifySigner(w, r, s, body); err != nil {
-			return err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		next.ServeHTTP(w, r)
-		return nil
-	})
-}
-
-// signer is a SigV4 caller whose credential was checked before its body
-// was read; its signature is not verified yet.
-type signer struct {
-	cred      *sigv4.Credential
-	principal *iam.Principal
-	secret    string
-}
-
-// signerOf checks r's SigV4 credential without reading the body: its form,
-// scope and time, and that its access key is known. A refusal has been
-// answered when it returns errAnswered.
-func (a *api) signerOf(w http.ResponseWriter, r *http.Request) (*signer, error) {
-	c, err := a.verifier.ParseCredential(r)
-	if err != nil {
-		return nil, refuseSigV4(w, r, err)
-	}
-	p, secret, ok := a.credentials(c.AccessKeyID)
-	if !ok {
-		writeErrorShape(w, r, http.StatusForbidden, sigv4.CodeUnrecognizedClient,
-			errorJSON{Message: "The security token included in the request is invalid."})
-		return nil, errAnswered
-	}
-	return &signer{cred: c, principal: p, secret: secret}, nil
-}
-
-// verifySigner verifies the signature of s over body; the principal the
-// credential named is then the caller.
-func (a *api) verifySigner(w http.ResponseWriter, r *http.Request, s *signer, body []byte) error {
-	if err := a.verifier.VerifySignature(r, s.cred, s.secret, body); err != nil {
-		return refuseSigV4(w, r, err)
-	}
-	if info := requestInfoFrom(r.Context()); info != nil {
-		info.principal = s.principal
-	}
-	return nil
-}
-
-// refuseSigV4 answers a SigV4 failure (403 with its AWS name) and returns
-// errAnswered; other errors are returned as they are.
-func refuseSigV4(w http.ResponseWriter, r *http.Request, err error) error {
-	var se *sigv4.Error
-	if !errors.As(err, &se) {
-		return err
-	}
-	writeErrorShape(w, r, http.StatusForbidden, se.Code, errorJSON{Message: se.Message})
-	return errAnswered
-}
 
 // ---- JSON helpers ----
 

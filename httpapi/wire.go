@@ -80,7 +80,7 @@ type registryJSON struct {
 
 func (a *api) registryJSON(r registry.Registry) registryJSON {
 	return registryJSON{
-		Name: r.Name, Description: r.Description, RegistryID: r.ID, RegistryArn: a.svc.ARNs.Registry(r.ID),
+		Name: r.Name, Description: r.Description, RegistryID: r.ID, RegistryArn: a.arns.Registry(r.ID),
 		AuthorizerType: r.AuthorizerType, AuthorizerConfiguration: r.Authorizer,
 		ApprovalConfiguration: approvalJSON{AutoApproval: r.AutoApproval},
 		Status:                r.Status, StatusReason: r.StatusReason,
@@ -122,7 +122,7 @@ type recordJSON struct {
 func (a *api) recordJSON(r registry.Record) recordJSON {
 	l := r.Latest
 	return recordJSON{
-		RegistryArn: a.svc.ARNs.Registry(r.RegistryID), RecordArn: a.svc.ARNs.Record(r.RegistryID, r.ID),
+		RegistryArn: a.arns.Registry(r.RegistryID), RecordArn: a.arns.Record(r.RegistryID, r.ID),
 		RecordID: r.ID, Name: l.Name, Description: l.Description, DescriptorType: l.DescriptorType,
 		Descriptors: l.Descriptors, RecordVersion: l.Version, Status: l.Status, StatusReason: l.StatusReason,
 		CreatedAt: timestamp(r.CreatedAt), UpdatedAt: timestamp(l.UpdatedAt),

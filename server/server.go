@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		publicURL = "http://" + cfg.Listen
 	}
 	h := httpapi.New(httpapi.Config{
-		Service: svc, Verifier: verifier, Credentials: principals.Lookup, Region: cfg.Region, Logger: cfg.Logger,
+		Service: svc, ARNs: svc.ARNs, Verifier: verifier, Credentials: principals, Logger: cfg.Logger,
 		Index: index, JWT: jwt, PublicURL: publicURL,
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version, Transfers: cfg.Transfers,
 		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
