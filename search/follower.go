@@ -251,12 +251,14 @@ func (f *Follower) catchUp(ctx context.Context) error {
 		if len(entries) > 0 {
 			seq = entries[len(entries)-1].Seq
 		}
-		f.publish(seq, nil)
 		if len(entries) < feedPage {
+			// Healthy before the waiters wake, so that they see it.
 			f.failures.Store(0)
 			f.lastOK.Store(time.Now().UnixNano())
+			f.publish(seq, nil)
 			return nil
 		}
+		f.publish(seq, nil)
 	}
 }
 
