@@ -1,5 +1,7 @@
 package search
 
+import "time"
+
 // Options configure an Index. The zero value gives the tuned defaults,
 // which are what docs/search-quality.md measures.
 type Options struct {
@@ -29,6 +31,11 @@ type Options struct {
 	// pass, the exact scan answers. 0 means the default
 	// (DefaultApproxThreshold); a negative value means never.
 	ApproxThreshold int
+	// QueryEmbedTimeout bounds how long a search waits for the embedder to
+	// embed its query before it answers from the lexical leg alone: an
+	// embedder that is slow or down must not make searches slow. 0 =
+	// DefaultQueryEmbedTimeout.
+	QueryEmbedTimeout time.Duration
 	// OnError, when set, hears of failures that search survives by falling
 	// back to the lexical leg (an embedder that is down). It must be safe
 	// for concurrent use.
@@ -40,6 +47,11 @@ type Options struct {
 	// server never sets it.
 	Ablation Ablation
 }
+
+// DefaultQueryEmbedTimeout is Options.QueryEmbedTimeout's default: an
+// embeddings service answers a short query in tens of milliseconds, and
+// the built-in model in microseconds.
+const DefaultQueryEmbedTimeout = 2 * time.Second
 
 // DefaultApproxThreshold is Options.ApproxThreshold's default: the
 // smallest registry at which the approximate index measured clearly faster
@@ -97,19 +109,20 @@ var defaultFields = [NumFields]FieldParams{
 
 // settings are Options resolved to the values the hot path uses.
 type settings struct {
-	weight   [NumFields]float32
-	b        [NumFields]float32
-	k1       float32
-	an       *analyzer
-	nameAn   *analyzer // names and titles keep their stop words
-	synonyms synonymTable
-	exp      experiment
-	embedder Embedder
-	vectors  VectorStore
-	deferVec bool
-	approx   int // vectors from which a shard has an approximate index; -1: never
-	fusion   Fusion
-	onError  func(error)
+	weight       [NumFields]float32
+	b            [NumFields]float32
+	k1           float32
+	an           *analyzer
+	nameAn       *analyzer // names and titles keep their stop words
+	synonyms     synonymTable
+	exp          experiment
+	embedder     Embedder
+	vectors      VectorStore
+	deferVec     bool
+	approx       int // vectors from which a shard has an approximate index; -1: never
+	queryTimeout time.Duration
+	fusion       Fusion
+	onError      func(error)
 }
 
 func resolve(o Options) settings {
@@ -144,6 +157,9 @@ func resolve(o Options) settings {
 		s.synonyms = buildSynonyms(s.an)
 	}
 	s.fusion = o.Fusion.resolve()
+	if s.queryTimeout = o.QueryEmbedTimeout; s.queryTimeout <= 0 {
+		s.queryTimeout = DefaultQueryEmbedTimeout
+	}
 	switch s.approx = o.ApproxThreshold; {
 	case s.approx == 0:
 		s.approx = DefaultApproxThreshold

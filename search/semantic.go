@@ -254,12 +254,14 @@ func (ix *Index) embedQuery(ctx context.Context, text string) *queryVectors {
 	if parts := sentences(text); len(parts) > 1 {
 		texts = append(texts, parts...)
 	}
-	vecs, err := ix.set.embedder.Embed(ctx, texts)
+	embedCtx, cancel := context.WithTimeout(ctx, ix.set.queryTimeout)
+	defer cancel()
+	vecs, err := ix.set.embedder.Embed(embedCtx, texts)
 	if err == nil && len(vecs) != len(texts) {
 		err = fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
 	}
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil { // the embedder failed or was too slow, not the caller
 			ix.report(fmt.Errorf("search: embedding query: %w", err))
 		}
 		return nil

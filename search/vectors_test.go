@@ -226,3 +226,49 @@ func TestCloseStopsTheVectorWorker(t *testing.T) {
 		t.Fatalf("lexical search after Close: %v", got)
 	}
 }
+
+// stallEmbedder is a bagEmbedder that, once stalled, answers no call until
+// its caller gives up.
+type stallEmbedder struct {
+	*bagEmbedder
+	stalled atomic.Bool
+}
+
+func (e *stallEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if e.stalled.Load() {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return e.bagEmbedder.Embed(ctx, texts)
+}
+
+// TestSlowEmbedderDoesNotSlowSearch: a search whose query the embedder does
+// not embed in time answers from the lexical leg at the deadline, and says
+// why through OnError.
+func TestSlowEmbedderDoesNotSlowSearch(t *testing.T) {
+	emb := &stallEmbedder{bagEmbedder: &bagEmbedder{concepts: map[string]int{"car": 1, "vehicl": 1}}}
+	var reported atomic.Int64
+	ix := NewIndex(Options{Embedder: emb, QueryEmbedTimeout: 100 * time.Millisecond,
+		OnError: func(error) { reported.Add(1) }})
+	t.Cleanup(ix.Close)
+	ix.Put(mcp("sem000000001", "garage", "Vehicle maintenance scheduling.", `{}`, ""))
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, ix, "car"); !slices.Equal(got, []string{"sem000000001"}) {
+		t.Fatalf("semantic search with a working embedder: %v", got)
+	}
+
+	emb.stalled.Store(true)
+	start := time.Now()
+	got := search(t, ix, "maintenance")
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the search waited %v for an embedder that does not answer; want about the 100 ms deadline", d)
+	}
+	if !slices.Equal(got, []string{"sem000000001"}) {
+		t.Errorf("lexical results without the query's vector: %v", got)
+	}
+	if reported.Load() == 0 {
+		t.Error("the stalled embedder was not reported")
+	}
+}

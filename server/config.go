@@ -69,6 +69,10 @@ type Config struct {
 	// vector (search.Options.ApproxThreshold): 0 = the default, negative =
 	// never.
 	ApproxThreshold int
+	// QueryEmbedTimeout bounds the wait for a query's vector before a
+	// search answers lexically (search.Options.QueryEmbedTimeout); 0 = the
+	// default.
+	QueryEmbedTimeout time.Duration
 
 	// LogFormat is the format, json or text, of the Logger LoadConfig
 	// makes on standard error.
@@ -205,6 +209,16 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.EmbedderAPIKey = v; return nil }},
 	{Flag: "embedder-model-dir", Env: "AGENTRY_EMBEDDER_MODEL_DIR", Help: "directory of a model2vec static embedding model",
 		set: nonEmpty(func(c *Config, v string) { c.EmbedderModelDir = v })},
+	{Flag: "embedder-query-timeout", Env: "AGENTRY_EMBEDDER_QUERY_TIMEOUT", Default: search.DefaultQueryEmbedTimeout.String(),
+		Help: "how long a search waits for the embedder to embed its query before it answers lexically",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 10*time.Millisecond || d > time.Minute {
+				return errors.New("must be 10ms to 1m")
+			}
+			c.QueryEmbedTimeout = d
+			return nil
+		}},
 	{Flag: "log-format", Env: "AGENTRY_LOG_FORMAT", Default: "json", Help: "log format: json or text",
 		set: oneOf(map[string]func(*Config){
 			"json": func(c *Config) { c.LogFormat = "json" },

@@ -71,6 +71,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	index := search.NewIndex(search.Options{
 		Embedder: cfg.Embedder, Fusion: cfg.Fusion, ApproxThreshold: cfg.ApproxThreshold,
+		QueryEmbedTimeout: cfg.QueryEmbedTimeout,
 		// Vectors are kept in the store; at start-up the index serves
 		// lexically at once and computes missing vectors in the background.
 		Vectors: store, DeferVectors: true,
