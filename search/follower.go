@@ -163,23 +163,28 @@ func (f *Follower) AfterCommit(ctx context.Context, seq int64) {
 // catch-up's error when one fails before reaching seq (the follower tries
 // again on the next write or poll).
 func (f *Follower) WaitFor(ctx context.Context, seq int64) error {
+	// The state is read before the nudge, so that the catch-up it asks for
+	// (or one already under way) wakes this wait even when it ends before
+	// the loop below starts waiting.
+	f.mu.Lock()
+	applied, progress := f.applied, f.progress
+	f.mu.Unlock()
 	f.nudge()
-	for waited := false; ; waited = true {
-		f.mu.Lock()
-		applied, err, progress := f.applied, f.err, f.progress
-		f.mu.Unlock()
-		switch {
-		case applied >= seq:
-			return nil
-		case waited && err != nil:
-			return err
-		}
+	for applied < seq {
 		select {
 		case <-progress:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		var err error
+		f.mu.Lock()
+		applied, err, progress = f.applied, f.err, f.progress
+		f.mu.Unlock()
+		if applied < seq && err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // nudge asks the goroutine to catch up.
