@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 )
@@ -68,7 +67,8 @@ type rpcProblem struct {
 func (p *rpcProblem) Error() string { return fmt.Sprintf("JSON-RPC error %d: %s", p.code, p.message) }
 
 // mcpCheck refuses what checkMCPBody finds wrong in a POSTed JSON body and
-// passes everything else on with the body restored.
+// passes everything else on. It runs behind the consumer authentication,
+// which has read the body already.
 func mcpCheck(next http.Handler) http.Handler {
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -76,14 +76,14 @@ func mcpCheck(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // the SDK refuses these with 405 and 415
 			return nil
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxConsumerBody))
-		if err != nil {
-			return tooLarge(maxConsumerBody)
+		c := consumerFrom(r.Context())
+		if c == nil {
+			return errors.New("internal error: no authenticated body in the request context")
 		}
-		if p := checkMCPBody(body); p != nil {
+		if p := checkMCPBody(c.body); p != nil {
 			return p
 		}
-		next.ServeHTTP(w, withBody(r, body))
+		next.ServeHTTP(w, r)
 		return nil
 	})
 }
