@@ -15,7 +15,8 @@
 // redirect URI and exchanges it with its PKCE verifier.
 //
 // Environment:
-//   ACCESS_TOKEN_TTL   seconds an access token lives (default 3600)
+//   ACCESS_TOKEN_TTL   seconds an access token of the authorization code grant
+//                      lives (default 3600; client credentials: always 3600)
 //   REFRESH_TOKEN_TTL  seconds a refresh token lives (default 86400)
 //   CLIENTS            JSON array of pre-registered client metadata
 //
@@ -45,7 +46,9 @@ const provider = new Provider(issuer, {
   clients,
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString("hex")] },
-  scopes: ["openid", "offline_access"],
+  // The resource scopes are listed too, so that clients may register
+  // them (RFC 7591 scope) as the TypeScript SDK does.
+  scopes: ["openid", "offline_access", ...resourceScopes.split(" ")],
   claims: { openid: ["sub"] },
   findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
   features: {
@@ -59,10 +62,12 @@ const provider = new Provider(issuer, {
       // when the token request does not repeat it.
       defaultResource: (_ctx, _client, oneOf) => oneOf,
       useGrantedResource: () => true,
-      getResourceServerInfo: (_ctx, resourceIndicator) => ({
+      getResourceServerInfo: (_ctx, resourceIndicator, client) => ({
         scope: resourceScopes,
         audience: resourceIndicator,
-        accessTokenTTL: accessTTL,
+        // A service's token (client credentials) lives an hour; the MCP
+        // clients' ones ACCESS_TOKEN_TTL, short in tests to see them expire.
+        accessTokenTTL: client.grantTypeAllowed("client_credentials") ? 3600 : accessTTL,
         accessTokenFormat: "jwt",
         jwt: { sign: { alg: "RS256" } },
       }),

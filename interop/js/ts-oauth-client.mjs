@@ -208,18 +208,20 @@ async function withAuthorization(transport, op) {
 let client;
 let transport;
 try {
-  await withAuthorization(undefined, async () => {
-    // A transport whose connect failed for a login is not reused.
-    if (client) await client.close().catch(() => {});
+  // connect: the first attempt stops for the login; the next one, after
+  // finishAuth, goes through. A transport whose connect failed is not reused.
+  for (let attempt = 0; ; attempt++) {
     transport = new StreamableHTTPClientTransport(new URL(mcpURL), { authProvider: provider, fetch: recordingFetch });
     client = new Client({ name: "agentry-interop-ts-oauth", version: "1.0.0" });
     try {
       await client.connect(transport);
+      break;
     } catch (err) {
-      if (err instanceof UnauthorizedError && provider.code) await transport.finishAuth(provider.takeCode());
-      throw err;
+      if (!(err instanceof UnauthorizedError) || !provider.code || attempt >= 2) throw err;
+      await transport.finishAuth(provider.takeCode());
+      await client.close().catch(() => {});
     }
-  });
+  }
   out.connected = true;
   const { tools } = await withAuthorization(transport, () => client.listTools());
   out.tools = tools.map((t) => t.name);
