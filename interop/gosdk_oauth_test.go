@@ -110,12 +110,26 @@ func TestGoSDKOAuthClient(t *testing.T) {
 // cookies, as a browser would with a user who logs in and consents, up to
 // the redirect to redirectURL, and returns its code.
 func headlessLogin(ctx context.Context, authURL string) (*auth.AuthorizationResult, error) {
+	loc, err := followAuthorization(ctx, authURL, redirectURL)
+	if err != nil {
+		return nil, err
+	}
+	q := loc.Query()
+	if e := q.Get("error"); e != "" {
+		return nil, fmt.Errorf("authorization refused: %s: %s", e, q.Get("error_description"))
+	}
+	return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+}
+
+// followAuthorization follows the redirects from authURL with a cookie jar
+// until one goes to a URL that begins with redirectTo, and returns that URL.
+func followAuthorization(ctx context.Context, authURL, redirectTo string) (*url.URL, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, err
 	}
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), redirectURL) {
+		if strings.HasPrefix(req.URL.String(), redirectTo) {
 			return http.ErrUseLastResponse
 		}
 		if len(via) >= 10 {
@@ -133,15 +147,11 @@ func headlessLogin(ctx context.Context, authURL string) (*auth.AuthorizationResu
 	}
 	defer resp.Body.Close()
 	loc, err := resp.Location()
-	if err != nil || !strings.HasPrefix(loc.String(), redirectURL) {
+	if err != nil || !strings.HasPrefix(loc.String(), redirectTo) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 		return nil, fmt.Errorf("authorization stopped with HTTP %d: %s", resp.StatusCode, body)
 	}
-	q := loc.Query()
-	if e := q.Get("error"); e != "" {
-		return nil, fmt.Errorf("authorization refused: %s: %s", e, q.Get("error_description"))
-	}
-	return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+	return loc, nil
 }
 
 // recorder notes what the go-sdk client sends and receives, without

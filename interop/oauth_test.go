@@ -56,8 +56,15 @@ func (a *authServer) rfc8414Metadata() string {
 // issuer URL. It stops when the test ends.
 func startAuthServer(t *testing.T, tools nodeTools, accessTTL, refreshTTL time.Duration) *authServer {
 	t.Helper()
+	return startAuthServerWith(t, tools, accessTTL, refreshTTL)
+}
+
+// startAuthServerWith is startAuthServer with more redirect URIs for the
+// pre-registered client.
+func startAuthServerWith(t *testing.T, tools nodeTools, accessTTL, refreshTTL time.Duration, redirectURIs ...string) *authServer {
+	t.Helper()
 	clients, _ := json.Marshal([]map[string]any{
-		{"client_id": preregisteredClientID, "token_endpoint_auth_method": "none", "redirect_uris": []string{redirectURL},
+		{"client_id": preregisteredClientID, "token_endpoint_auth_method": "none", "redirect_uris": append([]string{redirectURL}, redirectURIs...),
 			"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"}},
 		{"client_id": serviceClientID, "client_secret": serviceClientSecret, "redirect_uris": []string{},
 			"grant_types": []string{"client_credentials"}, "response_types": []string{}},
