@@ -403,6 +403,32 @@ func TestOAuthSetUps(t *testing.T) {
 			t.Fatalf("ts-client: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 		}
 
+		// The recommended audience is the registry's MCP URL exactly as
+		// agentry computes it from --public-url: the RFC 9728 metadata
+		// names it as the resource, and nothing else matches, not even
+		// the same URL with a trailing slash.
+		resp, err := http.Get(metadataURLOf(bearerURL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prm struct {
+			Resource             string   `json:"resource"`
+			AuthorizationServers []string `json:"authorization_servers"`
+			ScopesSupported      []string `json:"scopes_supported"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&prm)
+		resp.Body.Close()
+		if err != nil || prm.Resource != bearerURL || !slices.Equal(prm.AuthorizationServers, []string{as.Issuer}) ||
+			!slices.Equal(prm.ScopesSupported, []string{"registry:search"}) {
+			t.Errorf("protected resource metadata %+v, %v; want resource %s, issuer %s", prm, err, bearerURL, as.Issuer)
+		}
+		for _, aud := range []string{bearerURL + "/", strings.Replace(bearerURL, "/registry/", "/REGISTRY/", 1)} {
+			status, challenge := initialize(t, bearerURL, clientCredentialsToken(t, as, aud))
+			if status != http.StatusUnauthorized || !strings.Contains(challenge, "token audience is not allowed") {
+				t.Errorf("token for %s: %d %s, want 401 for the audience", aud, status, challenge)
+			}
+		}
+
 		// A token for another registry (another resource), refused with a
 		// description that says so.
 		token = clientCredentialsToken(t, as, bearerURL)

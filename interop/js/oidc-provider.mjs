@@ -78,7 +78,7 @@ const provider = new Provider(issuer, {
   issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
   ttl: {
     AccessToken: accessTTL,
-    ClientCredentials: accessTTL,
+    ClientCredentials: 3600,
     RefreshToken: refreshTTL,
     AuthorizationCode: 60,
     Interaction: 600,
