@@ -173,14 +173,14 @@ func newOAuthAgentry(t *testing.T) *fixture {
 // jwtRegistry creates a CUSTOM_JWT registry with cfg, publishes two
 // records in it and returns its MCP URL. cfg may refer to the MCP URL
 // (the recommended audience), which is known only once the registry
-// exists: the registry is created with a placeholder audience and then
-// updated, as an administrator would with update-registry.
+// exists: as docs/mcp.md says, the registry is created with the discovery
+// URL alone and then configured with update-registry.
 func (f *fixture) jwtRegistry(t *testing.T, name string, cfg func(mcpURL string) types.CustomJWTAuthorizerConfiguration) string {
 	t.Helper()
-	placeholder := cfg("https://placeholder.invalid/mcp")
 	id := f.createRegistry(t, &ctl.CreateRegistryInput{
 		Name: aws.String(name), AuthorizerType: types.RegistryAuthorizerTypeCustomJwt,
-		AuthorizerConfiguration: &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: placeholder},
+		AuthorizerConfiguration: &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
+			DiscoveryUrl: cfg("").DiscoveryUrl}},
 	})
 	mcpURL := f.mcpURL(f.URL, id)
 	if _, err := f.Client.UpdateRegistry(context.Background(), &ctl.UpdateRegistryInput{
