@@ -527,8 +527,10 @@ func TestOAuthExpiredRefreshToken(t *testing.T) {
 	if _, failed := r.grants("refresh_token"); !slices.Contains(failed, "invalid_grant") {
 		t.Errorf("refresh failures %q, want invalid_grant", failed)
 	}
-	if len(r.Authorizations) != 2 {
-		t.Errorf("%d authorizations, want 2", len(r.Authorizations))
+	// At least one login after the first: a slow machine may see the
+	// refresh token expire before the first call too.
+	if len(r.Authorizations) < 2 {
+		t.Errorf("%d authorizations, want 2 or more", len(r.Authorizations))
 	}
 }
 
