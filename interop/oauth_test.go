@@ -277,7 +277,7 @@ func wantFlow(t *testing.T, r *oauthRun, mcpURL string, calls int) {
 	}
 	if len(r.MCP) == 0 || r.MCP[0].Status != http.StatusUnauthorized ||
 		!strings.Contains(r.MCP[0].WWWAuthenticate, `resource_metadata="`+metadataURLOf(mcpURL)+`"`) {
-		t.Errorf("first refusal %+v, want 401 with resource_metadata=%q", r.MCP, metadataURLOf(mcpURL))
+		t.Fatalf("first refusal %+v, want 401 with resource_metadata=%q", r.MCP, metadataURLOf(mcpURL))
 	}
 	if len(r.Authorizations) == 0 {
 		t.Fatal("no authorization request")
