@@ -13,6 +13,10 @@ type CreateRegistryInput struct {
 	Authorizer     *AuthorizerConfig
 	AutoApproval   bool
 	ClientToken    string
+	// GA only.
+	Tags          map[string]string
+	Encryption    *EncryptionConfig
+	AutoDetection *AutoDetectionConfig
 }
 
 // CreateRegistry creates a registry. It is READY when the call returns.
@@ -30,6 +34,9 @@ func (s *Service) CreateRegistry(ctx context.Context, in CreateRegistryInput) (C
 		checkAuthorizer(&fe, in.AuthorizerType, in.Authorizer, s.urlPolicy)
 	}
 	checkClientToken(&fe, in.ClientToken)
+	checkTags(&fe, "tags", in.Tags)
+	checkEncryption(&fe, in.Encryption)
+	checkAutoDetection(&fe, in.AutoDetection)
 	if err := fe.err(); err != nil {
 		return Created{}, err
 	}
@@ -44,6 +51,10 @@ func (s *Service) CreateRegistry(ctx context.Context, in CreateRegistryInput) (C
 				ID: NewID(12), Name: in.Name, Description: deref(in.Description),
 				AuthorizerType: in.AuthorizerType, Authorizer: in.Authorizer, AutoApproval: in.AutoApproval,
 				Status: RegistryReady, CreatedAt: now, UpdatedAt: now,
+				Tags: in.Tags, Encryption: in.Encryption, AutoDetection: in.AutoDetection,
+			}
+			if len(r.Tags) == 0 {
+				r.Tags = nil
 			}
 			return Created{ID: r.ID, Status: string(r.Status)}, tx.CreateRegistry(r)
 		})
@@ -127,6 +138,8 @@ type UpdateRegistryInput struct {
 	Description  Update[string]
 	Authorizer   Update[AuthorizerConfig]
 	AutoApproval Update[bool]
+	// GA only.
+	AutoDetection Update[AutoDetectionConfig]
 }
 
 // UpdateRegistry changes a registry's name, description, authorizer
@@ -143,6 +156,7 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 	if in.Description.Value != nil {
 		checkLength(&fe, "description", *in.Description.Value, 1, MaxDescriptionLen)
 	}
+	checkAutoDetection(&fe, in.AutoDetection.Value)
 	if err := fe.err(); err != nil {
 		return Registry{}, err
 	}
@@ -167,6 +181,9 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 		}
 		if in.AutoApproval.Set {
 			r.AutoApproval = in.AutoApproval.Value != nil && *in.AutoApproval.Value
+		}
+		if in.AutoDetection.Set {
+			r.AutoDetection = in.AutoDetection.Value
 		}
 		r.UpdatedAt = s.clock()
 		if err := tx.PutRegistry(r); err != nil {
