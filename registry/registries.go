@@ -138,8 +138,10 @@ type UpdateRegistryInput struct {
 	Description  Update[string]
 	Authorizer   Update[AuthorizerConfig]
 	AutoApproval Update[bool]
-	// GA only.
-	AutoDetection Update[AutoDetectionConfig]
+	// GA only. KeepPreviewFields keeps what the GA shapes cannot express
+	// (the authorizer's advertisedScopeMapping) when Authorizer is set.
+	AutoDetection     Update[AutoDetectionConfig]
+	KeepPreviewFields bool
 }
 
 // UpdateRegistry changes a registry's name, description, authorizer
@@ -172,7 +174,13 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 			r.Description = deref(in.Description.Value)
 		}
 		if in.Authorizer.Set {
+			prev := r.Authorizer
 			r.Authorizer = in.Authorizer.Value
+			if in.KeepPreviewFields && prev != nil && prev.CustomJWT != nil && r.Authorizer != nil && r.Authorizer.CustomJWT != nil {
+				j := *r.Authorizer.CustomJWT
+				j.AdvertisedScopeMapping = prev.CustomJWT.AdvertisedScopeMapping
+				r.Authorizer = &AuthorizerConfig{CustomJWT: &j}
+			}
 			var fe fieldErrors
 			checkAuthorizer(&fe, r.AuthorizerType, r.Authorizer, s.urlPolicy)
 			if err := fe.err(); err != nil {
