@@ -25,6 +25,15 @@ type gaAPI struct {
 	arns registry.ARNs
 }
 
+// gaAPI returns the GA API over a's service. Its api is a copy of a
+// whose ARNs are the GA namespace's, so that what a's methods do for it
+// (authorizing consumers, naming resources in refusals) speaks of GA ARNs.
+func (a *api) gaAPI() *gaAPI {
+	core := *a
+	core.arns = a.arns.GA()
+	return &gaAPI{api: &core, arns: core.arns}
+}
+
 // gaAction is the IAM action of a GA operation.
 func gaAction(operation string) string { return "agent-registry:" + operation }
 

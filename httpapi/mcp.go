@@ -123,6 +123,7 @@ func (a *api) mcpServer(version string) *mcp.Server {
 		OutputSchema: searchOutputSchema,
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &readOnly},
 	}, a.searchTool)
+	a.gaAPI().addMCPTools(s)
 	s.AddReceivingMiddleware(encodeToolResults)
 	return s
 }

@@ -135,7 +135,7 @@ func New(cfg Config) http.Handler {
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
 	a.routes(signed)
-	ga := &gaAPI{api: a, arns: a.arns.GA()}
+	ga := a.gaAPI()
 	gaSigned := http.NewServeMux()
 	ga.routes(gaSigned)
 
