@@ -5,18 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/sigv4"
 )
 
-// The GA tools of the MCP endpoint. Every registry's endpoint lists the
-// preview tool search_registry_records and these three (docs/mcp.md, "GA
-// tools"): one endpoint serves clients of either API. The GA search tool's
+// The GA tools of the MCP endpoint. Every registry's endpoint serves the
+// preview tool search_registry_records to preview callers and these three
+// to GA callers (mcpSplit; docs/mcp.md, "GA tools"), as AWS serves them on
+// two hosts. The GA search tool's
 // arguments are those AWS documents (searchQuery, maxResults, filter);
 // the sources give no input schema for the list and batch-get tools, so
 // theirs are the REST operations' bodies without the registry, which the
-// endpoint names. A SigV4 caller needs, besides what the endpoint asks of
-// every caller, the GA action of the tool it calls.
+// endpoint names. A SigV4 caller needs agent-registry:InvokeRegistryMcp to
+// reach the endpoint and the GA action of each tool it calls.
 
 const (
 	gaSearchTool = "search_discoverable_registry_records"
@@ -206,4 +212,50 @@ func (g *gaAPI) tool(operation string, run func(ctx context.Context, registryID 
 		}
 		return &mcp.CallToolResult{StructuredContent: json.RawMessage(text), Content: []mcp.Content{&mcp.TextContent{Text: string(text)}}}, nil
 	}
+}
+
+// mcpServer is the endpoint's server for GA callers: the three GA tools.
+func (g *gaAPI) mcpServer(version string) *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: "agentry", Title: "agentry registry", Version: version}, &mcp.ServerOptions{
+		SupportedProtocolVersions: mcpProtocolVersions,
+		Capabilities:              &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+		Instructions: "This server searches an agent registry. Call " + gaSearchTool +
+			" with a plain-language description of what you need to find MCP servers, agents, skills and gateways that can do it.",
+	})
+	g.addMCPTools(s)
+	s.AddReceivingMiddleware(encodeToolResults)
+	return s
+}
+
+// mcpSplit serves the MCP endpoint's GA callers with the GA tools and
+// everyone else with preview, the preview tool (docs/mcp.md): a SigV4
+// caller is a GA caller when its credential scope names agent-registry,
+// as on the REST surface; a caller without SigV4 (a bearer token) when
+// the Host it called starts with "agent-registry.", as AWS's GA endpoint
+// agent-registry.{region}.api.aws does.
+func (g *gaAPI) mcpSplit(version string, preview http.Handler) http.Handler {
+	server := g.mcpServer(version)
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
+		Stateless: true, JSONResponse: true, DisableLocalhostProtection: true,
+	})
+	ga := g.pathConsumerAuth([]string{gaAction("InvokeRegistryMcp")}, g.mcpMetadataURL, mcpCheck(sdk))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gaCaller(r) {
+			ga.ServeHTTP(w, r)
+			return
+		}
+		preview.ServeHTTP(w, r)
+	})
+}
+
+// gaCaller reports whether r is a call of the GA API's MCP endpoint.
+func gaCaller(r *http.Request) bool {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "AWS4-") {
+		auth, err := sigv4.ParseAuthorization(h)
+		return err == nil && auth.Service == registry.NamespaceGA
+	}
+	if cred := r.URL.Query().Get("X-Amz-Credential"); cred != "" {
+		return strings.Contains(cred, "/"+registry.NamespaceGA+"/")
+	}
+	return strings.HasPrefix(strings.ToLower(r.Host), registry.NamespaceGA+".")
 }

@@ -198,7 +198,7 @@ func (g *gaAPI) deleteRegistry(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := g.svc.DeleteRegistry(r.Context(), id); err != nil {
+	if err := g.svc.DeleteRegistryAndRecords(r.Context(), id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": string(registry.RegistryDeleting)})

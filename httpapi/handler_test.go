@@ -120,6 +120,10 @@ func (f *fakeService) SetRecordStatus(context.Context, registry.SetRecordStatusI
 
 // LookupRegistry is not recorded: consumer requests look their registry up
 // whether or not they are allowed.
+func (f *fakeService) DeleteRegistryAndRecords(context.Context, string) error {
+	return f.call("DeleteRegistry")
+}
+
 func (f *fakeService) ListTags(context.Context, string, string) (map[string]string, error) {
 	return nil, f.call("ListTagsForResource")
 }

@@ -123,7 +123,6 @@ func (a *api) mcpServer(version string) *mcp.Server {
 		OutputSchema: searchOutputSchema,
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &readOnly},
 	}, a.searchTool)
-	a.gaAPI().addMCPTools(s)
 	s.AddReceivingMiddleware(encodeToolResults)
 	return s
 }
@@ -212,7 +211,7 @@ func (a *api) mcpHandler(version string) http.Handler {
 		DisableLocalhostProtection: true,
 	})
 	authed := a.pathConsumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, a.mcpMetadataURL, mcpCheck(sdk))
-	return a.hostGuard(authed)
+	return a.hostGuard(a.gaAPI().mcpSplit(version, authed))
 }
 
 // mcpURL is the public URL of a registry's MCP endpoint.

@@ -62,6 +62,7 @@ type Service interface {
 	// LookupRegistry finds the registry a consumer request names.
 	LookupRegistry(ctx context.Context, registryID string) (registry.Registry, error)
 	// The GA API's tags and discovery (ga.go); their identifiers are ids.
+	DeleteRegistryAndRecords(ctx context.Context, registryID string) error
 	ListTags(ctx context.Context, registryID, recordID string) (map[string]string, error)
 	TagResource(ctx context.Context, registryID, recordID string, tags map[string]string) error
 	UntagResource(ctx context.Context, registryID, recordID string, keys []string) error

@@ -236,6 +236,48 @@ func (s *Service) DeleteRegistry(ctx context.Context, registryID string) error {
 	return err
 }
 
+// DeleteRegistryAndRecords deletes a registry with all its records, in
+// one transaction (the GA API's DeleteRegistry, which removes "the
+// registry and its records"; the preview's refuses a registry that has
+// records).
+func (s *Service) DeleteRegistryAndRecords(ctx context.Context, registryID string) error {
+	id, err := s.ARNs.RegistryID("registryId", registryID)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(tx Tx) (int64, error) {
+		if _, err := tx.Registry(id); err != nil {
+			return 0, err
+		}
+		now := s.clock()
+		for {
+			rs, err := tx.ListRecords(RecordQuery{RegistryID: id, Limit: 500})
+			if err != nil {
+				return 0, err
+			}
+			for _, r := range rs {
+				if err := tx.DeleteRecord(id, r.ID); err != nil {
+					return 0, err
+				}
+				if _, err := tx.AppendChange(id, r.ID, now); err != nil {
+					return 0, err
+				}
+			}
+			if len(rs) < 500 {
+				break
+			}
+		}
+		if err := tx.DeleteRegistry(id); err != nil {
+			return 0, err
+		}
+		return tx.AppendChange(id, "", now)
+	})
+	if err == nil {
+		s.registries.forget(id)
+	}
+	return err
+}
+
 // LookupRegistry returns a registry by id or ARN for the consumer surfaces
 // (search, MCP), from an in-memory copy when there is one. Changes made
 // through this process apply at once; changes made through another replica

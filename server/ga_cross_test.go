@@ -1,15 +1,21 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
@@ -18,6 +24,28 @@ import (
 	"github.com/agentry/agentry/internal/awstest"
 	"github.com/agentry/agentry/server"
 )
+
+// gaSigv4Transport signs each request with SigV4 for agent-registry, as a
+// client of the GA MCP endpoint does.
+type gaSigv4Transport struct {
+	id, secret string
+}
+
+func (s gaSigv4Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		r.Body.Close()
+	}
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: s.id, SecretAccessKey: s.secret}
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, r, hex.EncodeToString(sum[:]), awstest.GASigningName, awstest.Region, time.Now()); err != nil {
+		return nil, err
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
 
 // callTool calls an MCP tool and returns its structured result, or the
 // text of its error.
@@ -102,12 +130,13 @@ func TestGACrossAPI(t *testing.T) {
 		return recordNames(out["registryRecords"])
 	}
 	s := connectMCP(t, ts.URL+"/registry/"+reg+"/mcp", sigv4Transport{ts.Key.AccessKeyID, ts.Key.SecretAccessKey})
+	sGA := connectMCP(t, ts.URL+"/registry/"+reg+"/mcp", gaSigv4Transport{ts.Key.AccessKeyID, ts.Key.SecretAccessKey})
 	mcpPreview := func() []string {
 		_, n := callSearch(t, s, map[string]any{"searchQuery": "weather forecast"})
 		return n
 	}
 	mcpGA := func() []string {
-		out, msg := callTool(t, s, "search_discoverable_registry_records", map[string]any{"searchQuery": "weather forecast",
+		out, msg := callTool(t, sGA, "search_discoverable_registry_records", map[string]any{"searchQuery": "weather forecast",
 			"filter": map[string]any{"recordType": map[string]any{"$eq": "MCP"}}})
 		if msg != "" {
 			t.Fatal(msg)
@@ -124,34 +153,41 @@ func TestGACrossAPI(t *testing.T) {
 	if hit["displayName"] != "Weather" || hit["recordType"] != "MCP" || hit["recordVersion"] != "1.0.0" || hit["status"] != "APPROVED" {
 		t.Fatalf("GA search hit = %v", hit)
 	}
-	list, msg := callTool(t, s, "list_discoverable_registry_records", map[string]any{"filters": []any{map[string]any{"name": "descriptorType", "values": []string{"mcpServer"}}}})
+	list, msg := callTool(t, sGA, "list_discoverable_registry_records", map[string]any{"filters": []any{map[string]any{"name": "descriptorType", "values": []string{"mcpServer"}}}})
 	if msg != "" || !slices.Equal(recordNames(list["registryRecords"]), []string{"weather"}) {
 		t.Fatalf("GA MCP list = %v %s", list, msg)
 	}
-	batch, msg := callTool(t, s, "batch_get_discoverable_registry_record", map[string]any{"recordIds": []string{rec, "AAAAAAAAAAAA"}})
+	batch, msg := callTool(t, sGA, "batch_get_discoverable_registry_record", map[string]any{"recordIds": []string{rec, "AAAAAAAAAAAA"}})
 	if msg != "" || !slices.Equal(recordNames(batch["registryRecords"]), []string{"weather"}) || len(batch["errors"].([]any)) != 1 {
 		t.Fatalf("GA MCP batch get = %v %s", batch, msg)
 	}
-	if _, msg := callTool(t, s, "list_discoverable_registry_records", map[string]any{"maxResults": 0}); !strings.Contains(msg, "maxResults") {
+	if _, msg := callTool(t, sGA, "list_discoverable_registry_records", map[string]any{"maxResults": 0}); !strings.Contains(msg, "maxResults") {
 		t.Fatalf("GA MCP list with maxResults 0: %q", msg)
 	}
-	if _, msg := callTool(t, s, "batch_get_discoverable_registry_record", map[string]any{"ids": []string{rec}}); !strings.Contains(msg, "unknown field") {
+	if _, msg := callTool(t, sGA, "batch_get_discoverable_registry_record", map[string]any{"ids": []string{rec}}); !strings.Contains(msg, "unknown field") {
 		t.Fatalf("GA MCP batch get with a wrong argument: %q", msg)
 	}
-	tools, err := s.ListTools(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var toolNames []string
-	for _, tool := range tools.Tools {
-		toolNames = append(toolNames, tool.Name)
-		if tool.OutputSchema == nil {
-			t.Fatalf("tool %s has no output schema", tool.Name)
+	// Each API's callers see its own tools.
+	for _, c := range []struct {
+		s    *mcp.ClientSession
+		want []string
+	}{{s, []string{"search_registry_records"}},
+		{sGA, []string{"batch_get_discoverable_registry_record", "list_discoverable_registry_records", "search_discoverable_registry_records"}}} {
+		tools, err := c.s.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	slices.Sort(toolNames)
-	if want := []string{"batch_get_discoverable_registry_record", "list_discoverable_registry_records", "search_discoverable_registry_records", "search_registry_records"}; !slices.Equal(toolNames, want) {
-		t.Fatalf("tools = %v", toolNames)
+		var toolNames []string
+		for _, tool := range tools.Tools {
+			toolNames = append(toolNames, tool.Name)
+			if tool.OutputSchema == nil {
+				t.Fatalf("tool %s has no output schema", tool.Name)
+			}
+		}
+		slices.Sort(toolNames)
+		if !slices.Equal(toolNames, c.want) {
+			t.Fatalf("tools = %v, want %v", toolNames, c.want)
+		}
 	}
 
 	// Deprecate through GA: gone from discovery everywhere.
@@ -294,7 +330,7 @@ func TestGAIAM(t *testing.T) {
 	policy := `{"principals": [
  {"name": "ga-reader", "accessKeys": [{"accessKeyId": "AKIAGAREADER00000001", "secretAccessKey": "ga-reader-secret-001"}],
   "policies": [{"Version": "2012-10-17", "Statement": [
-   {"Effect": "Allow", "Action": ["agent-registry:GetRegistry", "agent-registry:SearchDiscoverableRegistryRecords"],
+   {"Effect": "Allow", "Action": ["agent-registry:GetRegistry", "agent-registry:SearchDiscoverableRegistryRecords", "agent-registry:InvokeRegistryMcp"],
     "Resource": "arn:aws:agent-registry:us-east-1:123456789012:registry/*"}]}]},
  {"name": "preview-consumer", "accessKeys": [{"accessKeyId": "AKIAPREVIEW000000001", "secretAccessKey": "preview-secret-00001"}],
   "policies": [{"Version": "2012-10-17", "Statement": [
@@ -327,6 +363,16 @@ func TestGAIAM(t *testing.T) {
 		t.Fatalf("denial = %v", denied)
 	}
 	gaCall(t, reader, "POST", "/registries/"+reg+"/discoverable-records-list", map[string]any{}, 403, "AccessDeniedException")
+
+	// The GA MCP endpoint: InvokeRegistryMcp to reach it, and each tool's
+	// own action.
+	s := connectMCP(t, ts.URL+"/registry/"+reg+"/mcp", gaSigv4Transport{"AKIAGAREADER00000001", "ga-reader-secret-001"})
+	if _, msg := callTool(t, s, "search_discoverable_registry_records", map[string]any{"searchQuery": "x"}); msg != "" {
+		t.Fatalf("GA MCP search: %s", msg)
+	}
+	if _, msg := callTool(t, s, "list_discoverable_registry_records", nil); !strings.Contains(msg, "agent-registry:ListDiscoverableRegistryRecords") {
+		t.Fatalf("GA MCP list without the right: %q", msg)
+	}
 
 	// The credential scope picks the API: the same path and body signed
 	// for bedrock-agentcore is the preview's CreateRegistry, which wants

@@ -379,4 +379,12 @@ func TestGARecordsEndToEnd(t *testing.T) {
 	gaCall(t, c, "GET", path, nil, 404, "ResourceNotFoundException")
 	gaCall(t, c, "DELETE", path, nil, 404, "ResourceNotFoundException")
 	gaCall(t, c, "GET", "/tags/"+recARN, nil, 404, "ResourceNotFoundException")
+
+	// The GA DeleteRegistry removes the registry with its records (the
+	// preview's refuses a registry that has records).
+	gwPath := base + "/" + idOf(str(gw["recordArn"]))
+	gaCall(t, c, "GET", gwPath, nil, 200, "")
+	gaCall(t, c, "DELETE", "/registries/"+reg, nil, 202, "")
+	gaCall(t, c, "GET", gwPath, nil, 404, "ResourceNotFoundException")
+	gaCall(t, c, "POST", "/discoverable-records-search", map[string]any{"searchQuery": "gateway", "registryIds": []string{reg}}, 404, "ResourceNotFoundException")
 }
