@@ -95,7 +95,8 @@ func (g *gaAPI) createRegistry(w http.ResponseWriter, r *http.Request) error {
 		Tags: in.Tags, Encryption: enc, AutoDetection: detection,
 	})
 	if err != nil {
-		return err
+		return gaFieldNames(err, map[string]string{"authorizerType": "discoveryConfiguration.authorizerType",
+			"authorizerConfiguration": "discoveryConfiguration.authorizerConfiguration"})
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"registryArn": g.arns.Registry(out.ID)})
 	return nil

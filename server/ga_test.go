@@ -119,7 +119,10 @@ func TestGARegistriesEndToEnd(t *testing.T) {
 		"encryptionConfiguration": map[string]any{"kmsKeyArn": "not-a-key"}}, 400, "ValidationException"), "encryptionConfiguration.kmsKeyArn")
 	wantField(t, gaCall(t, c, "POST", "/registries", map[string]any{"name": "x",
 		"discoveryConfiguration": map[string]any{"authorizerType": "CUSTOM_JWT"}}, 400, "ValidationException"),
-		"authorizerConfiguration.customJWTAuthorizer")
+		"discoveryConfiguration.authorizerConfiguration.customJWTAuthorizer")
+	wantField(t, gaCall(t, c, "POST", "/registries", map[string]any{"name": "x",
+		"discoveryConfiguration": map[string]any{"authorizerType": "OAUTH"}}, 400, "ValidationException"),
+		"discoveryConfiguration.authorizerType")
 	gaCall(t, c, "POST", "/registries", map[string]any{"name": "my-org-registry"}, 409, "ConflictException")
 
 	// List: body filters and paging.
@@ -234,6 +237,18 @@ func TestGARecordsEndToEnd(t *testing.T) {
 	}
 	rec := idOf(recARN)
 	path := base + "/" + rec
+	// Idempotency of CreateRegistryRecord.
+	tokenBody := map[string]any{"name": "idem", "recordType": "CUSTOM", "clientToken": "record-token-000000000000000000000000001",
+		"descriptors": map[string]any{"custom": map[string]any{"data": "{}"}}}
+	first := gaCall(t, c, "POST", base, tokenBody, 202, "")
+	if again := gaCall(t, c, "POST", base, tokenBody, 202, ""); again["recordArn"] != first["recordArn"] {
+		t.Fatalf("retried CreateRegistryRecord answered %v, want %v", again["recordArn"], first["recordArn"])
+	}
+	tokenBody["description"] = "other"
+	if b := gaCall(t, c, "POST", base, tokenBody, 400, "ValidationException"); b["reason"] != "IdempotentParameterMismatchException" {
+		t.Fatalf("reason = %v", b["reason"])
+	}
+	gaCall(t, c, "DELETE", base+"/"+idOf(str(first["recordArn"])), nil, 200, "")
 
 	got := gaCall(t, c, "GET", path, nil, 200, "")
 	want := map[string]any{"recordId": rec, "name": "weather-mcp-server", "displayName": "Weather MCP Server", "recordType": "MCP",
