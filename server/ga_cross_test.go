@@ -213,8 +213,11 @@ func TestGADataPlane(t *testing.T) {
 	reg := gaRegistry(t, ga, "catalog")
 	publish := func(name, typ string, descriptors map[string]any) string {
 		t.Helper()
-		out := gaCall(t, ga, "POST", "/registries/"+reg+"/records", map[string]any{"name": name, "recordType": typ, "recordVersion": "1.0",
-			"descriptors": descriptors}, 202, "")
+		body := map[string]any{"name": name, "recordType": typ, "recordVersion": "1.0", "descriptors": descriptors}
+		if name == "recipes" {
+			body["displayName"] = "Culinary Companion"
+		}
+		out := gaCall(t, ga, "POST", "/registries/"+reg+"/records", body, 202, "")
 		id := idOf(str(out["recordArn"]))
 		gaCall(t, ga, "POST", "/registries/"+reg+"/records/"+id+"/submit-for-approval", nil, 202, "")
 		gaCall(t, ga, "PATCH", "/registries/"+reg+"/records/"+id+"/status", map[string]any{"status": "APPROVED", "statusReason": "ok"}, 202, "")
@@ -249,6 +252,9 @@ func TestGADataPlane(t *testing.T) {
 	d, _ := json.Marshal(recs[0].(map[string]any)["descriptors"])
 	if !strings.Contains(string(d), `"source":{"fromUrl":{"url":"https://mcp.example.com/mcp"}}`) || strings.Contains(string(d), "credentialProvider") {
 		t.Fatalf("data-plane descriptors = %s", d)
+	}
+	if recs := search(map[string]any{"searchQuery": "culinary companion"}); len(recs) == 0 || recs[0].(map[string]any)["displayName"] != "Culinary Companion" {
+		t.Fatalf("search by display name = %v", recs)
 	}
 	if recs := search(map[string]any{"searchQuery": "recipes agent", "filters": map[string]any{"recordType": map[string]any{"$eq": "AGENT"}}}); len(recs) != 1 ||
 		recs[0].(map[string]any)["recordType"] != "AGENT" {
