@@ -448,7 +448,10 @@ func TestGAPreviewFieldsSurvive(t *testing.T) {
 // bearer tokens, and answers UnauthorizedException without one.
 func TestGADataPlaneJWT(t *testing.T) {
 	m, mint := startOIDC(t)
-	ts := startServerWith(t, func(c *server.Config) { c.AllowPrivateURLs = true })
+	ts := startServerWith(t, func(c *server.Config) {
+		c.AllowPrivateURLs = true
+		c.AllowedHosts = []string{"agent-registry.localhost"}
+	})
 	ga := ts.gaClient()
 	out := gaCall(t, ga, "POST", "/registries", map[string]any{"name": "jwt", "discoveryConfiguration": map[string]any{"authorizerType": "CUSTOM_JWT",
 		"authorizerConfiguration": map[string]any{"customJWTAuthorizer": map[string]any{"discoveryUrl": m.DiscoveryEndpoint(), "allowedAudience": []string{"agentry"}}}}}, 202, "")
@@ -485,6 +488,26 @@ func TestGADataPlaneJWT(t *testing.T) {
 	}
 	if st, typ, _ := call("/registries/"+reg+"/discoverable-records-list", `{}`, ""); st != 401 || typ != "UnauthorizedException" {
 		t.Fatalf("list without a token: %d %s", st, typ)
+	}
+	// The MCP endpoint gives a bearer-token caller the GA tools when it
+	// calls an agent-registry.* host, else the preview tool.
+	for host, want := range map[string]string{"agent-registry.localhost": "search_discoverable_registry_records", "": "search_registry_records"} {
+		req, _ := http.NewRequest("POST", ts.URL+"/registry/"+reg+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+good)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"name":"`+want+`"`) || strings.Count(string(b), `"inputSchema"`) != map[bool]int{true: 3, false: 1}[host != ""] {
+			t.Fatalf("tools/list at host %q: %d %s", host, resp.StatusCode, b)
+		}
 	}
 	batch := `{"entries":[{"registryId":"` + reg + `","recordIds":["AAAAAAAAAAAA"]}]}`
 	if st, _, b := call("/discoverable-records-batch", batch, good); st != 200 || !strings.Contains(string(b), `"RESOURCE_NOT_FOUND"`) {
