@@ -189,6 +189,14 @@ func invalidField(name, msg string) error {
 		Message: name + ": " + msg, Fields: []registry.FieldError{{Name: name, Message: msg}}}
 }
 
+// creatorOf is the account id of r's authenticated caller, "" if none.
+func creatorOf(r *http.Request) string {
+	if info := requestInfoFrom(r.Context()); info != nil && info.principal != nil {
+		return accountOf(info.principal.ARN)
+	}
+	return ""
+}
+
 // accountOf is the account id of a principal ARN (arn:aws:iam::{account}:...).
 func accountOf(principalARN string) string {
 	parts := strings.SplitN(principalARN, ":", 6)

@@ -88,7 +88,7 @@ func TestGACrossAPI(t *testing.T) {
 	// The preview record through the GA API, with the same ids.
 	path := "/registries/" + reg + "/records/" + rec
 	got := gaCall(t, ga, "GET", path, nil, 200, "")
-	if got["recordType"] != "MCP" || got["status"] != "DRAFT" ||
+	if got["recordType"] != "MCP" || got["status"] != "DRAFT" || got["createdBy"] != gaAccount ||
 		!strings.HasPrefix(str(got["recordArn"]), "arn:aws:agent-registry:") {
 		t.Fatalf("GA view of a preview record: %v", got)
 	}
