@@ -3,12 +3,14 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/agentry/agentry/internal/awstest"
+	"github.com/agentry/agentry/server"
 )
 
 // gaOperation is one operation of testdata/ga-operations.json.
@@ -48,8 +50,15 @@ func TestGAConformance(t *testing.T) {
 		t.Fatalf("%d operations in the test data, want the 18 of the GA API", len(doc.Operations))
 	}
 
-	ts := startServer(t)
+	iamFile := t.TempDir() + "/iam.json"
+	if err := os.WriteFile(iamFile, []byte(`{"principals": [{"name": "nobody",
+  "accessKeys": [{"accessKeyId": "AKIANOBODY0000000001", "secretAccessKey": "nobody-secret-000001"}],
+  "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServerWith(t, func(c *server.Config) { c.IAMFile = iamFile })
 	c := ts.gaClient()
+	nobody := awstest.NewGA(ts.URL, "AKIANOBODY0000000001", "nobody-secret-000001")
 	reg := gaRegistry(t, c, "conformance")
 	out := gaCall(t, c, "POST", "/registries/"+reg+"/records", map[string]any{"name": "conformance-record", "recordType": "MCP",
 		"descriptors": map[string]any{"mcpServer": map[string]any{"data": gaServerJSON}}}, 202, "")
@@ -107,6 +116,13 @@ func TestGAConformance(t *testing.T) {
 				t.Fatalf("%s %s: answered %s, which the model does not declare for it (%v)", op.Name, what, typ, op.Errors)
 			}
 			return resp.Status, resp.ErrorType(), got
+		}
+
+		// A caller without rights: AccessDeniedException, declared by
+		// every operation.
+		if resp, err := nobody.Do(context.Background(), op.Method, path(labels, op.Query), body("")); err != nil || resp.Status != 403 ||
+			resp.ErrorType() != "AccessDeniedException" || !slices.Contains(op.Errors, "AccessDeniedException") {
+			t.Fatalf("%s by a caller without rights: %v %v", op.Name, resp, err)
 		}
 
 		// Each required member, missing or malformed.
