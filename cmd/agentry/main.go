@@ -39,7 +39,9 @@ Usage:
   agentry model train|corpus|neighbors|info
                             build and inspect the built-in semantic model
                             (docs/model.md)
-  agentry version           print the version
+  agentry keys new NAME     print a principal with a new access key for the
+                            IAM file (docs/iam.md)
+  agentry version           print the version and VCS revision
 
 Run "agentry serve -h" for the flags of serve.
 `
@@ -61,8 +63,10 @@ func main() {
 		err = searchEval(os.Args[2:], os.Stdout, os.Stderr)
 	case "migrate":
 		err = migrate(os.Args[2:], os.Stderr)
+	case "keys":
+		err = keysCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-version":
-		fmt.Println("agentry", version())
+		fmt.Println("agentry", version()+revision())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
@@ -75,6 +79,40 @@ func main() {
 			os.Exit(1)
 		}
 	}
+}
+
+// revision describes the VCS revision the binary was built from, as
+// " (revision abc123, modified)", or "" when the build did not record it
+// (go run, go test).
+func revision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	return revisionOf(info.Settings)
+}
+
+func revisionOf(settings []debug.BuildSetting) string {
+	var rev, at, modified string
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	if at != "" {
+		at = ", " + at
+	}
+	return " (revision " + rev + at + modified + ")"
 }
 
 func version() string {

@@ -50,7 +50,7 @@ var allowed = map[string][]string{
 	// Wiring.
 	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
-	"cmd/agentry": {"internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
+	"cmd/agentry": {"credentials", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
 	// Research and test support: never linked into the server.
 	"semantic/train":       {"search", "semantic"},
