@@ -45,10 +45,11 @@ var allowed = map[string][]string{
 	"store/postgres":        {"registry", "store/internal/stored"},
 	"store/postgres/pgtest": {"store/postgres"},
 	"store/storetest":       {"registry", "search"},
-	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth"},
+	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth", "mcpregistry"},
+	"mcpregistry":           {"registry"},
 
 	// Wiring.
-	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "registry", "safehttp",
+	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "mcpregistry", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
 	"cmd/agentry": {"credentials", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
