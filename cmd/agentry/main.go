@@ -39,6 +39,10 @@ Usage:
   agentry model train|corpus|neighbors|info
                             build and inspect the built-in semantic model
                             (docs/model.md)
+  agentry import --registry ID SOURCE...
+                            import MCP servers (another MCP Registry v0.1
+                            registry, server.json, seed.json), A2A cards and
+                            SKILL.md files into a registry, through the API
   agentry keys new NAME     print a principal with a new access key for the
                             IAM file (docs/iam.md)
   agentry version           print the version and VCS revision
@@ -63,6 +67,8 @@ func main() {
 		err = searchEval(os.Args[2:], os.Stdout, os.Stderr)
 	case "migrate":
 		err = migrate(os.Args[2:], os.Stderr)
+	case "import":
+		err = importCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "keys":
 		err = keysCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-version":

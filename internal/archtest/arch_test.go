@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"safehttp":    {},
 	"sigv4":       {},
 	"mcpproxy":    {},
+	"importer":    {},
 
 	// Search reads the domain's records and change feed; nothing reads
 	// search from inside the domain.
@@ -51,7 +52,7 @@ var allowed = map[string][]string{
 	// Wiring.
 	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "mcpregistry", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
-	"cmd/agentry": {"credentials", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
+	"cmd/agentry": {"credentials", "importer", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
 	// Research and test support: never linked into the server.
 	"semantic/train":       {"search", "semantic"},
