@@ -22,6 +22,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Kind is what an item describes.
@@ -369,21 +371,23 @@ func cardItem(source string, raw []byte) Item {
 	return it
 }
 
-var frontMatterName = regexp.MustCompile(`(?m)^name:\s*["']?([^"'\n]+?)["']?\s*$`)
-var frontMatterDesc = regexp.MustCompile(`(?m)^description:\s*["']?([^"'\n]+?)["']?\s*$`)
-
 func skillItem(source, content string) Item {
 	it := Item{Source: source, Kind: KindSkill, Content: content}
-	if !strings.HasPrefix(content, "---") {
+	rest, ok := strings.CutPrefix(strings.TrimLeft(content, "\ufeff"), "---")
+	front, _, closed := strings.Cut(rest, "\n---")
+	if !ok || !closed {
 		it.Skip = "SKILL.md has no front matter"
 		return it
 	}
-	if m := frontMatterName.FindStringSubmatch(content); m != nil {
-		it.Name = strings.TrimSpace(m[1])
+	var meta struct {
+		Name        string `yaml:"name"`
+		Description string `yaml:"description"`
 	}
-	if m := frontMatterDesc.FindStringSubmatch(content); m != nil {
-		it.Description = strings.TrimSpace(m[1])
+	if err := yaml.Unmarshal([]byte(front), &meta); err != nil {
+		it.Skip = "SKILL.md front matter: " + err.Error()
+		return it
 	}
+	it.Name, it.Description = strings.TrimSpace(meta.Name), strings.TrimSpace(meta.Description)
 	if it.Name == "" {
 		it.Skip = "SKILL.md names no skill"
 	}

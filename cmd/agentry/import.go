@@ -158,7 +158,9 @@ func printSummary(w io.Writer, s importer.Summary, dryRun bool, took time.Durati
 		for k := range conv {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return conv[keys[i]] > conv[keys[j]] || (conv[keys[i]] == conv[keys[j]] && keys[i] < keys[j]) })
+		sort.Slice(keys, func(i, j int) bool {
+			return conv[keys[i]] > conv[keys[j]] || (conv[keys[i]] == conv[keys[j]] && keys[i] < keys[j])
+		})
 		fmt.Fprintln(w, "conversions (records):")
 		for _, k := range keys {
 			fmt.Fprintf(w, "%4d  %s\n", conv[k], k)
