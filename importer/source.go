@@ -195,7 +195,6 @@ func serverItem(source string, raw []byte, updated time.Time) Item {
 		return it
 	}
 	delete(doc, "id") // the seed's own id, not a server.json member
-	delete(doc, "_meta")
 	if vd, ok := doc["version_detail"].(map[string]any); ok {
 		if v, ok := vd["version"].(string); ok {
 			doc["version"] = v
