@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,8 +53,8 @@ type Entry struct {
 	Seq         int64 // feed position of the entry's last change
 	IsLatest    bool
 
-	server               []byte // the server.json document, compact
-	metaLatest, metaPrev []byte // the "_meta" object, with isLatest true or false
+	server []byte // the server.json document, compact
+	meta   []byte // the "_meta" object up to the value of isLatest
 }
 
 // Catalog holds the v0.1 view of every registry. It is safe for
@@ -86,11 +87,13 @@ func (c *Catalog) reg(id string, create bool) *regCatalog {
 	return r
 }
 
-// Load adds records read at start-up, as of feed position seq.
+// Load adds records read at start-up, as of feed position seq. It is
+// called a page of records at a time: each page is sorted and merged in,
+// so that loading n records costs n log n, not a sort per page.
 func (c *Catalog) Load(recs []registry.Record, seq int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	touched := map[*regCatalog]map[string]bool{}
+	batches := map[*regCatalog][]*Entry{}
 	for _, rec := range recs {
 		e := entryOf(rec, seq)
 		if e == nil {
@@ -102,19 +105,38 @@ func (c *Catalog) Load(recs []registry.Record, seq int64) {
 		}
 		r.byRecord[rec.ID] = e
 		r.byName[e.Name] = append(r.byName[e.Name], e)
-		r.sorted = append(r.sorted, e)
 		r.lastSeq = max(r.lastSeq, seq)
-		if touched[r] == nil {
-			touched[r] = map[string]bool{}
-		}
-		touched[r][e.Name] = true
+		batches[r] = append(batches[r], e)
 	}
-	for r, names := range touched {
-		slices.SortFunc(r.sorted, compareKey)
-		for n := range names {
-			r.refreshLatest(n)
+	for r, batch := range batches {
+		slices.SortFunc(batch, compareKey)
+		r.sorted = mergeSorted(r.sorted, batch)
+		for i, e := range batch {
+			if i == 0 || batch[i-1].Name != e.Name {
+				r.refreshLatest(e.Name)
+			}
 		}
 	}
+}
+
+// mergeSorted merges two slices sorted by compareKey.
+func mergeSorted(a, b []*Entry) []*Entry {
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]*Entry, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if compareKey(a[i], b[j]) <= 0 {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
 }
 
 // Put applies a change of a record at feed position seq.
@@ -176,7 +198,7 @@ func (r *regCatalog) remove(old *Entry, seq int64, now time.Time) {
 	r.unlink(old)
 	t := *old
 	t.Status, t.UpdatedAt, t.Seq, t.IsLatest = StatusDeleted, now, seq, false
-	t.metaLatest, t.metaPrev = nil, encodeMeta(&t, false)
+	t.meta = encodeMeta(&t)
 	r.tombstones = append(r.tombstones, &t)
 	if len(r.tombstones) > maxTombstones {
 		r.tombstones = slices.Delete(r.tombstones, 0, len(r.tombstones)-maxTombstones)
@@ -263,7 +285,7 @@ func entryOf(rec registry.Record, seq int64) *Entry {
 	if status == StatusActive {
 		e.UpdatedAt = rev.UpdatedAt
 	}
-	e.metaLatest, e.metaPrev = encodeMeta(e, true), encodeMeta(e, false)
+	e.meta = encodeMeta(e)
 	return e
 }
 
@@ -289,18 +311,21 @@ func serverDocument(content string) (doc []byte, name, version string, ok bool) 
 	return doc, head.Name, head.Version, true
 }
 
-// encodeMeta encodes an entry's "_meta" object.
-func encodeMeta(e *Entry, latest bool) []byte {
-	type official struct {
-		Status          string    `json:"status"`
-		StatusChangedAt time.Time `json:"statusChangedAt"`
-		PublishedAt     time.Time `json:"publishedAt"`
-		UpdatedAt       time.Time `json:"updatedAt"`
-		IsLatest        bool      `json:"isLatest"`
+// encodeMeta encodes an entry's "_meta" object up to the value of
+// isLatest, which AppendJSON adds: it changes when another version of the
+// server comes or goes, without a change of the entry.
+func encodeMeta(e *Entry) []byte {
+	b := []byte(`{"io.modelcontextprotocol.registry/official":{"status":`)
+	b = strconv.AppendQuote(b, e.Status)
+	for _, t := range []struct {
+		name string
+		at   time.Time
+	}{{"statusChangedAt", e.UpdatedAt}, {"publishedAt", e.PublishedAt}, {"updatedAt", e.UpdatedAt}} {
+		b = append(b, `,"`+t.name+`":"`...)
+		b = t.at.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
 	}
-	b, _ := json.Marshal(map[string]official{"io.modelcontextprotocol.registry/official": {
-		Status: e.Status, StatusChangedAt: e.UpdatedAt.UTC(), PublishedAt: e.PublishedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC(), IsLatest: latest}})
-	return b
+	return append(b, `,"isLatest":`...)
 }
 
 // AppendJSON appends the entry as a v0.1 ServerResponse.
@@ -308,13 +333,14 @@ func (e *Entry) AppendJSON(b []byte) []byte {
 	b = append(b, `{"server":`...)
 	b = append(b, e.server...)
 	b = append(b, `,"_meta":`...)
+	b = append(b, e.meta...)
 	if e.IsLatest {
-		b = append(b, e.metaLatest...)
+		b = append(b, "true}}}"...)
 	} else {
-		b = append(b, e.metaPrev...)
+		b = append(b, "false}}}"...)
 	}
-	return append(b, '}')
+	return b
 }
 
 // Size is about the length of AppendJSON's output.
-func (e *Entry) Size() int { return len(e.server) + len(e.metaPrev) + 24 }
+func (e *Entry) Size() int { return len(e.server) + len(e.meta) + 32 }
