@@ -112,7 +112,18 @@ func (a *api) v01List(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if search != "" {
-		hits, err := a.index.Search(r.Context(), searchQuery(reg.ID, search))
+		start, err := mcpregistry.RankOffset(q.Cursor)
+		if err != nil {
+			return registry.Errorf(registry.KindInvalid, "cursor: %s.", err.Error())
+		}
+		// Each hit costs decoding its revision: ask for the page and one
+		// more (to know whether there is a next page), unless a version
+		// filter may drop hits.
+		want := v01MaxSearchHits
+		if q.Version == "" && q.UpdatedSince.IsZero() {
+			want = min(v01MaxSearchHits, start+q.Limit+1)
+		}
+		hits, err := a.index.Search(r.Context(), searchQuery(reg.ID, search, want))
 		if err != nil {
 			return err
 		}
@@ -162,8 +173,8 @@ func (a *api) v01List(w http.ResponseWriter, r *http.Request) error {
 // mcpOnly keeps a v0.1 search to MCP records.
 var mcpOnly, _ = search.ParseFilter([]byte(`{"descriptorType": {"$eq": "MCP"}}`))
 
-func searchQuery(registryID, text string) search.Query {
-	return search.Query{RegistryID: registryID, Text: text, MaxResults: v01MaxSearchHits, Filter: mcpOnly}
+func searchQuery(registryID, text string, maxResults int) search.Query {
+	return search.Query{RegistryID: registryID, Text: text, MaxResults: maxResults, Filter: mcpOnly}
 }
 
 // v01Query reads the listing's query parameters.

@@ -186,6 +186,21 @@ func decodeCursor(s string, kind byte) ([]string, error) {
 	return strings.Split(string(b[1:]), cursorKeySep), nil
 }
 
+// RankOffset returns where in the ranked results a search cursor
+// continues (0 for none), so that the search asks for no more hits than
+// the page needs.
+func RankOffset(cursor string) (int, error) {
+	parts, err := decodeCursor(cursor, cursorByRank)
+	if err != nil || parts == nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(parts[0])
+	if err != nil || n < 0 {
+		return 0, ErrBadCursor
+	}
+	return n, nil
+}
+
 // Versions returns the versions of a server, newest publication first.
 func (c *Catalog) Versions(registryID, name string, includeDeleted bool) ([]Entry, int64) {
 	c.mu.RLock()

@@ -102,12 +102,13 @@ func BenchmarkMCPRegistryAPI(b *testing.B) {
 	wg.Wait()
 	key := aws.Credentials{AccessKeyID: ts.Key.AccessKeyID, SecretAccessKey: ts.Key.SecretAccessKey}
 	emptySum := sha256.Sum256(nil)
+	hc := awstest.HTTPClient() // one client, so that connections are kept, as the SDK client keeps them
 	get := func(rawURL string) error {
 		req, _ := http.NewRequest("GET", rawURL, nil)
 		if err := v4.NewSigner().SignHTTP(context.Background(), key, req, hex.EncodeToString(emptySum[:]), "bedrock-agentcore", "us-east-1", time.Now()); err != nil {
 			return err
 		}
-		resp, err := awstest.HTTPClient().Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			return err
 		}

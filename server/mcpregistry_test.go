@@ -60,6 +60,8 @@ var officialSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	return c.Compile("server.schema.json")
 })
 
+var v01Client = awstest.HTTPClient()
+
 // v01Get sends a GET signed with key (unsigned when key is nil) and
 // returns the status, headers and body.
 func v01Get(t testing.TB, rawURL string, key *aws.Credentials, header http.Header) (int, http.Header, []byte) {
@@ -77,7 +79,7 @@ func v01Get(t testing.TB, rawURL string, key *aws.Credentials, header http.Heade
 			t.Fatal(err)
 		}
 	}
-	resp, err := awstest.HTTPClient().Do(req)
+	resp, err := v01Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,6 +257,17 @@ func TestMCPRegistryAPI(t *testing.T) {
 	_, _, body = v01Get(t, f.url("/servers", "search=forecast+alerts"), &f.key, nil)
 	if l := decodeStrict[apiv0.ServerListResponse](t, body); l.Metadata.Count == 0 || l.Servers[0].Server.Name != "io.example/weather" {
 		t.Errorf("search: %s", body)
+	}
+
+	// A search pages in rank order.
+	_, _, body = v01Get(t, f.url("/servers", "search=weather+forecasts", "limit=1"), &f.key, nil)
+	p1 := decodeStrict[apiv0.ServerListResponse](t, body)
+	if p1.Metadata.Count != 1 || p1.Metadata.NextCursor == "" {
+		t.Fatalf("search page 1: %s", body)
+	}
+	_, _, body = v01Get(t, f.url("/servers", "search=weather+forecasts", "limit=1", "cursor="+p1.Metadata.NextCursor), &f.key, nil)
+	if p2 := decodeStrict[apiv0.ServerListResponse](t, body); p2.Metadata.Count != 1 || p2.Servers[0].Server.Version == p1.Servers[0].Server.Version {
+		t.Errorf("search page 2: %s", body)
 	}
 
 	// The versions of a server, and one version.
