@@ -527,3 +527,32 @@ func TestMCPRegistryPagingUnderWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestMCPRegistryIAM: the v0.1 API asks IAM for ListRegistryMcpServers on
+// the registry: a principal allowed List* reads it, one allowed only
+// record operations does not, whether the registry exists or not.
+func TestMCPRegistryIAM(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "iam.json")
+	writeIAMFile(t, path, "placeholder0", "127.0.0.0/8")
+	ts := startServerWith(t, func(c *server.Config) { c.IAMFile = path })
+	team := ts.createRegistry(t, "team", true)
+	writeIAMFile(t, path, team, "127.0.0.0/8")
+	if err := ts.srv.ReloadIAM(); err != nil {
+		t.Fatal(err)
+	}
+	publishMCP(t, ts.Client, team, "weather", serverDoc("io.example/weather", "1.0.0", "Weather forecasts"))
+	consumer := aws.Credentials{AccessKeyID: "AKIACONSUMER00000001", SecretAccessKey: "consumer-secret-0001"}
+	publisher := aws.Credentials{AccessKeyID: "AKIAPUBLISHER0000001", SecretAccessKey: "publisher-secret-0001"}
+	u := ts.URL + "/registry/" + team + "/v0.1/servers"
+	if status, _, body := v01Get(t, u, &consumer, nil); status != 200 || decodeStrict[apiv0.ServerListResponse](t, body).Metadata.Count != 1 {
+		t.Errorf("consumer: %d %s", status, body)
+	}
+	status, _, body := v01Get(t, u, &publisher, nil)
+	if status != http.StatusForbidden || !strings.Contains(string(body), "bedrock-agentcore:ListRegistryMcpServers") {
+		t.Errorf("publisher: %d %s", status, body)
+	}
+	status2, _, body2 := v01Get(t, ts.URL+"/registry/AAAAAAAAAAAA/v0.1/servers", &publisher, nil)
+	if status2 != status || strings.ReplaceAll(string(body2), "AAAAAAAAAAAA", team) != string(body) {
+		t.Errorf("an unknown registry answers otherwise: %d %s", status2, body2)
+	}
+}
