@@ -556,3 +556,32 @@ func TestMCPRegistryIAM(t *testing.T) {
 		t.Errorf("an unknown registry answers otherwise: %d %s", status2, body2)
 	}
 }
+
+// TestMCPRegistryJWT: a CUSTOM_JWT registry's v0.1 API takes its bearer
+// tokens, and refuses requests without one or with a wrong one.
+func TestMCPRegistryJWT(t *testing.T) {
+	m, mint := startOIDC(t)
+	ts := startServerWith(t, func(c *server.Config) { c.AllowPrivateURLs = true })
+	ctx := context.Background()
+	out := must[*ctl.CreateRegistryOutput](t)(ts.Client.CreateRegistry(ctx, &ctl.CreateRegistryInput{
+		Name: aws.String("jwt-catalog"), AuthorizerType: types.RegistryAuthorizerTypeCustomJwt,
+		ApprovalConfiguration: &types.ApprovalConfiguration{AutoApproval: true},
+		AuthorizerConfiguration: &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
+			DiscoveryUrl: aws.String(m.DiscoveryEndpoint()), AllowedAudience: []string{"agentry"},
+		}},
+	}))
+	reg := aws.ToString(out.RegistryArn)[strings.LastIndex(aws.ToString(out.RegistryArn), "/")+1:]
+	publishMCP(t, ts.Client, reg, "weather", serverDoc("io.example/weather", "1.0.0", "Weather forecasts"))
+	u := ts.URL + "/registry/" + reg + "/v0.1/servers"
+	bearer := func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+	status, _, body := v01Get(t, u, nil, bearer(mint(map[string]any{"aud": "agentry"})))
+	if status != 200 || decodeStrict[apiv0.ServerListResponse](t, body).Metadata.Count != 1 {
+		t.Fatalf("good token: %d %s", status, body)
+	}
+	if status, _, _ := v01Get(t, u, nil, nil); status != http.StatusUnauthorized {
+		t.Errorf("no token: %d", status)
+	}
+	if status, _, _ := v01Get(t, u, nil, bearer(mint(map[string]any{"aud": "someone-else"}))); status != http.StatusUnauthorized {
+		t.Errorf("wrong audience: %d", status)
+	}
+}
