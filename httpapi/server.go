@@ -118,6 +118,13 @@ type Config struct {
 	// Transfers bound the memory that request bodies and answers in
 	// transit hold.
 	Transfers TransferLimits
+	// Catalog serves the MCP Registry v0.1 API; nil leaves it out.
+	// MCPRegistryRoot names the registry also served at /v0.1/...;
+	// AnonymousRegistries lists the registries whose v0.1 API anyone may
+	// read without credentials.
+	Catalog             Catalog
+	MCPRegistryRoot     string
+	AnonymousRegistries []string
 	// Ready reports why the server should not take traffic, nil when it
 	// may; a nil Ready means always ready.
 	Ready func(context.Context) error
@@ -132,7 +139,7 @@ func New(cfg Config) http.Handler {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	a := &api{svc: cfg.Service, arns: cfg.ARNs, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
-		index: cfg.Index, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers)}
+		index: cfg.Index, catalog: cfg.Catalog, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers)}
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
 	a.routes(signed)
@@ -160,6 +167,9 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/registry/{registryId}/mcp", a.mcpHandler(cfg.Version))
 	mux.Handle("GET /.well-known/oauth-protected-resource/registry/{registryId}/mcp", handlerFunc(a.protectedResourceMetadata))
 	ga.dataRoutes(mux)
+	if cfg.Catalog != nil {
+		a.mcpRegistryRoutes(mux, cfg.MCPRegistryRoot, cfg.AnonymousRegistries)
+	}
 	mux.Handle("/", a.authenticateAPIs(cfg.MaxBodyBytes, signed, gaSigned))
 	// Compression sits inside the transfer limits, so that they count the
 	// bytes actually sent.
@@ -174,6 +184,7 @@ type api struct {
 	credentials    Credentials
 	budget         *budget
 	index          Searcher
+	catalog        Catalog
 	jwt            TokenVerifier
 	publicURL      string
 	allowedHosts   map[string]struct{}

@@ -310,7 +310,7 @@ var operations = []string{
 	"CreateRegistry", "GetRegistry", "ListRegistries", "UpdateRegistry", "DeleteRegistry",
 	"CreateRegistryRecord", "GetRegistryRecord", "ListRegistryRecords", "UpdateRegistryRecord",
 	"DeleteRegistryRecord", "SubmitRegistryRecordForApproval", "UpdateRegistryRecordStatus",
-	"SearchRegistryRecords", "InvokeRegistryMcp",
+	"SearchRegistryRecords", "InvokeRegistryMcp", "ListRegistryMcpServers",
 }
 
 func (a *actionPattern) matchesAnyOperation() bool {

@@ -65,7 +65,22 @@ type FollowerOptions struct {
 	// ForgetRegistry, when set, hears of every registry that changed or
 	// was deleted, for caches of registries.
 	ForgetRegistry func(id string)
-	Logger         *slog.Logger // nil = slog.Default()
+	// Sink, when set, hears of every record the index is given, in feed
+	// order and with the feed position, for other views of the records
+	// (the MCP Registry API's catalog).
+	Sink   RecordSink
+	Logger *slog.Logger // nil = slog.Default()
+}
+
+// RecordSink is another in-memory view of the records that a Follower keeps
+// in step with the store, beside the index.
+type RecordSink interface {
+	// Load adds records read at start-up, as of feed position seq.
+	Load(recs []registry.Record, seq int64)
+	// Put and Remove apply the change at feed position seq.
+	Put(rec registry.Record, seq int64)
+	Remove(registryID, recordID string, seq int64)
+	RemoveRegistry(registryID string)
 }
 
 // feedPage is how many feed entries, and records at start-up, are read at
@@ -110,6 +125,9 @@ func (f *Follower) Load(ctx context.Context) error {
 						return err
 					}
 					f.index.PutMany(recs)
+					if f.opts.Sink != nil {
+						f.opts.Sink.Load(recs, seq)
+					}
 					if len(recs) < feedPage {
 						break
 					}
@@ -290,6 +308,9 @@ func (f *Follower) apply(ctx context.Context, entries []registry.ChangeEntry) er
 				}
 				if _, err := tx.Registry(e.RegistryID); registry.IsNotFound(err) {
 					f.index.RemoveRegistry(e.RegistryID)
+					if f.opts.Sink != nil {
+						f.opts.Sink.RemoveRegistry(e.RegistryID)
+					}
 				} else if err != nil {
 					return err
 				}
@@ -299,10 +320,16 @@ func (f *Follower) apply(ctx context.Context, entries []registry.ChangeEntry) er
 			switch {
 			case registry.IsNotFound(err):
 				f.index.Remove(e.RegistryID, e.RecordID)
+				if f.opts.Sink != nil {
+					f.opts.Sink.Remove(e.RegistryID, e.RecordID, e.Seq)
+				}
 			case err != nil:
 				return err
 			default:
 				f.index.Put(rec)
+				if f.opts.Sink != nil {
+					f.opts.Sink.Put(rec, e.Seq)
+				}
 			}
 		}
 		return nil

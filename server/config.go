@@ -53,6 +53,11 @@ type Config struct {
 	// AllowedHosts and AllowedOrigins extend the MCP endpoint's allow-lists.
 	AllowedHosts   []string
 	AllowedOrigins []string
+	// MCPRegistryRoot is the registry also served at /v0.1/...;
+	// AnonymousRegistries may be read through the v0.1 API without
+	// credentials.
+	MCPRegistryRoot     string
+	AnonymousRegistries []string
 
 	// The semantic leg of search is an OpenAI-compatible embeddings API
 	// (EmbedderURL, EmbedderModel, EmbedderAPIKey), else a model2vec
@@ -123,6 +128,7 @@ func (s Setting) Name() string {
 var (
 	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern    = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+	registryIDForm   = regexp.MustCompile(`^[a-zA-Z0-9]{12,16}$`)
 )
 
 // Settings are the settings of agentry serve, in the order -h lists them.
@@ -166,6 +172,27 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.AllowedHosts = splitList(v); return nil }},
 	{Flag: "allowed-origins", Env: "AGENTRY_ALLOWED_ORIGINS", Help: "extra browser origins the MCP endpoint accepts, comma-separated",
 		set: func(c *Config, v string) error { c.AllowedOrigins = splitList(v); return nil }},
+	{Flag: "mcp-registry-root", Env: "AGENTRY_MCP_REGISTRY_ROOT",
+		Help: "registry id whose MCP Registry v0.1 API is also served at /v0.1/servers",
+		set: func(c *Config, v string) error {
+			if !registryIDForm.MatchString(v) {
+				return errors.New("must be a registry id")
+			}
+			c.MCPRegistryRoot = v
+			return nil
+		}},
+	{Flag: "mcp-registry-anonymous", Env: "AGENTRY_MCP_REGISTRY_ANONYMOUS",
+		Help: "registry ids, comma-separated, whose MCP Registry v0.1 API anyone may read without credentials",
+		set: func(c *Config, v string) error {
+			ids := splitList(v)
+			for _, id := range ids {
+				if !registryIDForm.MatchString(id) {
+					return fmt.Errorf("%q is not a registry id", id)
+				}
+			}
+			c.AnonymousRegistries = ids
+			return nil
+		}},
 	{Flag: "semantic", Env: "AGENTRY_SEMANTIC", Default: "builtin",
 		Help: "semantic leg of search when no embedder is given: builtin (agentry's own model) or off",
 		set: oneOf(map[string]func(*Config){

@@ -23,6 +23,7 @@ import (
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/jwtauth"
+	"github.com/agentry/agentry/mcpregistry"
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/safehttp"
 	"github.com/agentry/agentry/search"
@@ -79,7 +80,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			cfg.Logger.Warn("semantic search unavailable; serving lexical results", "err", err)
 		}})
 	var svc *registry.Service
-	feedOpts := search.FollowerOptions{Logger: cfg.Logger, ForgetRegistry: func(id string) { svc.ForgetRegistry(id) }}
+	catalog := mcpregistry.New()
+	feedOpts := search.FollowerOptions{Logger: cfg.Logger, ForgetRegistry: func(id string) { svc.ForgetRegistry(id) }, Sink: catalog}
 	if cfg.DatabaseURL != "" {
 		feedOpts.Poll = feedPoll // other replicas write to the same database
 	}
@@ -129,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	h := httpapi.New(httpapi.Config{
 		Service: svc, ARNs: svc.ARNs, Verifier: verifier, Credentials: principals, Logger: cfg.Logger,
 		Index: index, JWT: jwt, PublicURL: publicURL,
+		Catalog: catalog, MCPRegistryRoot: cfg.MCPRegistryRoot, AnonymousRegistries: cfg.AnonymousRegistries,
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version, Transfers: cfg.Transfers,
 		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
 	})

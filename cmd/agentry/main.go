@@ -42,7 +42,13 @@ Usage:
   agentry model train|corpus|neighbors|info
                             build and inspect the built-in semantic model
                             (docs/model.md)
-  agentry version           print the version
+  agentry import --registry ID SOURCE...
+                            import MCP servers (another MCP Registry v0.1
+                            registry, server.json, seed.json), A2A cards and
+                            SKILL.md files into a registry, through the API
+  agentry keys new NAME     print a principal with a new access key for the
+                            IAM file (docs/iam.md)
+  agentry version           print the version and VCS revision
 
 Run "agentry serve -h" for the flags of serve.
 `
@@ -66,8 +72,12 @@ func main() {
 		err = migrate(os.Args[2:], os.Stderr)
 	case "import-aws":
 		err = importAWS(os.Args[2:], os.Stdout, os.Stderr)
+	case "import":
+		err = importCommand(os.Args[2:], os.Stdout, os.Stderr)
+	case "keys":
+		err = keysCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-version":
-		fmt.Println("agentry", version())
+		fmt.Println("agentry", version()+revision())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
@@ -80,6 +90,40 @@ func main() {
 			os.Exit(1)
 		}
 	}
+}
+
+// revision describes the VCS revision the binary was built from, as
+// " (revision abc123, modified)", or "" when the build did not record it
+// (go run, go test).
+func revision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	return revisionOf(info.Settings)
+}
+
+func revisionOf(settings []debug.BuildSetting) string {
+	var rev, at, modified string
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	if at != "" {
+		at = ", " + at
+	}
+	return " (revision " + rev + at + modified + ")"
 }
 
 func version() string {

@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"sigv4":       {},
 	"mcpproxy":    {},
 	"awsimport":   {},
+	"importer":    {},
 
 	// Search reads the domain's records and change feed; nothing reads
 	// search from inside the domain.
@@ -46,12 +47,13 @@ var allowed = map[string][]string{
 	"store/postgres":        {"registry", "store/internal/stored"},
 	"store/postgres/pgtest": {"store/postgres"},
 	"store/storetest":       {"registry", "search"},
-	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth"},
+	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth", "mcpregistry"},
+	"mcpregistry":           {"registry"},
 
 	// Wiring.
-	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "registry", "safehttp",
+	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "mcpregistry", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
-	"cmd/agentry": {"awsimport", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
+	"cmd/agentry": {"awsimport", "credentials", "importer", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
 	// Research and test support: never linked into the server.
 	"semantic/train":       {"search", "semantic"},
