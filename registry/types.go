@@ -127,6 +127,10 @@ type Revision struct {
 	Status         RecordStatus
 	StatusReason   string
 	UpdatedAt      time.Time
+	// SyncType is SyncURL when the content is fetched from Sync's source,
+	// "" when the publisher gives it inline.
+	SyncType string
+	Sync     *SyncConfig // nil unless SyncType is set
 }
 
 // Descriptors holds a record's content; exactly the branch of its

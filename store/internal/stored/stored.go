@@ -27,6 +27,60 @@ type revision struct {
 	Status         string      `json:"status"`
 	StatusReason   string      `json:"statusReason,omitempty"`
 	UpdatedAt      int64       `json:"updatedAt"` // Unix milliseconds
+	SyncType       string      `json:"syncType,omitempty"`
+	Sync           *syncConfig `json:"sync,omitempty"`
+}
+
+type syncConfig struct {
+	FromURL *fromURLSync `json:"fromUrl,omitempty"`
+}
+
+type fromURLSync struct {
+	URL                              string               `json:"url"`
+	CredentialProviderConfigurations []credentialProvider `json:"credentialProviders,omitempty"`
+}
+
+type credentialProvider struct {
+	CredentialProviderType string                  `json:"type"`
+	CredentialProvider     credentialProviderUnion `json:"provider"`
+}
+
+type credentialProviderUnion struct {
+	OAuth *oauthCredentialProvider `json:"oauth,omitempty"`
+	IAM   *iamCredentialProvider   `json:"iam,omitempty"`
+}
+
+type oauthCredentialProvider struct {
+	ProviderARN      string            `json:"providerArn"`
+	GrantType        string            `json:"grantType,omitempty"`
+	Scopes           []string          `json:"scopes,omitempty"`
+	CustomParameters map[string]string `json:"customParameters,omitempty"`
+}
+
+type iamCredentialProvider struct {
+	RoleARN string `json:"roleArn,omitempty"`
+	Service string `json:"service,omitempty"`
+	Region  string `json:"region,omitempty"`
+}
+
+func encodeSync(c registry.SyncConfig) syncConfig {
+	return syncConfig{FromURL: convert(c.FromURL, func(f registry.FromURLSync) fromURLSync {
+		return fromURLSync{URL: f.URL, CredentialProviderConfigurations: convertAll(f.CredentialProviderConfigurations,
+			func(p registry.CredentialProvider) credentialProvider {
+				return credentialProvider{CredentialProviderType: p.CredentialProviderType, CredentialProvider: credentialProviderUnion{
+					OAuth: (*oauthCredentialProvider)(p.CredentialProvider.OAuth), IAM: (*iamCredentialProvider)(p.CredentialProvider.IAM)}}
+			})}
+	})}
+}
+
+func decodeSync(c syncConfig) registry.SyncConfig {
+	return registry.SyncConfig{FromURL: convert(c.FromURL, func(f fromURLSync) registry.FromURLSync {
+		return registry.FromURLSync{URL: f.URL, CredentialProviderConfigurations: convertAll(f.CredentialProviderConfigurations,
+			func(p credentialProvider) registry.CredentialProvider {
+				return registry.CredentialProvider{CredentialProviderType: p.CredentialProviderType, CredentialProvider: registry.CredentialProviderUnion{
+					OAuth: (*registry.OAuthCredentialProvider)(p.CredentialProvider.OAuth), IAM: (*registry.IAMCredentialProvider)(p.CredentialProvider.IAM)}}
+			})}
+	})}
 }
 
 type descriptors struct {
@@ -128,6 +182,7 @@ func EncodeRevision(r registry.Revision) []byte {
 			}),
 		},
 		Version: r.Version, Status: string(r.Status), StatusReason: r.StatusReason, UpdatedAt: r.UpdatedAt.UnixMilli(),
+		SyncType: r.SyncType, Sync: convert(r.Sync, encodeSync),
 	})
 	return b
 }
@@ -156,6 +211,7 @@ func DecodeRevision(b []byte) (registry.Revision, error) {
 		},
 		Version: r.Version, Status: registry.RecordStatus(r.Status), StatusReason: r.StatusReason,
 		UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
+		SyncType:  r.SyncType, Sync: convert(r.Sync, decodeSync),
 	}, nil
 }
 
