@@ -23,7 +23,9 @@ type cityInput struct {
 
 func addTool(s *mcp.Server, name, description string) {
 	mcp.AddTool(s, &mcp.Tool{Name: name, Description: description},
-		func(context.Context, *mcp.CallToolRequest, cityInput) (*mcp.CallToolResult, any, error) { return nil, nil, nil })
+		func(context.Context, *mcp.CallToolRequest, cityInput) (*mcp.CallToolResult, any, error) {
+			return nil, nil, nil
+		})
 }
 
 func syncConfig(url string) *types.SynchronizationConfiguration {

@@ -139,7 +139,10 @@ func serverJSON(init *mcp.InitializeResult, u *url.URL, transport string) server
 	if w, err := url.Parse(info.WebsiteURL); err == nil && w.IsAbs() {
 		s.WebsiteURL = info.WebsiteURL
 	}
-	first := func(text string) string { line, _, _ := strings.Cut(strings.TrimSpace(text), "\n"); return strings.TrimSpace(line) }
+	first := func(text string) string {
+		line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+		return strings.TrimSpace(line)
+	}
 	for _, d := range []string{info.Description, first(init.Instructions), info.Title, "MCP server " + info.Name} {
 		if d = strings.TrimSpace(d); d != "" {
 			s.Description = clip(d, 100)

@@ -181,7 +181,9 @@ func mediaTypeIn(mt string, types []string) bool {
 // URL policy and the limits.
 func describe(err error) error {
 	// The MCP client keeps the cause's text, not the error, so compare both.
-	has := func(target error) bool { return errors.Is(err, target) || strings.Contains(err.Error(), target.Error()) }
+	has := func(target error) bool {
+		return errors.Is(err, target) || strings.Contains(err.Error(), target.Error())
+	}
 	switch {
 	case has(safehttp.ErrResponseTooLarge):
 		return fmt.Errorf("the response is larger than %d bytes", safehttp.MaxResponseBytes)

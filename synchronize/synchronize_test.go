@@ -28,7 +28,9 @@ func weatherServer(n int) *mcp.Server {
 	}
 	for i := range n {
 		mcp.AddTool(s, &mcp.Tool{Name: fmt.Sprintf("forecast_%d", i), Description: "Tells the weather."},
-			func(context.Context, *mcp.CallToolRequest, in) (*mcp.CallToolResult, any, error) { return nil, nil, nil })
+			func(context.Context, *mcp.CallToolRequest, in) (*mcp.CallToolResult, any, error) {
+				return nil, nil, nil
+			})
 	}
 	return s
 }
