@@ -334,11 +334,12 @@ func requestToken(ctx context.Context, client *http.Client, p *registry.OAuthCre
 	}
 	_ = json.Unmarshal(body, &tr)
 	if resp.StatusCode != http.StatusOK {
-		// Only the standard error members: a token endpoint may echo the
-		// request, and the request carries the secret.
+		// Only the standard error members, without the secret: a token
+		// endpoint may echo the request, which carries it.
+		redact := strings.NewReplacer(oc.ClientSecret, "[redacted]", url.QueryEscape(oc.ClientSecret), "[redacted]")
 		msg := fmt.Sprintf("the token endpoint answered %s", resp.Status)
 		if tr.Error != "" {
-			msg += fmt.Sprintf(" (%s: %s)", clip(tr.Error, 100), clip(tr.Description, 300))
+			msg += fmt.Sprintf(" (%s: %s)", clip(redact.Replace(tr.Error), 100), clip(redact.Replace(tr.Description), 300))
 		}
 		return "", 0, errors.New(msg)
 	}
