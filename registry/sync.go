@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -93,9 +94,13 @@ type SyncJob struct {
 	// when its source has not changed; "" for a create.
 	PriorStatus RecordStatus
 	PriorReason string
-	Attempts    int       // claims so far
-	LeaseUntil  time.Time // a claim holds the job until then; zero = unclaimed
-	CreatedAt   time.Time
+	// Periodic marks a re-synchronization the server started on its own:
+	// the record stays in its status meanwhile, a failure is only logged,
+	// and only changed content makes a new DRAFT revision.
+	Periodic   bool
+	Attempts   int       // claims so far
+	LeaseUntil time.Time // a claim holds the job until then; zero = unclaimed
+	CreatedAt  time.Time
 }
 
 // Fetcher fills a record's descriptors from its source. The message of its
@@ -208,6 +213,10 @@ type SyncOptions struct {
 	Timeout     time.Duration // per fetch; default 60 s
 	Poll        time.Duration // how often to look for jobs queued by other replicas; default 2 s
 	Logger      *slog.Logger  // nil = slog.Default()
+	// Interval, when set, re-synchronizes every settled synchronized
+	// record this often (one replica starts each round); a round makes a
+	// new DRAFT revision only where the content changed.
+	Interval time.Duration
 }
 
 // RunSync runs synchronization jobs until ctx ends: those this replica
@@ -232,6 +241,14 @@ func (s *Service) RunSync(ctx context.Context, o SyncOptions) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	slots := make(chan struct{}, o.Concurrency)
+	var periodic <-chan time.Time
+	if o.Interval > 0 {
+		// Check often enough that a round starts close to its time; the
+		// setting in the store decides whether one is due.
+		t := time.NewTicker(min(o.Interval, time.Minute))
+		defer t.Stop()
+		periodic = t.C
+	}
 	for {
 		if free := o.Concurrency - len(slots); free > 0 {
 			jobs, err := s.claimSyncJobs(ctx, free, lease)
@@ -254,8 +271,103 @@ func (s *Service) RunSync(ctx context.Context, o SyncOptions) {
 			return
 		case <-s.syncKick:
 		case <-time.After(o.Poll):
+		case <-periodic:
+			if n, err := s.schedulePeriodic(ctx, o.Interval); err != nil && ctx.Err() == nil {
+				o.Logger.ErrorContext(ctx, "sync: scheduling periodic re-synchronization failed", "err", err)
+			} else if n > 0 {
+				o.Logger.InfoContext(ctx, "sync: periodic re-synchronization queued", "records", n)
+			}
 		}
 	}
+}
+
+// periodicSetting is the server-wide setting that holds when the last
+// periodic round began (Unix milliseconds, big-endian).
+const periodicSetting = "sync-periodic-at"
+
+// schedulePeriodic queues a periodic job for each settled synchronized
+// record without one, when a round is due, and returns how many.
+func (s *Service) schedulePeriodic(ctx context.Context, every time.Duration) (int, error) {
+	due := false
+	err := s.store.Update(ctx, func(tx Tx) error {
+		now := s.clock()
+		v, ok, err := tx.Setting(periodicSetting)
+		if err != nil {
+			return err
+		}
+		if due = !ok || len(v) != 8 || now.Sub(time.UnixMilli(int64(binary.BigEndian.Uint64(v)))) >= every; !due {
+			return nil
+		}
+		return tx.PutSetting(periodicSetting, binary.BigEndian.AppendUint64(nil, uint64(now.UnixMilli())))
+	})
+	if err != nil || !due {
+		return 0, err
+	}
+	const page = 100
+	queued := 0
+	var regQ = RegistryQuery{Limit: page}
+	for {
+		var regs []Registry
+		if err := s.store.View(ctx, func(tx Tx) (err error) { regs, err = tx.ListRegistries(regQ); return err }); err != nil {
+			return queued, err
+		}
+		for _, reg := range regs {
+			recQ := RecordQuery{RegistryID: reg.ID, Limit: page}
+			for {
+				var rs []Record
+				n := 0
+				err := s.store.Update(ctx, func(tx Tx) (err error) {
+					n = 0
+					if rs, err = tx.ListRecords(recQ); err != nil {
+						return err
+					}
+					for _, r := range rs {
+						if r.Latest.SyncType == "" || !periodicStatus(r.Latest.Status) {
+							continue
+						}
+						if _, ok, err := tx.SyncJob(r.RegistryID, r.ID); err != nil || ok {
+							if err != nil {
+								return err
+							}
+							continue
+						}
+						if err := tx.PutSyncJob(SyncJob{RegistryID: r.RegistryID, RecordID: r.ID, Periodic: true, CreatedAt: s.clock()}); err != nil {
+							return err
+						}
+						n++
+					}
+					return nil
+				})
+				if err != nil {
+					return queued, err
+				}
+				queued += n
+				if len(rs) < page {
+					break
+				}
+				recQ.AfterName, recQ.AfterID = rs[len(rs)-1].Latest.Name, rs[len(rs)-1].ID
+			}
+		}
+		if len(regs) < page {
+			break
+		}
+		regQ.AfterName, regQ.AfterID = regs[len(regs)-1].Name, regs[len(regs)-1].ID
+	}
+	if queued > 0 {
+		s.kickSync()
+	}
+	return queued, nil
+}
+
+// periodicStatus reports whether a record in status st is re-synchronized
+// periodically: settled, and not failed (a failed record waits for its
+// publisher) nor final.
+func periodicStatus(st RecordStatus) bool {
+	switch st {
+	case StatusDraft, StatusPendingApproval, StatusApproved, StatusRejected:
+		return true
+	}
+	return false
 }
 
 func (s *Service) claimSyncJobs(ctx context.Context, limit int, lease time.Duration) ([]SyncJob, error) {
@@ -342,6 +454,13 @@ func (s *Service) finishSync(ctx context.Context, j SyncJob, d *Descriptors, fer
 		} else if err != nil {
 			return 0, err
 		}
+		if j.Periodic {
+			var changed bool
+			if outcome, changed = s.applyPeriodic(&r, d, ferr); !changed {
+				return 0, nil
+			}
+			return s.putRecord(tx, r)
+		}
 		if st := r.Latest.Status; st != StatusCreating && st != StatusUpdating {
 			outcome = "record settled"
 			return 0, nil
@@ -398,6 +517,40 @@ func (s *Service) applySync(r *Record, j SyncJob, d *Descriptors, ferr error) {
 	}
 	next.Status = StatusDraft
 	r.Latest = next
+}
+
+// applyPeriodic makes a new DRAFT revision of r from a periodic fetch when
+// its content changed. A failure changes nothing: it is only logged, and
+// the next round tries again.
+func (s *Service) applyPeriodic(r *Record, d *Descriptors, ferr error) (outcome string, changed bool) {
+	if !periodicStatus(r.Latest.Status) || r.Latest.Sync == nil || r.Latest.Sync.FromURL == nil {
+		return "record no longer re-synchronized", false
+	}
+	if ferr == nil && d != nil {
+		var fe fieldErrors
+		checkDescriptors(&fe, r.Latest.DescriptorType, *d)
+		if err := fe.err(); err != nil {
+			ferr = fmt.Errorf("the fetched content is not a valid %s descriptor: %s", r.Latest.DescriptorType, errorMessage(err))
+		}
+	}
+	if ferr != nil || d == nil {
+		return fmt.Sprintf("periodic re-synchronization failed; the record is unchanged: %v", ferr), false
+	}
+	next := r.Latest
+	next.Descriptors = *d
+	if next.Version == descriptorVersion(r.Latest.DescriptorType, r.Latest.Descriptors) {
+		next.Version = descriptorVersion(next.DescriptorType, next.Descriptors)
+	}
+	if sameContent(r.Latest, next) {
+		return "unchanged", false
+	}
+	if err := r.BeginEdit(s.clock()); err != nil {
+		return err.Error(), false
+	}
+	next.Status, next.UpdatedAt = StatusDraft, r.Latest.UpdatedAt
+	next.StatusReason = "Synchronized from " + r.Latest.Sync.FromURL.URL + " (periodic re-synchronization): the source changed; submit this DRAFT for approval to replace the approved revision."
+	r.Latest = next
+	return "new DRAFT revision", true
 }
 
 // errorMessage is the public message of a domain error.

@@ -253,3 +253,74 @@ func TestSyncSurvivesRestart(t *testing.T) {
 		t.Fatalf("crashing job: %s %q, want CREATE_FAILED", r.Latest.Status, r.Latest.StatusReason)
 	}
 }
+
+// TestSyncPeriodic: with an interval, synchronized records are fetched
+// again on their own; only a changed source makes a new DRAFT revision,
+// the approved one stays, and a failing source changes nothing.
+func TestSyncPeriodic(t *testing.T) {
+	e := newEnv(t)
+	regID := e.createRegistry(t, "reg", false)
+	f := &fakeFetcher{}
+	f.set(mcp(server("1.0.0")), nil)
+	inline := e.createRecord(t, registry.CreateRecordInput{RegistryID: regID, Name: "inline", DescriptorType: registry.DescriptorMCP, Descriptors: mcp(server("9"))})
+	out, err := e.svc.CreateRecord(t.Context(), registry.CreateRecordInput{RegistryID: regID, Name: "weather",
+		DescriptorType: registry.DescriptorMCP, SynchronizationType: registry.SyncURL, Sync: syncConfig("https://mcp.example.com/mcp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.svc.RunSync(ctx, registry.SyncOptions{Fetcher: f, Poll: 20 * time.Millisecond, Interval: 50 * time.Millisecond})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	waitStatus(t, e.svc, regID, out.ID)
+	if _, err := e.svc.SubmitRecord(t.Context(), regID, out.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SetRecordStatus(t.Context(), registry.SetRecordStatusInput{RegistryID: regID, RecordID: out.ID, Status: registry.StatusApproved, Reason: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	calls := func() int { f.mu.Lock(); defer f.mu.Unlock(); return f.calls }
+	waitCalls := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); calls() < n; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d fetches, want %d", calls(), n)
+			}
+		}
+	}
+	get := func() registry.Record {
+		r, err := e.svc.GetRecord(t.Context(), regID, out.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// Unchanged: rounds run, the record stays APPROVED.
+	waitCalls(calls() + 2)
+	if r := get(); r.Latest.Status != registry.StatusApproved || r.Latest.StatusReason != "ok" {
+		t.Fatalf("unchanged source: %s %q", r.Latest.Status, r.Latest.StatusReason)
+	}
+	// Failing: nothing changes.
+	f.set(nil, errors.New("connection refused"))
+	waitCalls(calls() + 2)
+	if r := get(); r.Latest.Status != registry.StatusApproved {
+		t.Fatalf("failing source: %s %q", r.Latest.Status, r.Latest.StatusReason)
+	}
+	// Changed: a new DRAFT beside the approved revision.
+	f.set(mcp(server("2.0.0")), nil)
+	for deadline := time.Now().Add(10 * time.Second); get().Latest.Status != registry.StatusDraft; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no new revision after the source changed")
+		}
+	}
+	if r := get(); r.Latest.Version != "2.0.0" || r.Approved == nil || r.Approved.Version != "1.0.0" || !strings.Contains(r.Latest.StatusReason, "periodic") {
+		t.Fatalf("changed source: latest %s %q, approved %+v", r.Latest.Version, r.Latest.StatusReason, r.Approved)
+	}
+	// Records without a source are never fetched.
+	if r, _ := e.svc.GetRecord(t.Context(), regID, inline); r.Latest.Version != "9" || r.Latest.Status != registry.StatusDraft {
+		t.Fatalf("inline record touched: %+v", r.Latest)
+	}
+}

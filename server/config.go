@@ -54,6 +54,9 @@ type Config struct {
 	SyncConcurrency int
 	// SyncTimeout bounds one synchronization; 0 = 60 s.
 	SyncTimeout time.Duration
+	// SyncInterval re-synchronizes every synchronized record this often;
+	// 0 = never (only on triggerSynchronization).
+	SyncInterval time.Duration
 	// AllowedHosts and AllowedOrigins extend the MCP endpoint's allow-lists.
 	AllowedHosts   []string
 	AllowedOrigins []string
@@ -178,6 +181,15 @@ var Settings = []Setting{
 				return errors.New("must be 1s to 10m")
 			}
 			c.SyncTimeout = d
+			return nil
+		}},
+	{Flag: "sync-interval", Env: "AGENTRY_SYNC_INTERVAL", Default: "0", Help: "re-synchronize every synchronized record this often (a new DRAFT revision only when its source changed); 0 = off",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || (d != 0 && (d < time.Minute || d > 30*24*time.Hour)) {
+				return errors.New("must be 0 (off) or 1m to 720h")
+			}
+			c.SyncInterval = d
 			return nil
 		}},
 	{Flag: "allowed-hosts", Env: "AGENTRY_ALLOWED_HOSTS", Help: "extra Host names the MCP endpoint accepts, comma-separated",

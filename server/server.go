@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		defer close(srv.syncDone)
 		svc.RunSync(bg, registry.SyncOptions{
 			Fetcher:     synchronize.New(synchronize.Options{AllowPrivate: cfg.AllowPrivateURLs, Credentials: syncCreds}),
-			Concurrency: cfg.SyncConcurrency, Timeout: cfg.SyncTimeout, Logger: cfg.Logger,
+			Concurrency: cfg.SyncConcurrency, Timeout: cfg.SyncTimeout, Interval: cfg.SyncInterval, Logger: cfg.Logger,
 		})
 	}()
 	if cfg.Embedder != nil {

@@ -13,7 +13,7 @@ var syncJobTests = []test{
 	{"PutGetDelete", func(t *testing.T, s Store) {
 		at := time.Date(2025, 5, 1, 9, 0, 0, 123e6, time.UTC)
 		j := registry.SyncJob{RegistryID: "reg", RecordID: "rec", PriorStatus: registry.StatusApproved,
-			PriorReason: "fine", CreatedAt: at}
+			PriorReason: "fine", Periodic: true, CreatedAt: at}
 		write(t, s, func(tx registry.Tx) error { return tx.PutSyncJob(j) })
 		wantSyncJob(t, s, j, true)
 		j.Attempts, j.LeaseUntil = 2, at.Add(time.Minute)
@@ -120,7 +120,7 @@ func wantSyncJob(t *testing.T, s Store, want registry.SyncJob, wantOK bool) {
 		return err
 	})
 	if err != nil || ok != wantOK || (ok && (got.PriorStatus != want.PriorStatus || got.PriorReason != want.PriorReason ||
-		got.Attempts != want.Attempts || !got.LeaseUntil.Equal(want.LeaseUntil) || !got.CreatedAt.Equal(want.CreatedAt))) {
+		got.Attempts != want.Attempts || got.Periodic != want.Periodic || !got.LeaseUntil.Equal(want.LeaseUntil) || !got.CreatedAt.Equal(want.CreatedAt))) {
 		t.Errorf("SyncJob = %+v, ok %v, err %v; want %+v, ok %v", got, ok, err, want, wantOK)
 	}
 }

@@ -6,6 +6,7 @@ CREATE TABLE sync_jobs (
     record_id    text COLLATE "C" NOT NULL,
     prior_status text NOT NULL,
     prior_reason text NOT NULL,
+    periodic     boolean NOT NULL,
     attempts     integer NOT NULL,
     lease_until  timestamptz,
     created_at   timestamptz NOT NULL,

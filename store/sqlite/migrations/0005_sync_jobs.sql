@@ -5,6 +5,7 @@ CREATE TABLE sync_jobs (
     record_id    TEXT NOT NULL,
     prior_status TEXT NOT NULL,
     prior_reason TEXT NOT NULL,
+    periodic     INTEGER NOT NULL,
     attempts     INTEGER NOT NULL,
     lease_until  INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,
