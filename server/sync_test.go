@@ -1,10 +1,16 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,5 +228,113 @@ func TestSyncURLPolicy(t *testing.T) {
 			RegistryId: aws.String(reg), Name: aws.String("r"), DescriptorType: types.DescriptorTypeMcp,
 			SynchronizationType: types.SynchronizationTypeUrl, SynchronizationConfiguration: syncConfig(u)})
 		wantValidation(t, err, "synchronizationConfiguration.fromUrl.url", "--allow-private-urls")
+	}
+}
+
+// TestSyncA2AAndSkill: an agent card (from a base URL) and a SKILL.md,
+// served by the test, through the SDK.
+func TestSyncA2AAndSkill(t *testing.T) {
+	card, err := os.ReadFile("../descriptor/testdata/agent-card-0.3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	skill, err := os.ReadFile("../descriptor/testdata/SKILL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/agent-card.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(card)
+	})
+	mux.HandleFunc("/SKILL.md", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/markdown")
+		w.Write(skill)
+	})
+	source := httptest.NewServer(mux)
+	defer source.Close()
+	ts := startServerWith(t, func(c *server.Config) { c.AllowPrivateURLs = true })
+	reg := ts.createRegistry(t, "agents", true)
+	for _, tt := range []struct {
+		typ types.DescriptorType
+		url string
+	}{{types.DescriptorTypeA2a, source.URL}, {types.DescriptorTypeAgentSkills, source.URL + "/SKILL.md"}} {
+		out, err := ts.Client.CreateRegistryRecord(context.Background(), &ctl.CreateRegistryRecordInput{
+			RegistryId: aws.String(reg), Name: aws.String(string(tt.typ)), DescriptorType: tt.typ,
+			SynchronizationType: types.SynchronizationTypeUrl, SynchronizationConfiguration: syncConfig(tt.url)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ts.waitSettled(t, reg, recordID(aws.ToString(out.RecordArn)))
+		switch {
+		case got.Status != types.RegistryRecordStatusDraft:
+			t.Errorf("%s: %s %q", tt.typ, got.Status, aws.ToString(got.StatusReason))
+		case tt.typ == types.DescriptorTypeA2a && aws.ToString(got.Descriptors.A2a.AgentCard.InlineContent) != string(card):
+			t.Errorf("agent card not stored as served")
+		case tt.typ == types.DescriptorTypeAgentSkills && aws.ToString(got.Descriptors.AgentSkills.SkillMd.InlineContent) != string(skill):
+			t.Errorf("SKILL.md not stored as served")
+		}
+	}
+}
+
+// TestSyncOnceAcrossReplicas: two replicas on one PostgreSQL database
+// run each job once: each source is initialized (or, by a stateless
+// server, discovered) once.
+func TestSyncOnceAcrossReplicas(t *testing.T) {
+	if os.Getenv("AGENTRY_TEST_STORE") != "postgres" {
+		t.Skip("needs AGENTRY_TEST_STORE=postgres")
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "io.example/replicas", Version: "1.0.0"}, &mcp.ServerOptions{Instructions: "Replicated."})
+	addTool(s, "ping", "Answers pong.")
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: true})
+	var mu sync.Mutex
+	inits := map[string]int{}
+	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var msg struct{ Method string }
+		if json.Unmarshal(body, &msg) == nil && (msg.Method == "initialize" || msg.Method == "server/discover") {
+			mu.Lock()
+			inits[r.URL.Path]++
+			mu.Unlock()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(w, r)
+	}))
+	defer source.Close()
+
+	a := startServerWith(t, func(c *server.Config) { c.AllowPrivateURLs = true; c.SyncConcurrency = 2 })
+	b := startServerWith(t, func(c *server.Config) {
+		c.AllowPrivateURLs = true
+		c.SyncConcurrency = 2
+		c.DatabaseURL = a.cfg.DatabaseURL
+	})
+	reg := a.createRegistry(t, "replicated", false)
+	const n = 30
+	ids := make([]string, n)
+	for i := range n {
+		client := a.Client
+		if i%2 == 1 {
+			client = b.Client
+		}
+		out, err := client.CreateRegistryRecord(context.Background(), &ctl.CreateRegistryRecordInput{
+			RegistryId: aws.String(reg), Name: aws.String(fmt.Sprint("r", i)), DescriptorType: types.DescriptorTypeMcp,
+			SynchronizationType: types.SynchronizationTypeUrl, SynchronizationConfiguration: syncConfig(fmt.Sprintf("%s/mcp/%d", source.URL, i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = recordID(aws.ToString(out.RecordArn))
+	}
+	for _, id := range ids {
+		if got := a.waitSettled(t, reg, id); got.Status != types.RegistryRecordStatusDraft {
+			t.Fatalf("%s: %s %q", id, got.Status, aws.ToString(got.StatusReason))
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("initializations by path: %v", inits)
+	for i := range n {
+		if c := inits[fmt.Sprintf("/mcp/%d", i)]; c != 1 {
+			t.Errorf("record %d: its source was initialized %d times, want once", i, c)
+		}
 	}
 }
