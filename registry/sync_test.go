@@ -140,6 +140,16 @@ func TestSyncLifecycle(t *testing.T) {
 		t.Fatalf("failing source: %s %q version %s; want UPDATE_FAILED with the reason and 1.1.0 kept", r.Latest.Status, r.Latest.StatusReason, r.Latest.Version)
 	}
 
+	// Descriptors of a synchronized record come from its source; clearing
+	// synchronizationType detaches it, and then they are edited inline.
+	_, err = e.svc.UpdateRecord(t.Context(), registry.UpdateRecordInput{RegistryID: regID, RecordID: out.ID, Descriptors: serverUpdate(server("3.0.0"))})
+	wantKind(t, err, registry.KindInvalid)
+	r, err = e.svc.UpdateRecord(t.Context(), registry.UpdateRecordInput{RegistryID: regID, RecordID: out.ID,
+		SynchronizationType: registry.Clear[string](), Descriptors: serverUpdate(server("3.0.0"))})
+	if err != nil || r.Latest.SyncType != "" || r.Latest.Sync != nil || r.Latest.Status != registry.StatusDraft || r.Latest.Version != "3.0.0" {
+		t.Fatalf("detach: %v, %+v", err, r.Latest)
+	}
+
 	// Invalid content fails like a fetch error.
 	f.set(mcp(`{"description": "no name"}`), nil)
 	out2, err := e.svc.CreateRecord(t.Context(), registry.CreateRecordInput{RegistryID: regID, Name: "broken",
