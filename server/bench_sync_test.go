@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 )
 
 // BenchmarkSync100 creates 100 records synchronized from one local MCP
-// server (Streamable HTTP, 10 tools) through the AWS SDK and waits until
+// server (Streamable HTTP, 10 tools) through the AWS SDK, from 8 clients
+// at once, and waits until
 // all are DRAFT: create, claim, initialize, tools/list, validation,
 // completion. The sub-benchmarks differ in --sync-concurrency; the source
 // counts the requests it serves at once, which concurrency bounds.
@@ -49,15 +51,23 @@ func BenchmarkSync100(b *testing.B) {
 			for i := range b.N {
 				reg := ts.createRegistry(b, fmt.Sprintf("bench-%d", i), false)
 				start := time.Now()
-				for j := range 100 {
-					_, err := ts.Client.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
-						RegistryId: aws.String(reg), Name: aws.String(fmt.Sprintf("server-%d", j)), DescriptorType: types.DescriptorTypeMcp,
-						SynchronizationType: types.SynchronizationTypeUrl, SynchronizationConfiguration: syncConfig(source.URL + "/mcp"),
+				var wg sync.WaitGroup
+				var failed atomic.Int64
+				for c := range benchClients { // 8 publishers at once
+					wg.Go(func() {
+						for j := c; j < 100; j += benchClients {
+							_, err := ts.Client.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
+								RegistryId: aws.String(reg), Name: aws.String(fmt.Sprintf("server-%d", j)), DescriptorType: types.DescriptorTypeMcp,
+								SynchronizationType: types.SynchronizationTypeUrl, SynchronizationConfiguration: syncConfig(source.URL + "/mcp"),
+							})
+							if err != nil {
+								failed.Add(1)
+							}
+						}
 					})
-					if err != nil {
-						errs++
-					}
 				}
+				wg.Wait()
+				errs += int(failed.Load())
 				for {
 					out, err := ts.Client.ListRegistryRecords(ctx, &ctl.ListRegistryRecordsInput{
 						RegistryId: aws.String(reg), Status: types.RegistryRecordStatusDraft, MaxResults: aws.Int32(100)})
