@@ -47,6 +47,12 @@ func (f *fakeFetcher) Fetch(ctx context.Context, _ registry.DescriptorType, _ re
 	return f.d, f.err
 }
 
+// newSyncEnv is an env whose AfterCommit does nothing: the worker commits
+// from its own goroutine, also while the test ends.
+func newSyncEnv(t *testing.T) *env {
+	return newEnvWith(t, func(context.Context, int64) {})
+}
+
 func syncConfig(url string) *registry.SyncConfig {
 	return &registry.SyncConfig{FromURL: &registry.FromURLSync{URL: url}}
 }
@@ -82,7 +88,7 @@ func waitStatus(t *testing.T, svc *registry.Service, regID, recID string) regist
 }
 
 func TestSyncLifecycle(t *testing.T) {
-	e := newEnv(t)
+	e := newSyncEnv(t)
 	regID := e.createRegistry(t, "reg", false)
 	f := &fakeFetcher{}
 	f.set(mcp(server("1.0.0")), nil)
@@ -164,7 +170,7 @@ func TestSyncLifecycle(t *testing.T) {
 }
 
 func TestSyncValidation(t *testing.T) {
-	e := newEnv(t)
+	e := newSyncEnv(t)
 	regID := e.createRegistry(t, "reg", false)
 	for name, in := range map[string]registry.CreateRecordInput{
 		"custom":      {DescriptorType: registry.DescriptorCustom, SynchronizationType: registry.SyncURL, Sync: syncConfig("https://x.example.com")},
@@ -200,7 +206,7 @@ func TestSyncValidation(t *testing.T) {
 // running it is run by the next one; one that kept being interrupted fails
 // cleanly instead of looping.
 func TestSyncSurvivesRestart(t *testing.T) {
-	e := newEnv(t)
+	e := newSyncEnv(t)
 	regID := e.createRegistry(t, "reg", false)
 	out, err := e.svc.CreateRecord(t.Context(), registry.CreateRecordInput{RegistryID: regID, Name: "weather",
 		DescriptorType: registry.DescriptorMCP, SynchronizationType: registry.SyncURL, Sync: syncConfig("https://mcp.example.com/mcp")})
@@ -268,7 +274,7 @@ func TestSyncSurvivesRestart(t *testing.T) {
 // again on their own; only a changed source makes a new DRAFT revision,
 // the approved one stays, and a failing source changes nothing.
 func TestSyncPeriodic(t *testing.T) {
-	e := newEnv(t)
+	e := newSyncEnv(t)
 	regID := e.createRegistry(t, "reg", false)
 	f := &fakeFetcher{}
 	f.set(mcp(server("1.0.0")), nil)
