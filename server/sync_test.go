@@ -338,3 +338,38 @@ func TestSyncOnceAcrossReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncCredentialConfigRoundTrip: the credential provider union the SDK
+// sends is stored and read back as sent, and an ARN the server's file
+// lacks fails the synchronization saying so.
+func TestSyncCredentialConfigRoundTrip(t *testing.T) {
+	ts := startServerWith(t, func(c *server.Config) { c.AllowPrivateURLs = true })
+	reg := ts.createRegistry(t, "creds", false)
+	const arn = "arn:aws:bedrock-agentcore:us-east-1:123456789012:token-vault/default/oauth2credentialprovider/x"
+	cfg := syncConfig("http://127.0.0.1:1/mcp")
+	cfg.FromUrl.CredentialProviderConfigurations = []types.RegistryRecordCredentialProviderConfiguration{{
+		CredentialProviderType: types.RegistryRecordCredentialProviderTypeOauth,
+		CredentialProvider: &types.RegistryRecordCredentialProviderUnionMemberOauthCredentialProvider{Value: types.RegistryRecordOAuthCredentialProvider{
+			ProviderArn: aws.String(arn), GrantType: types.RegistryRecordOAuthGrantTypeClientCredentials,
+			Scopes: []string{"read"}, CustomParameters: map[string]string{"audience": "x"}}},
+	}}
+	out, err := ts.Client.CreateRegistryRecord(context.Background(), &ctl.CreateRegistryRecordInput{
+		RegistryId: aws.String(reg), Name: aws.String("oauth"), DescriptorType: types.DescriptorTypeMcp,
+		SynchronizationType: types.SynchronizationTypeUrl, SynchronizationConfiguration: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ts.waitSettled(t, reg, recordID(aws.ToString(out.RecordArn)))
+	if got.Status != types.RegistryRecordStatusCreateFailed || !strings.Contains(aws.ToString(got.StatusReason), "no credential-provider file") {
+		t.Errorf("status %s %q, want CREATE_FAILED saying the server has no credential-provider file", got.Status, aws.ToString(got.StatusReason))
+	}
+	cps := got.SynchronizationConfiguration.FromUrl.CredentialProviderConfigurations
+	if len(cps) != 1 || cps[0].CredentialProviderType != types.RegistryRecordCredentialProviderTypeOauth {
+		t.Fatalf("credential providers read back: %+v", cps)
+	}
+	o, ok := cps[0].CredentialProvider.(*types.RegistryRecordCredentialProviderUnionMemberOauthCredentialProvider)
+	if !ok || aws.ToString(o.Value.ProviderArn) != arn || o.Value.GrantType != types.RegistryRecordOAuthGrantTypeClientCredentials ||
+		len(o.Value.Scopes) != 1 || o.Value.CustomParameters["audience"] != "x" {
+		t.Fatalf("OAuth provider read back: %#v", cps[0].CredentialProvider)
+	}
+}
