@@ -1,6 +1,9 @@
 package registry
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // AuthorizerType decides how consumers authenticate to a registry's search
 // API and MCP endpoint. It is fixed when the registry is created.
@@ -84,6 +87,23 @@ type CustomJWTAuthorizer struct {
 	AllowedScopes          []string          `json:"allowedScopes,omitempty"`
 	CustomClaims           []CustomClaim     `json:"customClaims,omitempty"`
 	AdvertisedScopeMapping map[string]string `json:"advertisedScopeMapping,omitempty"`
+}
+
+// The two kinds of metadata a discoveryUrl may name: OpenID Connect
+// Discovery (the well-known suffix after the issuer's URL) and RFC 8414
+// authorization server metadata (the well-known prefix before the issuer's
+// path, e.g. https://as.example/.well-known/oauth-authorization-server/tenant).
+const (
+	OpenIDDiscoverySuffix             = "/.well-known/openid-configuration"
+	AuthorizationServerMetadataPrefix = "/.well-known/oauth-authorization-server"
+)
+
+// IsDiscoveryPath reports whether a discoveryUrl's path names OpenID
+// Connect discovery or RFC 8414 authorization server metadata.
+func IsDiscoveryPath(path string) bool {
+	return strings.HasSuffix(path, OpenIDDiscoverySuffix) ||
+		path == AuthorizationServerMetadataPrefix ||
+		strings.HasPrefix(path, AuthorizationServerMetadataPrefix+"/")
 }
 
 // CustomClaim is one extra check on a token claim.

@@ -106,8 +106,9 @@ func checkAuthorizer(fe *fieldErrors, typ AuthorizerType, cfg *AuthorizerConfig,
 		fe.add(jf+".discoveryUrl", "must be at most 2048 characters")
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil:
 		fe.add(jf+".discoveryUrl", "must be an absolute http or https URL without user information")
-	case !strings.HasSuffix(u.Path, "/.well-known/openid-configuration"):
-		fe.add(jf+".discoveryUrl", "must end with /.well-known/openid-configuration")
+	case !IsDiscoveryPath(u.Path):
+		fe.add(jf+".discoveryUrl", "must end with "+OpenIDDiscoverySuffix+" (OpenID Connect discovery) or begin with "+
+			AuthorizationServerMetadataPrefix+" (RFC 8414 authorization server metadata)")
 	case urlPolicy != nil:
 		if err := urlPolicy(j.DiscoveryURL); err != nil {
 			fe.add(jf+".discoveryUrl", "%s", err.Error())
