@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/agentry/agentry/registry"
@@ -15,21 +14,21 @@ func (a *api) createRecord(w http.ResponseWriter, r *http.Request) error {
 		Descriptors                  *registry.Descriptors   `json:"descriptors"`
 		RecordVersion                *string                 `json:"recordVersion"`
 		SynchronizationType          string                  `json:"synchronizationType"`
-		SynchronizationConfiguration json.RawMessage         `json:"synchronizationConfiguration"`
+		SynchronizationConfiguration *registry.SyncConfig    `json:"synchronizationConfiguration"`
 		ClientToken                  string                  `json:"clientToken"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
 	syncType := in.SynchronizationType
-	if syncType == "" && len(in.SynchronizationConfiguration) > 0 && string(in.SynchronizationConfiguration) != "null" {
-		syncType = "URL"
+	if syncType == "" && in.SynchronizationConfiguration != nil {
+		syncType = registry.SyncURL
 	}
 	regID := r.PathValue("registryId")
 	out, err := a.svc.CreateRecord(r.Context(), registry.CreateRecordInput{
 		RegistryID: regID, Name: in.Name, Description: in.Description,
 		DescriptorType: in.DescriptorType, Descriptors: in.Descriptors, Version: in.RecordVersion,
-		SynchronizationType: syncType, ClientToken: in.ClientToken,
+		SynchronizationType: syncType, Sync: in.SynchronizationConfiguration, ClientToken: in.ClientToken,
 		CreatedBy: creatorOf(r), // shown by the GA API
 	})
 	if err != nil {
@@ -87,7 +86,7 @@ func (a *api) updateRecord(w http.ResponseWriter, r *http.Request) error {
 		Descriptors                  optional[updatedDescriptorsJSON] `json:"descriptors"`
 		RecordVersion                *string                          `json:"recordVersion"`
 		SynchronizationType          optional[string]                 `json:"synchronizationType"`
-		SynchronizationConfiguration optional[json.RawMessage]        `json:"synchronizationConfiguration"`
+		SynchronizationConfiguration optional[registry.SyncConfig]    `json:"synchronizationConfiguration"`
 		TriggerSynchronization       bool                             `json:"triggerSynchronization"`
 	}
 	if err := decode(r, &in); err != nil {
@@ -95,13 +94,14 @@ func (a *api) updateRecord(w http.ResponseWriter, r *http.Request) error {
 	}
 	syncType := update(in.SynchronizationType, same)
 	if !syncType.Set && in.SynchronizationConfiguration.value != nil {
-		syncType = registry.Set("URL")
+		syncType = registry.Set(registry.SyncURL)
 	}
 	rec, err := a.svc.UpdateRecord(r.Context(), registry.UpdateRecordInput{
 		RegistryID: r.PathValue("registryId"), RecordID: r.PathValue("recordId"),
 		Name: in.Name, Description: update(in.Description, same), DescriptorType: in.DescriptorType,
 		Descriptors: update(in.Descriptors, updatedDescriptorsJSON.domain), Version: in.RecordVersion,
-		SynchronizationType: syncType, TriggerSync: in.TriggerSynchronization,
+		SynchronizationType: syncType, Sync: update(in.SynchronizationConfiguration, same),
+		TriggerSync: in.TriggerSynchronization,
 	})
 	if err != nil {
 		return err

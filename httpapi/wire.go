@@ -117,6 +117,9 @@ type recordJSON struct {
 	StatusReason   string                  `json:"statusReason,omitempty"`
 	CreatedAt      timestamp               `json:"createdAt"`
 	UpdatedAt      timestamp               `json:"updatedAt"`
+	// Records filled from a live source say which.
+	SynchronizationType          string               `json:"synchronizationType,omitempty"`
+	SynchronizationConfiguration *registry.SyncConfig `json:"synchronizationConfiguration,omitempty"`
 }
 
 func (a *api) recordJSON(r registry.Record) recordJSON {
@@ -126,6 +129,7 @@ func (a *api) recordJSON(r registry.Record) recordJSON {
 		RecordID: r.ID, Name: l.Name, Description: l.Description, DescriptorType: l.DescriptorType,
 		Descriptors: l.Descriptors, RecordVersion: l.Version, Status: l.Status, StatusReason: l.StatusReason,
 		CreatedAt: timestamp(r.CreatedAt), UpdatedAt: timestamp(l.UpdatedAt),
+		SynchronizationType: l.SyncType, SynchronizationConfiguration: l.Sync,
 	}
 }
 

@@ -14,9 +14,10 @@ type CreateRecordInput struct {
 	DescriptorType DescriptorType
 	Descriptors    *Descriptors
 	Version        *string
-	// SynchronizationType is "URL" when the publisher asks the registry to
-	// fetch the content from a live server; not supported yet.
+	// SynchronizationType is SyncURL when the publisher asks the registry
+	// to fetch the content from Sync's source instead of giving it inline.
 	SynchronizationType string
+	Sync                *SyncConfig
 	ClientToken         string
 	// GA only, and CreatedBy: the account id of the caller, if known.
 	DisplayName *string
@@ -25,7 +26,8 @@ type CreateRecordInput struct {
 	CreatedBy   string
 }
 
-// CreateRecord creates a record in DRAFT.
+// CreateRecord creates a record in DRAFT, or, with synchronization, in
+// CREATING until its content has been fetched.
 func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Created, error) {
 	regID, err := s.ARNs.RegistryID("registryId", in.RegistryID)
 	if err != nil {
@@ -39,9 +41,14 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 	if in.Version != nil {
 		checkLength(&fe, "recordVersion", *in.Version, 1, MaxVersionLen)
 	}
-	checkSync(&fe, in.SynchronizationType)
 	checkEnum(&fe, "descriptorType", in.DescriptorType, descriptorTypes...)
-	if len(fe) == 0 {
+	syncing := in.SynchronizationType != "" || in.Sync != nil
+	if syncing {
+		checkSyncConfig(&fe, in.DescriptorType, in.SynchronizationType, in.Sync, s.urlPolicy)
+		if in.Descriptors != nil {
+			fe.add("descriptors", "must not be given with synchronizationType URL: the content is fetched from synchronizationConfiguration.fromUrl.url")
+		}
+	} else if len(fe) == 0 {
 		if in.Descriptors == nil {
 			fe.add("descriptors", "is required: give the record's content inline")
 		} else {
@@ -67,10 +74,14 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 		out, err = s.idempotent(tx, "CreateRegistryRecord\x00"+regID, token, in, func() (Created, error) {
 			now := s.clock()
 			rev := Revision{
-				Name: in.Name, Description: deref(in.Description),
-				DescriptorType: in.DescriptorType, Descriptors: *in.Descriptors,
+				Name: in.Name, Description: deref(in.Description), DescriptorType: in.DescriptorType,
 				Version: deref(in.Version), Status: StatusDraft, UpdatedAt: now,
 				DisplayName: deref(in.DisplayName), Provenance: in.Provenance,
+			}
+			if syncing {
+				rev.SyncType, rev.Sync = in.SynchronizationType, in.Sync
+			} else {
+				rev.Descriptors = *in.Descriptors
 			}
 			if rev.Version == "" {
 				rev.Version = descriptorVersion(rev.DescriptorType, rev.Descriptors)
@@ -79,17 +90,19 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 			if len(r.Tags) == 0 {
 				r.Tags = nil
 			}
-			return Created{ID: r.ID, Status: string(rev.Status)}, tx.CreateRecord(r)
+			if syncing {
+				if err := s.startSync(tx, &r, true); err != nil {
+					return Created{}, err
+				}
+			}
+			return Created{ID: r.ID, Status: string(r.Latest.Status)}, tx.CreateRecord(r)
 		})
 		return err
 	})
-	return out, err
-}
-
-func checkSync(fe *fieldErrors, syncType string) {
-	if syncType != "" {
-		fe.add("synchronizationType", "URL synchronization is not supported by this server yet; give the descriptors inline")
+	if err == nil && syncing {
+		s.kickSync()
 	}
+	return out, err
 }
 
 func (s *Service) recordIDs(registryID, recordID string) (string, string, error) {
@@ -194,7 +207,9 @@ type UpdateRecordInput struct {
 	Descriptors         Update[DescriptorsUpdate]
 	Version             *string
 	SynchronizationType Update[string]
-	TriggerSync         bool
+	Sync                Update[SyncConfig]
+	// TriggerSync fetches the content again from the record's source.
+	TriggerSync bool
 	// GA only. EditDescriptors, when set, replaces Descriptors: it is
 	// applied to the latest descriptors inside the transaction, for the GA
 	// API, whose patches address single leaves of a descriptor.
@@ -245,11 +260,8 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 	if in.DescriptorType != nil {
 		checkEnum(&fe, "descriptorType", *in.DescriptorType, descriptorTypes...)
 	}
-	if in.SynchronizationType.Value != nil {
-		checkSync(&fe, *in.SynchronizationType.Value)
-	}
-	if in.TriggerSync {
-		fe.add("triggerSynchronization", "URL synchronization is not supported by this server yet")
+	if v := in.SynchronizationType.Value; v != nil && *v != SyncURL {
+		fe.add("synchronizationType", "must be %s", SyncURL)
 	}
 	if in.DisplayName.Value != nil {
 		checkLength(&fe, "displayName", *in.DisplayName.Value, 1, MaxDisplayNameLen)
@@ -260,6 +272,8 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 	if err := fe.err(); err != nil {
 		return Record{}, err
 	}
+	// A new source, or a trigger, starts a synchronization.
+	syncing := in.TriggerSync || in.Sync.Value != nil || in.SynchronizationType.Value != nil
 	var r Record
 	err = s.update(ctx, func(tx Tx) (int64, error) {
 		if _, err := tx.Registry(regID); err != nil {
@@ -296,13 +310,41 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		if in.Version != nil {
 			next.Version = *in.Version
 		}
-		if sameContent(r.Latest, next) {
-			return 0, nil
+		if in.SynchronizationType.Set {
+			next.SyncType = deref(in.SynchronizationType.Value)
+		}
+		if in.Sync.Set {
+			next.Sync = in.Sync.Value
+		}
+		if next.SyncType == "" {
+			next.Sync = nil
 		}
 		var fe fieldErrors
-		checkDescriptors(&fe, next.DescriptorType, next.Descriptors)
+		if next.SyncType != "" {
+			checkSyncConfig(&fe, next.DescriptorType, next.SyncType, next.Sync, s.urlPolicy)
+			if in.Descriptors.Set {
+				fe.add("descriptors", "of a synchronized record come from its source: clear synchronizationType to edit them inline")
+			}
+		} else if syncing {
+			fe.add("triggerSynchronization", "needs a record with synchronizationType URL and a synchronizationConfiguration")
+		}
 		if err := fe.err(); err != nil {
 			return 0, err
+		}
+		if sameContent(r.Latest, next) {
+			if !syncing {
+				return 0, nil
+			}
+			if err := s.startSync(tx, &r, false); err != nil {
+				return 0, err
+			}
+			return s.putRecord(tx, r)
+		}
+		if !syncing {
+			checkDescriptors(&fe, next.DescriptorType, next.Descriptors)
+			if err := fe.err(); err != nil {
+				return 0, err
+			}
 		}
 		if in.Version == nil && next.Version == descriptorVersion(r.Latest.DescriptorType, r.Latest.Descriptors) {
 			// The version followed the documents; keep following them.
@@ -313,8 +355,16 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		}
 		next.Status, next.StatusReason, next.UpdatedAt = r.Latest.Status, r.Latest.StatusReason, r.Latest.UpdatedAt
 		r.Latest = next
+		if syncing {
+			if err := s.startSync(tx, &r, false); err != nil {
+				return 0, err
+			}
+		}
 		return s.putRecord(tx, r)
 	})
+	if err == nil && syncing {
+		s.kickSync()
+	}
 	return r, err
 }
 
@@ -329,8 +379,10 @@ func (s *Service) putRecord(tx Tx, r Record) (seq int64, err error) {
 func sameContent(a, b Revision) bool {
 	ja, _ := json.Marshal(a.Descriptors)
 	jb, _ := json.Marshal(b.Descriptors)
+	sa, _ := json.Marshal(a.Sync)
+	sb, _ := json.Marshal(b.Sync)
 	return a.Name == b.Name && a.Description == b.Description && a.DescriptorType == b.DescriptorType &&
-		a.Version == b.Version && string(ja) == string(jb) &&
+		a.Version == b.Version && string(ja) == string(jb) && a.SyncType == b.SyncType && string(sa) == string(sb) &&
 		// The GA members, which the wire JSON above leaves out.
 		a.DisplayName == b.DisplayName && reflect.DeepEqual(a.Provenance, b.Provenance) && sameGA(a.Descriptors, b.Descriptors)
 }
@@ -412,6 +464,9 @@ func (s *Service) DeleteRecord(ctx context.Context, registryID, recordID string)
 			return 0, err
 		}
 		if err := tx.DeleteRecord(regID, recID); err != nil {
+			return 0, err
+		}
+		if err := tx.DeleteSyncJob(regID, recID); err != nil {
 			return 0, err
 		}
 		return tx.AppendChange(regID, recID, s.clock())

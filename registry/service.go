@@ -38,6 +38,7 @@ type Service struct {
 	urlPolicy   func(string) error
 	pagingKey   []byte
 	registries  registryCache
+	syncKick    chan struct{} // wakes RunSync when a job was queued
 }
 
 // NewService returns a Service over opts.Store, creating the server-wide
@@ -49,6 +50,7 @@ func NewService(ctx context.Context, opts Options) (*Service, error) {
 		now:         opts.Now,
 		afterCommit: opts.AfterCommit,
 		urlPolicy:   opts.URLPolicy,
+		syncKick:    make(chan struct{}, 1),
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -67,6 +67,19 @@ type Tx interface {
 	// Older entries past ChangeRetention may be pruned.
 	AppendChange(registryID, recordID string, at time.Time) (seq int64, err error)
 
+	// SyncJob returns a record's pending synchronization, ok=false if none.
+	SyncJob(registryID, recordID string) (job SyncJob, ok bool, err error)
+	// PutSyncJob queues a record's synchronization, replacing any job it had.
+	PutSyncJob(j SyncJob) error
+	// DeleteSyncJob removes a record's job; none is not an error.
+	DeleteSyncJob(registryID, recordID string) error
+	// ClaimSyncJobs leases up to limit jobs whose lease ended before now
+	// (or that were never claimed), oldest first, until leaseUntil, adds one
+	// to their Attempts and returns them as stored. On a shared store it
+	// skips jobs another transaction is claiming, so concurrent claims
+	// never return the same job.
+	ClaimSyncJobs(now, leaseUntil time.Time, limit int) ([]SyncJob, error)
+
 	// Setting returns a named server-wide value, ok=false if unset.
 	Setting(name string) (value []byte, ok bool, err error)
 	PutSetting(name string, value []byte) error

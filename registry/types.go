@@ -172,6 +172,10 @@ type Revision struct {
 	Status         RecordStatus
 	StatusReason   string
 	UpdatedAt      time.Time
+	// SyncType is SyncURL when the content is fetched from Sync's source,
+	// "" when the publisher gives it inline.
+	SyncType string
+	Sync     *SyncConfig // nil unless SyncType is set
 	// GA only: the display name and the record's lineage.
 	DisplayName string       // "" when not set
 	Provenance  []Provenance // at most one

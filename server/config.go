@@ -50,6 +50,17 @@ type Config struct {
 	// CUSTOM_JWT bearer tokens (jwtauth.Options.Skew): 0 = the default
 	// (60 s), negative = none. Tests shorten it to see tokens expire.
 	JWTClockSkew time.Duration
+	// SyncCredentialsFile maps the credential providers that synchronized
+	// records name to their secrets; "" = none.
+	SyncCredentialsFile string
+	// SyncConcurrency bounds the synchronizations run at once on this
+	// replica; 0 = 8.
+	SyncConcurrency int
+	// SyncTimeout bounds one synchronization; 0 = 60 s.
+	SyncTimeout time.Duration
+	// SyncInterval re-synchronizes every synchronized record this often;
+	// 0 = never (only on triggerSynchronization).
+	SyncInterval time.Duration
 	// AllowedHosts and AllowedOrigins extend the MCP endpoint's allow-lists.
 	AllowedHosts   []string
 	AllowedOrigins []string
@@ -166,8 +177,31 @@ var Settings = []Setting{
 		Help: "refuse a signed write request seen before within the 5-minute signing window",
 		set:  boolean(func(c *Config, b bool) { c.ReplayProtection = b })},
 	{Flag: "allow-private-urls", Env: "AGENTRY_ALLOW_PRIVATE_URLS", Switch: true,
-		Help: "allow fetching OIDC discovery and JWKS over http and from loopback and private addresses",
+		Help: "allow fetching OIDC discovery, JWKS and synchronized records over http and from loopback and private addresses",
 		set:  boolean(func(c *Config, b bool) { c.AllowPrivateURLs = b })},
+	{Flag: "sync-credentials-file", Env: "AGENTRY_SYNC_CREDENTIALS_FILE",
+		Help: "credential-provider file (mode 0600) mapping the providerArn and roleArn of synchronized records to secrets, reloaded on change",
+		set:  func(c *Config, v string) error { c.SyncCredentialsFile = v; return nil }},
+	{Flag: "sync-concurrency", Env: "AGENTRY_SYNC_CONCURRENCY", Default: "8", Help: "URL synchronizations run at once per replica",
+		set: intIn(1, 256, func(c *Config, n int) { c.SyncConcurrency = n })},
+	{Flag: "sync-timeout", Env: "AGENTRY_SYNC_TIMEOUT", Default: "60s", Help: "time one URL synchronization may take before it fails",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second || d > 10*time.Minute {
+				return errors.New("must be 1s to 10m")
+			}
+			c.SyncTimeout = d
+			return nil
+		}},
+	{Flag: "sync-interval", Env: "AGENTRY_SYNC_INTERVAL", Default: "0", Help: "re-synchronize every synchronized record this often (a new DRAFT revision only when its source changed); 0 = off",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || (d != 0 && (d < time.Minute || d > 30*24*time.Hour)) {
+				return errors.New("must be 0 (off) or 1m to 720h")
+			}
+			c.SyncInterval = d
+			return nil
+		}},
 	{Flag: "allowed-hosts", Env: "AGENTRY_ALLOWED_HOSTS", Help: "extra Host names the MCP endpoint accepts, comma-separated",
 		set: func(c *Config, v string) error { c.AllowedHosts = splitList(v); return nil }},
 	{Flag: "allowed-origins", Env: "AGENTRY_ALLOWED_ORIGINS", Help: "extra browser origins the MCP endpoint accepts, comma-separated",

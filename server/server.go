@@ -31,6 +31,7 @@ import (
 	"github.com/agentry/agentry/sigv4"
 	"github.com/agentry/agentry/store/postgres"
 	"github.com/agentry/agentry/store/sqlite"
+	"github.com/agentry/agentry/synchronize"
 )
 
 // DatabaseFile is the SQLite file inside the data directory.
@@ -45,8 +46,11 @@ type Server struct {
 	iam     *iam.Store
 	jwt     *jwtauth.Verifier
 	handler http.Handler
-	// stopBackground ends work started by New (computing vectors).
+	// stopBackground ends work started by New (computing vectors,
+	// synchronizing records); syncDone is closed when synchronization has
+	// handed back its unfinished jobs.
 	stopBackground context.CancelFunc
+	syncDone       chan struct{}
 }
 
 // New opens the store and builds the handler.
@@ -135,9 +139,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version, Transfers: cfg.Transfers,
 		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
 	})
+	var syncCreds *synchronize.Credentials
+	if cfg.SyncCredentialsFile != "" {
+		if syncCreds, err = synchronize.LoadCredentials(cfg.SyncCredentialsFile, cfg.Logger); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	bg, stopBackground := context.WithCancel(context.Background())
-	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h, stopBackground: stopBackground}
+	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h,
+		stopBackground: stopBackground, syncDone: make(chan struct{})}
 	feed.Start()
+	go func() {
+		defer close(srv.syncDone)
+		svc.RunSync(bg, registry.SyncOptions{
+			Fetcher:     synchronize.New(synchronize.Options{AllowPrivate: cfg.AllowPrivateURLs, Credentials: syncCreds}),
+			Concurrency: cfg.SyncConcurrency, Timeout: cfg.SyncTimeout, Interval: cfg.SyncInterval, Logger: cfg.Logger,
+		})
+	}()
 	if cfg.Embedder != nil {
 		go func() {
 			start := time.Now()
@@ -218,6 +237,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close releases the store and stops background work.
 func (s *Server) Close() error {
 	s.stopBackground()
+	<-s.syncDone
 	s.feed.Close()
 	s.index.Close()
 	s.jwt.Close()

@@ -40,6 +40,8 @@ var allowed = map[string][]string{
 	"search":   {"registry"},
 	"semantic": {"search"},
 	"jwtauth":  {"registry", "safehttp"},
+	// URL synchronization: the domain's Fetcher, over safehttp.
+	"synchronize": {"descriptor", "registry", "safehttp"},
 
 	// Adapters around the domain.
 	"store/internal/stored": {"registry"},
@@ -52,7 +54,7 @@ var allowed = map[string][]string{
 
 	// Wiring.
 	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "mcpregistry", "registry", "safehttp",
-		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
+		"search", "semantic", "sigv4", "store/postgres", "store/sqlite", "synchronize"},
 	"cmd/agentry": {"awsimport", "credentials", "importer", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
 	// Research and test support: never linked into the server.

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Transactions", transactionTests},
 		{"Changes", changeTests},
 		{"Vectors", vectorTests},
+		{"SyncJobs", syncJobTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {

@@ -30,6 +30,8 @@ type revision struct {
 	// GA fields, absent from revisions stored before them.
 	DisplayName string       `json:"displayName,omitempty"`
 	Provenance  []provenance `json:"provenance,omitempty"`
+	SyncType    string       `json:"syncType,omitempty"`
+	Sync        *syncConfig  `json:"sync,omitempty"`
 }
 
 type provenance struct {
@@ -46,6 +48,58 @@ type descriptorSource struct {
 
 type sourceDescriptor struct {
 	Source *descriptorSource `json:"source,omitempty"`
+}
+
+type syncConfig struct {
+	FromURL *fromURLSync `json:"fromUrl,omitempty"`
+}
+
+type fromURLSync struct {
+	URL                              string               `json:"url"`
+	CredentialProviderConfigurations []credentialProvider `json:"credentialProviders,omitempty"`
+}
+
+type credentialProvider struct {
+	CredentialProviderType string                  `json:"type"`
+	CredentialProvider     credentialProviderUnion `json:"provider"`
+}
+
+type credentialProviderUnion struct {
+	OAuth *oauthCredentialProvider `json:"oauth,omitempty"`
+	IAM   *iamCredentialProvider   `json:"iam,omitempty"`
+}
+
+type oauthCredentialProvider struct {
+	ProviderARN      string            `json:"providerArn"`
+	GrantType        string            `json:"grantType,omitempty"`
+	Scopes           []string          `json:"scopes,omitempty"`
+	CustomParameters map[string]string `json:"customParameters,omitempty"`
+}
+
+type iamCredentialProvider struct {
+	RoleARN string `json:"roleArn,omitempty"`
+	Service string `json:"service,omitempty"`
+	Region  string `json:"region,omitempty"`
+}
+
+func encodeSync(c registry.SyncConfig) syncConfig {
+	return syncConfig{FromURL: convert(c.FromURL, func(f registry.FromURLSync) fromURLSync {
+		return fromURLSync{URL: f.URL, CredentialProviderConfigurations: convertAll(f.CredentialProviderConfigurations,
+			func(p registry.CredentialProvider) credentialProvider {
+				return credentialProvider{CredentialProviderType: p.CredentialProviderType, CredentialProvider: credentialProviderUnion{
+					OAuth: (*oauthCredentialProvider)(p.CredentialProvider.OAuth), IAM: (*iamCredentialProvider)(p.CredentialProvider.IAM)}}
+			})}
+	})}
+}
+
+func decodeSync(c syncConfig) registry.SyncConfig {
+	return registry.SyncConfig{FromURL: convert(c.FromURL, func(f fromURLSync) registry.FromURLSync {
+		return registry.FromURLSync{URL: f.URL, CredentialProviderConfigurations: convertAll(f.CredentialProviderConfigurations,
+			func(p credentialProvider) registry.CredentialProvider {
+				return registry.CredentialProvider{CredentialProviderType: p.CredentialProviderType, CredentialProvider: registry.CredentialProviderUnion{
+					OAuth: (*registry.OAuthCredentialProvider)(p.CredentialProvider.OAuth), IAM: (*registry.IAMCredentialProvider)(p.CredentialProvider.IAM)}}
+			})}
+	})}
 }
 
 type descriptors struct {
@@ -162,6 +216,7 @@ func EncodeRevision(r registry.Revision) []byte {
 		Provenance: convertAll(r.Provenance, func(p registry.Provenance) provenance {
 			return provenance{Relation: p.Relation, SourceID: p.SourceID, SourceType: p.SourceType, SourceDetails: p.SourceDetails}
 		}),
+		SyncType: r.SyncType, Sync: convert(r.Sync, encodeSync),
 	})
 	return b
 }
@@ -199,6 +254,7 @@ func DecodeRevision(b []byte) (registry.Revision, error) {
 		Provenance: convertAll(r.Provenance, func(p provenance) registry.Provenance {
 			return registry.Provenance{Relation: p.Relation, SourceID: p.SourceID, SourceType: p.SourceType, SourceDetails: p.SourceDetails}
 		}),
+		SyncType: r.SyncType, Sync: convert(r.Sync, decodeSync),
 	}, nil
 }
 
