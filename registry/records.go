@@ -25,25 +25,7 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 	if err != nil {
 		return Created{}, err
 	}
-	var fe fieldErrors
-	checkName(&fe, "name", in.Name, MaxRecordNameLen)
-	if in.Description != nil {
-		checkLength(&fe, "description", *in.Description, 1, MaxDescriptionLen)
-	}
-	if in.Version != nil {
-		checkLength(&fe, "recordVersion", *in.Version, 1, MaxVersionLen)
-	}
-	checkSync(&fe, in.SynchronizationType)
-	checkEnum(&fe, "descriptorType", in.DescriptorType, descriptorTypes...)
-	if len(fe) == 0 {
-		if in.Descriptors == nil {
-			fe.add("descriptors", "is required: give the record's content inline")
-		} else {
-			checkDescriptors(&fe, in.DescriptorType, *in.Descriptors)
-		}
-	}
-	checkClientToken(&fe, in.ClientToken)
-	if err := fe.err(); err != nil {
+	if err := CheckRecord(in); err != nil {
 		return Created{}, err
 	}
 	token := in.ClientToken
@@ -69,6 +51,31 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 		return err
 	})
 	return out, err
+}
+
+// CheckRecord validates a record's content as CreateRecord does, without
+// storing anything: the console validates a draft as it is typed with it,
+// so that its messages are the API's.
+func CheckRecord(in CreateRecordInput) error {
+	var fe fieldErrors
+	checkName(&fe, "name", in.Name, MaxRecordNameLen)
+	if in.Description != nil {
+		checkLength(&fe, "description", *in.Description, 1, MaxDescriptionLen)
+	}
+	if in.Version != nil {
+		checkLength(&fe, "recordVersion", *in.Version, 1, MaxVersionLen)
+	}
+	checkSync(&fe, in.SynchronizationType)
+	checkEnum(&fe, "descriptorType", in.DescriptorType, descriptorTypes...)
+	if len(fe) == 0 {
+		if in.Descriptors == nil {
+			fe.add("descriptors", "is required: give the record's content inline")
+		} else {
+			checkDescriptors(&fe, in.DescriptorType, *in.Descriptors)
+		}
+	}
+	checkClientToken(&fe, in.ClientToken)
+	return fe.err()
 }
 
 func checkSync(fe *fieldErrors, syncType string) {

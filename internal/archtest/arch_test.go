@@ -46,9 +46,10 @@ var allowed = map[string][]string{
 	"store/postgres/pgtest": {"store/postgres"},
 	"store/storetest":       {"registry", "search"},
 	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth"},
+	"console":               {"registry", "search", "iam"},
 
 	// Wiring.
-	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "registry", "safehttp",
+	"server": {"console", "credentials", "embedding", "httpapi", "iam", "jwtauth", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
 	"cmd/agentry": {"internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
