@@ -321,9 +321,9 @@ var funcs = template.FuncMap{
 		return "st-" + strings.ToLower(strings.ReplaceAll(string(s), "_", "-"))
 	},
 	"path": url.PathEscape,
-	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-	"f3":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
-	"add": func(a, b int) int { return a + b },
+	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"f3":   func(f float64) string { return fmt.Sprintf("%.3f", f) },
+	"add":  func(a, b int) int { return a + b },
 	// dict passes named values to a partial template.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}

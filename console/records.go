@@ -10,16 +10,16 @@ import (
 )
 
 type recordsData struct {
-	Registry   registry.Registry
-	Records    []registry.Record
-	Next       string
-	Filter     registry.ListRecordsInput
-	Statuses   []registry.RecordStatus
-	Types      []registry.DescriptorType
-	CanCreate  bool
-	CanEdit    bool
-	CanSearch  bool
-	NextHref   string // the next page's link, with the filters
+	Registry  registry.Registry
+	Records   []registry.Record
+	Next      string
+	Filter    registry.ListRecordsInput
+	Statuses  []registry.RecordStatus
+	Types     []registry.DescriptorType
+	CanCreate bool
+	CanEdit   bool
+	CanSearch bool
+	NextHref  string // the next page's link, with the filters
 }
 
 var (
