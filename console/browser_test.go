@@ -23,6 +23,8 @@ import (
 //	go test ./console/ -run TestBrowser -update-console-docs
 //
 // also rewrites the screenshots in docs/console/.
+var phoneDocs = map[string]bool{"queue": true, "record": true}
+
 var updateDocs = flag.Bool("update-console-docs", false, "rewrite docs/console/*.png from the browser test's screenshots")
 
 // findBrowser returns the Chromium to drive, or skips (fails under CI).
@@ -170,7 +172,9 @@ func (b *browser) check(page string) {
 }
 
 // shoot saves the page at desktop and phone widths, into the git-ignored
-// testdata/screenshots, and with -update-console-docs into docs/console.
+// testdata/screenshots; with -update-console-docs the desktop one, and the
+// phone one of the pages in phoneDocs, also into docs/console (few, so that
+// the repository stays small).
 func (b *browser) shoot(name string) {
 	b.t.Helper()
 	for _, size := range []struct {
@@ -184,7 +188,7 @@ func (b *browser) shoot(name string) {
 		}
 		file := name + size.suffix + ".png"
 		dirs := []string{filepath.Join("testdata", "screenshots")}
-		if *updateDocs {
+		if *updateDocs && (size.suffix == "" || phoneDocs[name]) {
 			dirs = append(dirs, filepath.Join("..", "docs", "console"))
 		}
 		for _, dir := range dirs {

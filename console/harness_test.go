@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -193,3 +194,8 @@ func (u *user) publish(regID, name string) string {
 	}
 	return recID
 }
+
+// csrfNext finds the records page's next-page link.
+var csrfNext = regexp.MustCompile(`<a href="([^"]+)">Next page</a>`)
+
+func htmlUnescape(s string) string { return html.UnescapeString(s) }

@@ -14,7 +14,7 @@ import (
 // registries, and how many it shows, oldest first.
 const (
 	maxQueueScan = 5000
-	maxQueueShow = 100
+	maxQueueShow = pageSize
 )
 
 type queueItem struct {
