@@ -313,6 +313,18 @@ func TestBrowser(t *testing.T) {
 	cur.wantText("after approving", "Decisions recorded.", "Nothing is waiting for approval.")
 	cur.open(recPath)
 	cur.wantText("the approved record", "APPROVED", "get_forecast", "city")
+
+	// The publisher edits the approved record: a new draft, while the
+	// approved revision stays live; the curator sees both and the diff.
+	pub.open(recPath + "/edit")
+	pub.do("edit the record", chromedp.SetValue(chromedp.ID("content"), strings.Replace(serverJSON, "1.2.0", "1.3.0", 1)))
+	pub.click(`#record-form button[type=submit]`)
+	pub.wantText("the edited record", "DRAFT", "Approved and latest revisions")
+	cur.open(recPath)
+	cur.wantText("the record with a draft", "Approved and latest revisions", "What changed in the descriptor")
+	if n := eval[int](cur, `document.querySelectorAll('.diff .dadd, .diff .ddel').length`); n != 2 {
+		t.Errorf("the diff shows %d changed lines, want 2 (the version):\n%s", n, eval[string](cur, `document.querySelector('.diff').innerText`))
+	}
 	cur.check("record")
 	cur.shoot("record")
 	cur.open(regPath)

@@ -98,10 +98,16 @@ func readRecordForm(r *http.Request) recordForm {
 		Version:         strings.TrimSpace(r.PostFormValue("version")),
 		DescriptorType:  r.PostFormValue("descriptorType"),
 		SchemaVersion:   strings.TrimSpace(r.PostFormValue("schemaVersion")),
-		Content:         r.PostFormValue("content"),
-		Tools:           r.PostFormValue("tools"),
-		SkillDefinition: r.PostFormValue("skillDefinition"),
+		Content:         textarea(r, "content"),
+		Tools:           textarea(r, "tools"),
+		SkillDefinition: textarea(r, "skillDefinition"),
 	}
+}
+
+// textarea reads a textarea's value with the line ends the user typed:
+// browsers send every line end of a textarea as CRLF.
+func textarea(r *http.Request, name string) string {
+	return strings.ReplaceAll(r.PostFormValue(name), "\r\n", "\n")
 }
 
 // descriptors builds the record's descriptors from the form.

@@ -93,10 +93,10 @@ func viewRevision(rev registry.Revision) revisionView {
 // pretty indents a JSON document; anything else is shown as it is.
 func pretty(s string) string {
 	var b bytes.Buffer
-	if json.Indent(&b, []byte(s), "", "  ") == nil {
+	if json.Indent(&b, []byte(strings.TrimSpace(s)), "", "  ") == nil {
 		return b.String()
 	}
-	return strings.TrimRight(s, "\n")
+	return strings.TrimRight(s, " \t\r\n")
 }
 
 // mcpTools lists the tools of a tools/list result with their parameters.
