@@ -274,7 +274,14 @@ func (c *Console) updateRecord(w http.ResponseWriter, r *http.Request, s *sessio
 	} else {
 		in.Description = registry.Set(f.Description)
 	}
-	if f.Version != "" {
+	// The form shows the current version; send it only when it was
+	// changed, so that a version taken from the documents keeps following
+	// them.
+	cur, err := c.svc.GetRecord(r.Context(), reg.ID, recID)
+	if err != nil {
+		return err
+	}
+	if f.Version != "" && f.Version != cur.Latest.Version {
 		in.Version = &f.Version
 	}
 	if _, err := c.svc.UpdateRecord(r.Context(), in); err != nil {
