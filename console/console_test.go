@@ -166,6 +166,17 @@ func TestPoliciesDecideWhatTheConsoleShowsAndDoes(t *testing.T) {
 		t.Errorf("the refusal does not carry the API's AccessDenied message")
 	}
 
+	// The consumer reads only: no edit, submit or decision, and an edit
+	// posted anyway is refused.
+	con := ts.signIn(t, consumer)
+	_, page = con.get(recPath)
+	if !strings.Contains(page, "weather") || strings.Contains(page, recPath+"/edit") || strings.Contains(page, `action="`+recPath) {
+		t.Error("the consumer's record page offers changes")
+	}
+	if r := con.post(recPath+"/edit", url.Values{"name": {"hijacked"}, "descriptorType": {"MCP"}, "content": {serverJSON}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("consumer edit: %d, want 403", r.StatusCode)
+	}
+
 	// The curator sees and uses the buttons; a curator may not delete.
 	_, page = cur.get(recPath)
 	if !strings.Contains(page, `value="APPROVED"`) || strings.Contains(page, ">Delete<") {
