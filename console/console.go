@@ -107,6 +107,7 @@ type Console struct {
 	log       *slog.Logger
 	now       func() time.Time
 	sessions  *sessions
+	failures  *failures
 	pages     map[string]*template.Template
 	mux       *http.ServeMux
 }
@@ -124,7 +125,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{svc: cfg.Service, arns: cfg.ARNs, index: cfg.Index, creds: cfg.Credentials,
 		publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger, now: cfg.Now,
-		sessions: newSessions(cfg.SessionTTL, cfg.Now)}
+		sessions: newSessions(cfg.SessionTTL, cfg.Now), failures: newFailures(cfg.Now)}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err

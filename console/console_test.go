@@ -74,6 +74,22 @@ func TestSignInChecksTheSecret(t *testing.T) {
 	}
 }
 
+// TestFailedSignInsAreLimited: after ten failures in a minute from one
+// address, even the right secret is refused until the minute is over.
+func TestFailedSignInsAreLimited(t *testing.T) {
+	ts := startServer(t, nil)
+	u := ts.newUser(t)
+	for range 10 {
+		if r := u.postForm("/console/signin", url.Values{"accessKeyId": {curator.id}, "secretAccessKey": {"guess"}}); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a wrong secret: %d", r.StatusCode)
+		}
+	}
+	r := u.postForm("/console/signin", url.Values{"accessKeyId": {curator.id}, "secretAccessKey": {curator.secret}})
+	if r.StatusCode != http.StatusTooManyRequests || len(r.Cookies()) != 0 {
+		t.Fatalf("the eleventh attempt: %d, cookies %v; want 429 and no session", r.StatusCode, r.Cookies())
+	}
+}
+
 func TestSessionCookieIsSecureBehindHTTPS(t *testing.T) {
 	ts := startServer(t, func(c *server.Config) { c.PublicURL = "https://registry.example.com" })
 	u := ts.newUser(t)

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -139,6 +140,13 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusForbidden, "error", view{Title: "Forbidden", Error: "The form was not sent from this console."})
 		return
 	}
+	source, _, _ := net.SplitHostPort(r.RemoteAddr)
+	if !c.failures.allow(source) {
+		c.render(w, r, http.StatusTooManyRequests, "signin", view{Title: "Sign in",
+			Error: "Too many failed sign-ins from your address; wait a minute and try again.",
+			Data:  signInData{Next: safeNext(r.PostFormValue("next"))}})
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	id := strings.TrimSpace(r.PostFormValue("accessKeyId"))
 	secret := r.PostFormValue("secretAccessKey")
@@ -150,6 +158,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		want = "\x00unknown-key"
 	}
 	if subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 || !ok || p == nil {
+		c.failures.add(source)
 		c.log.Info("console sign-in refused", "remote", r.RemoteAddr)
 		c.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in",
 			Error: "The access key id or the secret access key is not right.",
@@ -236,3 +245,37 @@ func (c *Console) change(fn changeFunc) http.Handler {
 // maxFormBytes bounds a form: a record's descriptors are at most a few
 // hundred KiB.
 const maxFormBytes = 2 << 20
+
+// failures counts failed sign-ins per source address, so that guessing
+// secrets through the console is slow: at most maxFailures a minute.
+type failures struct {
+	now   func() time.Time
+	mu    sync.Mutex
+	start time.Time
+	n     map[string]int
+}
+
+const maxFailures = 10
+
+func newFailures(now func() time.Time) *failures { return &failures{now: now, n: map[string]int{}} }
+
+// window starts a new minute when the last one is over; it runs locked.
+func (f *failures) window() {
+	if now := f.now(); now.Sub(f.start) >= time.Minute || len(f.n) > maxSessions {
+		f.start, f.n = now, map[string]int{}
+	}
+}
+
+func (f *failures) allow(source string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.window()
+	return f.n[source] < maxFailures
+}
+
+func (f *failures) add(source string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.window()
+	f.n[source]++
+}
