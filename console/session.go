@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -192,7 +193,7 @@ func (c *Console) secure(r *http.Request) bool {
 // safeNext keeps a redirect target inside the console.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, Prefix) ||
+	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(path.Clean(u.Path)+"/", Prefix) ||
 		strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
 		return Prefix + "registries"
 	}
