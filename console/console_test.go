@@ -282,3 +282,36 @@ func TestRecordPageShowsToolsAndTheDiff(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutesAndStaticFiles(t *testing.T) {
+	ts := startServer(t, nil)
+	u := ts.newUser(t)
+	for path, want := range map[string]int{
+		"/console":                            http.StatusSeeOther,
+		"/console/":                           http.StatusSeeOther,
+		"/console/static/console.js":          http.StatusOK,
+		"/console/static/console.css":         http.StatusOK,
+		"/console/static/nothing.js":          http.StatusNotFound,
+		"/console/no-such-page":               http.StatusNotFound,
+		"/console/registries":                 http.StatusSeeOther, // to sign in
+		"/console/signin?next=/console/queue": http.StatusOK,
+	} {
+		r, body := u.get(path)
+		if r.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, r.StatusCode, want)
+		}
+		if r.Header.Get("Content-Security-Policy") == "" && path != "/console" {
+			t.Errorf("GET %s: no Content-Security-Policy", path)
+		}
+		if strings.HasSuffix(path, ".js") && want == http.StatusOK && !strings.Contains(r.Header.Get("Content-Type"), "javascript") {
+			t.Errorf("GET %s: Content-Type %q", path, r.Header.Get("Content-Type"))
+		}
+		if strings.Contains(body, "<script>") || strings.Contains(body, " style=") || strings.Contains(body, "onclick") {
+			t.Errorf("GET %s: inline script or style", path)
+		}
+	}
+	// The API is still where it was.
+	if r, _ := u.get("/registries"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("GET /registries without a signature: %d, want the API's 403", r.StatusCode)
+	}
+}
