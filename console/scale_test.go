@@ -78,7 +78,8 @@ func seedRecords(t testing.TB, n int) (dataDir, regID, recID string) {
 // show the oldest first it reads every pending record (2,000 here, 20
 // pages of the store), which took 57 to 160 ms on a shared machine; a
 // firm 100 ms needs a store query ordered by submission time. Until then
-// it is held to 400 ms.
+// it is held to 400 ms. Under the race detector only the sizes are
+// checked.
 func TestPagesAtTenThousandRecords(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 10,000 records")
@@ -129,7 +130,7 @@ func TestPagesAtTenThousandRecords(t *testing.T) {
 		if p == "/console/queue" {
 			limit = 400 * time.Millisecond
 		}
-		if times[2] > limit {
+		if times[2] > limit && !raceDetector {
 			t.Errorf("%s: median %v, over %v", p, times[2], limit)
 		}
 	}
