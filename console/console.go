@@ -182,7 +182,32 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
-	c.mux.ServeHTTP(w, r)
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		c.mux.ServeHTTP(w, r)
+		return
+	}
+	// Changes are logged as the API logs its requests (one line, the
+	// principal, never the body), so that a decision taken in the console
+	// leaves the same trail.
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	c.mux.ServeHTTP(sw, r)
+	attrs := []any{"method", r.Method, "path", r.URL.EscapedPath(), "status", sw.status,
+		"duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+	if s := c.sessionOf(r); s != nil {
+		attrs = append(attrs, "principal", s.principal.ARN)
+	}
+	c.log.Info("console request", attrs...)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 func cacheStatic(next http.Handler) http.Handler {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -314,4 +316,38 @@ func TestRoutesAndStaticFiles(t *testing.T) {
 	if r, _ := u.get("/registries"); r.StatusCode != http.StatusForbidden {
 		t.Errorf("GET /registries without a signature: %d, want the API's 403", r.StatusCode)
 	}
+}
+
+// TestChangesAreLogged: a change made in the console leaves a log line
+// with its principal, as an API request does; secrets never appear.
+func TestChangesAreLogged(t *testing.T) {
+	var buf syncBuffer
+	ts := startServer(t, func(c *server.Config) { c.Logger = slog.New(slog.NewTextHandler(&buf, nil)) })
+	u := ts.signIn(t, curator)
+	u.createRegistry("logged")
+	out := buf.String()
+	if !strings.Contains(out, `msg="console request" method=POST path=/console/registries status=303`) ||
+		!strings.Contains(out, "principal=arn:aws:iam::123456789012:user/curator") {
+		t.Errorf("no log line for the change:\n%s", out)
+	}
+	if strings.Contains(out, curator.secret) {
+		t.Error("the log holds the secret")
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
