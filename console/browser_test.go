@@ -139,6 +139,18 @@ func eval[T any](b *browser, expr string) T {
 	return v
 }
 
+// waitFor polls a JavaScript condition until it holds, for at most 10 s.
+func (b *browser) waitFor(what, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !eval[bool](b, cond) {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: still not true after 10 s: %s\npage:\n%s", what, cond, b.text())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (b *browser) text() string { return eval[string](b, "document.body.innerText") }
 
 func (b *browser) wantText(what string, subs ...string) {
@@ -309,7 +321,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("name"), "weather"),
 		chromedp.SetValue(chromedp.ID("content"), `{"name": "io.example/weather"}`),
 		chromedp.SendKeys(chromedp.ID("content"), " "))
-	pub.do("wait for the validation", chromedp.WaitVisible(chromedp.CSS(`#validation p`)))
+	// An answer about the form as it was (the name typed, no document yet)
+	// may come first: wait for the one about the document.
+	pub.waitFor("validation as you type", `document.getElementById("validation").innerText.includes("missing property 'description'")`)
 	pub.wantText("validation as you type", "descriptors.mcp.server.inlineContent", "missing property 'description'")
 	pub.check("new record")
 	pub.shoot("record-form")
