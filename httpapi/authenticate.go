@@ -77,21 +77,6 @@ func noCredential(err error) bool {
 	return errors.As(err, &se) && se.Code == sigv4.CodeMissingAuthenticationToken
 }
 
-// authenticate passes on control plane requests of SigV4 callers, with the
-// body read and restored; the caller's policies are checked per operation
-// (authorize.go).
-func (a *api) authenticate(maxBody int64, next http.Handler) http.Handler {
-	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		a.expectBody(w, r, maxBody)
-		_, body, err := a.signedBody(w, r, maxBody)
-		if err != nil {
-			return err
-		}
-		next.ServeHTTP(w, withBody(r, body))
-		return nil
-	})
-}
-
 // withBody is r with its body, already read, restored.
 func withBody(r *http.Request, body []byte) *http.Request {
 	r.Body = io.NopCloser(bytes.NewReader(body))

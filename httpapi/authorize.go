@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/registry"
@@ -27,11 +28,16 @@ func (a *api) authorize(r *http.Request, p *iam.Principal, resource string, acti
 }
 
 // iamActions names the IAM actions of operations, such as "GetRegistry";
-// handlers name them once, when they are built.
+// handlers name them once, when they are built. An operation given with
+// its service ("agent-registry:GetRegistry", the GA API's) is kept as it
+// is.
 func iamActions(operations ...string) []string {
 	actions := make([]string, len(operations))
 	for i, op := range operations {
-		actions[i] = "bedrock-agentcore:" + op
+		actions[i] = op
+		if !strings.Contains(op, ":") {
+			actions[i] = "bedrock-agentcore:" + op
+		}
 	}
 	return actions
 }

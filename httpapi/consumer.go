@@ -23,6 +23,7 @@ const maxConsumerBody = 256 << 10
 type consumerRequest struct {
 	registry registry.Registry
 	body     []byte
+	req      *http.Request // for IAM decisions made further in (the GA MCP tools)
 }
 
 type consumerKey struct{}
@@ -164,7 +165,7 @@ func looksLikeJWT(token string) bool {
 // serveConsumer passes an authenticated request on with its body restored
 // and a *consumerRequest in its context.
 func serveConsumer(w http.ResponseWriter, r *http.Request, reg registry.Registry, body []byte, next http.Handler) error {
-	ctx := context.WithValue(r.Context(), consumerKey{}, &consumerRequest{registry: reg, body: body})
+	ctx := context.WithValue(r.Context(), consumerKey{}, &consumerRequest{registry: reg, body: body, req: r})
 	next.ServeHTTP(w, withBody(r, body).WithContext(ctx))
 	return nil
 }

@@ -120,6 +120,30 @@ func (f *fakeService) SetRecordStatus(context.Context, registry.SetRecordStatusI
 
 // LookupRegistry is not recorded: consumer requests look their registry up
 // whether or not they are allowed.
+func (f *fakeService) DeleteRegistryAndRecords(context.Context, string) error {
+	return f.call("DeleteRegistry")
+}
+
+func (f *fakeService) ListTags(context.Context, string, string) (map[string]string, error) {
+	return nil, f.call("ListTagsForResource")
+}
+
+func (f *fakeService) TagResource(context.Context, string, string, map[string]string) error {
+	return f.call("TagResource")
+}
+
+func (f *fakeService) UntagResource(context.Context, string, string, []string) error {
+	return f.call("UntagResource")
+}
+
+func (f *fakeService) ListDiscoverable(context.Context, registry.ListDiscoverableInput) (registry.RecordPage, error) {
+	return registry.RecordPage{}, f.call("ListDiscoverableRegistryRecords")
+}
+
+func (f *fakeService) GetDiscoverable(context.Context, string, []string) ([]registry.DiscoverableResult, error) {
+	return nil, f.call("BatchGetDiscoverableRegistryRecord")
+}
+
 func (f *fakeService) LookupRegistry(_ context.Context, raw string) (registry.Registry, error) {
 	id, err := arns.RegistryID("registryId", raw)
 	if err != nil {

@@ -211,7 +211,7 @@ func (a *api) mcpHandler(version string) http.Handler {
 		DisableLocalhostProtection: true,
 	})
 	authed := a.pathConsumerAuth([]string{"InvokeRegistryMcp", "SearchRegistryRecords"}, a.mcpMetadataURL, mcpCheck(sdk))
-	return a.hostGuard(authed)
+	return a.hostGuard(a.gaAPI().mcpSplit(version, authed))
 }
 
 // mcpURL is the public URL of a registry's MCP endpoint.

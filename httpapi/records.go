@@ -30,6 +30,7 @@ func (a *api) createRecord(w http.ResponseWriter, r *http.Request) error {
 		RegistryID: regID, Name: in.Name, Description: in.Description,
 		DescriptorType: in.DescriptorType, Descriptors: in.Descriptors, Version: in.RecordVersion,
 		SynchronizationType: syncType, ClientToken: in.ClientToken,
+		CreatedBy: creatorOf(r), // shown by the GA API
 	})
 	if err != nil {
 		return err

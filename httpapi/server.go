@@ -61,6 +61,13 @@ type Service interface {
 	SetRecordStatus(context.Context, registry.SetRecordStatusInput) (registry.Record, error)
 	// LookupRegistry finds the registry a consumer request names.
 	LookupRegistry(ctx context.Context, registryID string) (registry.Registry, error)
+	// The GA API's tags and discovery (ga.go); their identifiers are ids.
+	DeleteRegistryAndRecords(ctx context.Context, registryID string) error
+	ListTags(ctx context.Context, registryID, recordID string) (map[string]string, error)
+	TagResource(ctx context.Context, registryID, recordID string, tags map[string]string) error
+	UntagResource(ctx context.Context, registryID, recordID string, keys []string) error
+	ListDiscoverable(context.Context, registry.ListDiscoverableInput) (registry.RecordPage, error)
+	GetDiscoverable(ctx context.Context, registryID string, recordIDs []string) ([]registry.DiscoverableResult, error)
 }
 
 // Searcher serves searches (*search.Index).
@@ -129,6 +136,9 @@ func New(cfg Config) http.Handler {
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
 	a.routes(signed)
+	ga := a.gaAPI()
+	gaSigned := http.NewServeMux()
+	ga.routes(gaSigned)
 
 	mux := http.NewServeMux()
 	// /healthz: the process serves requests. /readyz: it should get
@@ -149,7 +159,8 @@ func New(cfg Config) http.Handler {
 		handlerFunc(a.searchRecords)))
 	mux.Handle("/registry/{registryId}/mcp", a.mcpHandler(cfg.Version))
 	mux.Handle("GET /.well-known/oauth-protected-resource/registry/{registryId}/mcp", handlerFunc(a.protectedResourceMetadata))
-	mux.Handle("/", a.authenticate(cfg.MaxBodyBytes, signed))
+	ga.dataRoutes(mux)
+	mux.Handle("/", a.authenticateAPIs(cfg.MaxBodyBytes, signed, gaSigned))
 	// Compression sits inside the transfer limits, so that they count the
 	// bytes actually sent.
 	return withRequestInfo(cfg.Logger, withTransferLimits(a.budget, compressJSON(compressLevel, compressMinBytes)(mux)))

@@ -124,7 +124,7 @@ func newActionCtx(action string) reqCtx {
 
 func newReqCtx(req *Request, principalARN string) reqCtx {
 	r := newActionCtx(req.Action)
-	r.resource = req.Resource
+	r.resource = canonicalResource(req.Resource)
 	if req.SourceIP.IsValid() {
 		// A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
 		r.ip, r.hasIP = req.SourceIP.Unmap().WithZone(""), true

@@ -141,6 +141,25 @@ const (
 	aliasPrefix   = "agent-registry"
 )
 
+// canonicalResource names an agent-registry ARN (the GA API's namespace)
+// as the bedrock-agentcore ARN of the same resource: one registry has an
+// ARN in each namespace, and a policy naming either covers both. Other
+// strings are returned unchanged.
+func canonicalResource(arn string) string {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return arn
+	}
+	partition, rest, ok := strings.Cut(rest, ":")
+	if !ok {
+		return arn
+	}
+	if svc, tail, ok := strings.Cut(rest, ":"); ok && svc == aliasPrefix {
+		return "arn:" + partition + ":" + servicePrefix + ":" + tail
+	}
+	return arn
+}
+
 func isAgentCore(service string) bool {
 	return strings.EqualFold(service, servicePrefix) || strings.EqualFold(service, aliasPrefix)
 }

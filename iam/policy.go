@@ -196,7 +196,7 @@ func (c *checker) statement(v *value, path string, vars bool) (s statement, deny
 			c.errorf(p, "%q is not an ARN (arn:partition:service:region:account-id:resource) or \"*\"", r)
 		default:
 			c.resourceWarnings(p, r)
-			s.resources = append(s.resources, compilePattern(r, false))
+			s.resources = append(s.resources, compilePattern(canonicalResource(r), false))
 		}
 	}
 
@@ -245,7 +245,7 @@ func (c *checker) resourceWarnings(path, r string) {
 		return
 	}
 	parts := strings.SplitN(r, ":", 6)
-	if svc := parts[2]; !strings.ContainsAny(svc, "*?") && svc != servicePrefix {
+	if svc := parts[2]; !strings.ContainsAny(svc, "*?") && svc != servicePrefix && svc != aliasPrefix {
 		c.warnf(path, "%q names service %q; agentry resources are %s ARNs, so it matches nothing here", r, svc, servicePrefix)
 		return
 	}

@@ -40,6 +40,8 @@ const (
 	sdkVersion         = "1.32.2"
 	inspectorVersion   = "2.12.0"
 	conformanceVersion = "0.2.0-alpha.12"
+	// The authorization server of the OAuth tests (oauth_test.go).
+	oidcProviderVersion = "9.13.3"
 	// The Inspector needs Node >= 22.19; the install script puts Node 22
 	// in .tools/node22.
 	minNode22Minor = 19
@@ -80,6 +82,7 @@ func findNodeTools() (nodeTools, error) {
 		{"@modelcontextprotocol/sdk", sdkVersion},
 		{"@modelcontextprotocol/inspector", inspectorVersion},
 		{"@modelcontextprotocol/conformance", conformanceVersion},
+		{"oidc-provider", oidcProviderVersion},
 	} {
 		name, want := p[0], p[1]
 		raw, err := os.ReadFile(filepath.Join(jsDir, "node_modules", name, "package.json"))

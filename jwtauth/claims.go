@@ -96,10 +96,16 @@ func checkClaims(cfg *registry.CustomJWTAuthorizer, issuer string, payload []byt
 	}
 
 	if len(cfg.AllowedAudience) > 0 && !anyIn(c.Audience, cfg.AllowedAudience) {
-		return nil, invalid("token audience is not allowed")
+		// Say why and what to do, as the client usually cannot tell: its
+		// token is good, but for another resource.
+		return nil, invalid("token audience is not allowed: the token was issued for another resource; " +
+			"request it for this registry (the RFC 8707 resource is the registry's MCP URL) or add its audience to allowedAudience")
 	}
 	if len(cfg.AllowedClients) > 0 && (c.ClientID == "" || !slices.Contains(cfg.AllowedClients, c.ClientID)) {
-		return nil, invalid("token client is not allowed")
+		// The usual cause is a client that registered itself (DCR) with a
+		// registry that only accepts pre-registered clients.
+		return nil, invalid("token client is not allowed: this registry accepts only the client ids in its allowedClients, " +
+			"so a dynamically registered client is refused; configure the MCP client with a listed client id, or remove allowedClients")
 	}
 	for _, cc := range cfg.CustomClaims {
 		if !matchClaim(raw[cc.InboundTokenClaimName], cc) {

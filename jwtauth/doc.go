@@ -28,8 +28,12 @@
 //   - its alg is one of RS256/384/512, PS256/384/512, ES256/384/512 (each on
 //     its own curve) or EdDSA (Ed25519); never none nor HS*;
 //   - it verifies with a key of the JWKS named by the discovery document at
-//     discoveryUrl (which must end in DiscoverySuffix), chosen by kid, whose
-//     type fits the alg and whose own alg, if any, is the token's;
+//     discoveryUrl, chosen by kid, whose type fits the alg and whose own
+//     alg, if any, is the token's. The document is OpenID Connect discovery
+//     (a URL ending in DiscoverySuffix) or RFC 8414 authorization server
+//     metadata (a path beginning with
+//     registry.AuthorizationServerMetadataPrefix); Verify uses its issuer
+//     and jwks_uri, which both kinds have;
 //   - iss equals the discovered issuer exactly; exp is present and not
 //     past; nbf and iat, when present, are not in the future (all with
 //     Options.Skew of tolerance);

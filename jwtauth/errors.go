@@ -107,8 +107,8 @@ const (
 	descRefusedURL = "The registry's identity provider is at an address this server does not fetch from: it fetches https URLs " +
 		"of public addresses only, unless it runs with --allow-private-urls. An administrator must change the registry's " +
 		"authorizerConfiguration.customJWTAuthorizer.discoveryUrl (UpdateRegistry), or run the server with --allow-private-urls."
-	descBadDiscovery = "The registry's discoveryUrl does not serve an OpenID Connect discovery document (JSON with issuer and " +
-		"jwks_uri). An administrator must correct the registry's authorizerConfiguration.customJWTAuthorizer.discoveryUrl (UpdateRegistry)."
+	descBadDiscovery = "The registry's discoveryUrl does not serve an OpenID Connect discovery document or RFC 8414 " +
+		"authorization server metadata (JSON with issuer and jwks_uri). An administrator must correct the registry's authorizerConfiguration.customJWTAuthorizer.discoveryUrl (UpdateRegistry)."
 	descBadJWKS = "The registry's identity provider does not serve a JSON Web Key Set at the jwks_uri of its discovery document. " +
 		"Its administrator must fix it, or an administrator of the registry must point " +
 		"authorizerConfiguration.customJWTAuthorizer.discoveryUrl at another provider (UpdateRegistry)."

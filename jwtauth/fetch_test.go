@@ -64,7 +64,9 @@ func TestSchemeAndURLChecks(t *testing.T) {
 		"https://idp.example/oidc",
 		"https://idp.example" + DiscoverySuffix + "/",
 		"https://idp.example" + DiscoverySuffix + "?x=1",
-		"https://idp.example/.well-known/oauth-authorization-server",
+		"https://idp.example/tenant/.well-known/oauth-authorization-server", // RFC 8414 inserts, never appends
+		"https://idp.example/.well-known/oauth-authorization-serverX",
+		"https://idp.example/.well-known/oauth-authorization-server?x=1",
 		"",
 		"https://%zz",
 	} {

@@ -18,8 +18,9 @@ import (
 	"github.com/agentry/agentry/safehttp"
 )
 
-// DiscoverySuffix is how every discoveryUrl must end.
-const DiscoverySuffix = "/.well-known/openid-configuration"
+// DiscoverySuffix is how an OpenID Connect discoveryUrl ends; an RFC 8414
+// one begins with registry.AuthorizationServerMetadataPrefix instead.
+const DiscoverySuffix = registry.OpenIDDiscoverySuffix
 
 // Defaults for the zero values of Options.
 const (
@@ -96,7 +97,8 @@ type Verifier struct {
 	loopDone chan struct{}
 }
 
-// discoveryDoc is what Verify uses from an OIDC discovery document.
+// discoveryDoc is what Verify uses from an OpenID Connect discovery
+// document or RFC 8414 authorization server metadata (the same members).
 type discoveryDoc struct {
 	issuer  string
 	jwksURI string
@@ -289,8 +291,9 @@ func (v *Verifier) checkDiscoveryURL(s string) error {
 	if err := safehttp.CheckURL(u, v.allowPrivate); err != nil {
 		return err
 	}
-	if !strings.HasSuffix(u.Path, DiscoverySuffix) || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%w: discovery URL must end with %s", safehttp.ErrInsecureURL, DiscoverySuffix)
+	if !registry.IsDiscoveryPath(u.Path) || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%w: discovery URL must end with %s or begin with %s",
+			safehttp.ErrInsecureURL, DiscoverySuffix, registry.AuthorizationServerMetadataPrefix)
 	}
 	return nil
 }

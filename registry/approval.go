@@ -32,6 +32,9 @@ type SetRecordStatusInput struct {
 	RecordID   string
 	Status     RecordStatus
 	Reason     string
+	// ReasonOptional accepts an empty Reason (the GA API's statusReason
+	// is 0 to 255 characters; the preview's at least 1).
+	ReasonOptional bool
 }
 
 // SetRecordStatus approves, rejects or deprecates a record.
@@ -42,7 +45,11 @@ func (s *Service) SetRecordStatus(ctx context.Context, in SetRecordStatusInput) 
 	}
 	var fe fieldErrors
 	checkEnum(&fe, "status", in.Status, recordStatuses...)
-	checkLength(&fe, "statusReason", in.Reason, 1, MaxReasonLen)
+	minReason := 1
+	if in.ReasonOptional {
+		minReason = 0
+	}
+	checkLength(&fe, "statusReason", in.Reason, minReason, MaxReasonLen)
 	if err := fe.err(); err != nil {
 		return Record{}, err
 	}

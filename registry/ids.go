@@ -35,10 +35,23 @@ var (
 type ARNs struct {
 	Region    string
 	AccountID string
+	// Namespace is the ARNs' service: "" (bedrock-agentcore, the preview
+	// API's) or NamespaceGA. Each API accepts and shows only its own.
+	Namespace string
 }
 
+// NamespaceGA is the ARN namespace of the GA AWS Agent Registry API.
+const NamespaceGA = "agent-registry"
+
+// GA returns a's ARNs in the GA API's namespace.
+func (a ARNs) GA() ARNs { a.Namespace = NamespaceGA; return a }
+
 func (a ARNs) prefix() string {
-	return "arn:aws:bedrock-agentcore:" + a.Region + ":" + a.AccountID + ":registry/"
+	ns := a.Namespace
+	if ns == "" {
+		ns = "bedrock-agentcore"
+	}
+	return "arn:aws:" + ns + ":" + a.Region + ":" + a.AccountID + ":registry/"
 }
 
 // Registry returns the ARN of a registry.

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 )
 
 // CreateRecordInput is a request to create a record.
@@ -17,6 +18,11 @@ type CreateRecordInput struct {
 	// fetch the content from a live server; not supported yet.
 	SynchronizationType string
 	ClientToken         string
+	// GA only, and CreatedBy: the account id of the caller, if known.
+	DisplayName *string
+	Provenance  []Provenance
+	Tags        map[string]string
+	CreatedBy   string
 }
 
 // CreateRecord creates a record in DRAFT.
@@ -41,11 +47,15 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 				Name: in.Name, Description: deref(in.Description),
 				DescriptorType: in.DescriptorType, Descriptors: *in.Descriptors,
 				Version: deref(in.Version), Status: StatusDraft, UpdatedAt: now,
+				DisplayName: deref(in.DisplayName), Provenance: in.Provenance,
 			}
 			if rev.Version == "" {
 				rev.Version = descriptorVersion(rev.DescriptorType, rev.Descriptors)
 			}
-			r := Record{RegistryID: regID, ID: NewID(12), CreatedAt: now, Latest: rev}
+			r := Record{RegistryID: regID, ID: NewID(12), CreatedAt: now, Latest: rev, Tags: in.Tags, CreatedBy: in.CreatedBy}
+			if len(r.Tags) == 0 {
+				r.Tags = nil
+			}
 			return Created{ID: r.ID, Status: string(rev.Status)}, tx.CreateRecord(r)
 		})
 		return err
@@ -75,6 +85,11 @@ func CheckRecord(in CreateRecordInput) error {
 		}
 	}
 	checkClientToken(&fe, in.ClientToken)
+	if in.DisplayName != nil {
+		checkLength(&fe, "displayName", *in.DisplayName, 1, MaxDisplayNameLen)
+	}
+	checkProvenance(&fe, "provenance", in.Provenance)
+	checkTags(&fe, "tags", in.Tags)
 	return fe.err()
 }
 
@@ -187,6 +202,12 @@ type UpdateRecordInput struct {
 	Version             *string
 	SynchronizationType Update[string]
 	TriggerSync         bool
+	// GA only. EditDescriptors, when set, replaces Descriptors: it is
+	// applied to the latest descriptors inside the transaction, for the GA
+	// API, whose patches address single leaves of a descriptor.
+	DisplayName     Update[string]
+	Provenance      *[]Provenance
+	EditDescriptors func(Descriptors) Descriptors
 }
 
 // DescriptorsUpdate changes some branches of a record's descriptors.
@@ -237,6 +258,12 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 	if in.TriggerSync {
 		fe.add("triggerSynchronization", "URL synchronization is not supported by this server yet")
 	}
+	if in.DisplayName.Value != nil {
+		checkLength(&fe, "displayName", *in.DisplayName.Value, 1, MaxDisplayNameLen)
+	}
+	if in.Provenance != nil {
+		checkProvenance(&fe, "provenance", *in.Provenance)
+	}
 	if err := fe.err(); err != nil {
 		return Record{}, err
 	}
@@ -263,6 +290,15 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		}
 		if in.Descriptors.Set {
 			next.Descriptors = applyDescriptors(next.Descriptors, in.Descriptors.Value)
+		}
+		if in.EditDescriptors != nil {
+			next.Descriptors = in.EditDescriptors(next.Descriptors)
+		}
+		if in.DisplayName.Set {
+			next.DisplayName = deref(in.DisplayName.Value)
+		}
+		if in.Provenance != nil {
+			next.Provenance = *in.Provenance
 		}
 		if in.Version != nil {
 			next.Version = *in.Version
@@ -301,7 +337,32 @@ func sameContent(a, b Revision) bool {
 	ja, _ := json.Marshal(a.Descriptors)
 	jb, _ := json.Marshal(b.Descriptors)
 	return a.Name == b.Name && a.Description == b.Description && a.DescriptorType == b.DescriptorType &&
-		a.Version == b.Version && string(ja) == string(jb)
+		a.Version == b.Version && string(ja) == string(jb) &&
+		// The GA members, which the wire JSON above leaves out.
+		a.DisplayName == b.DisplayName && reflect.DeepEqual(a.Provenance, b.Provenance) && sameGA(a.Descriptors, b.Descriptors)
+}
+
+// sameGA compares the members of descriptors that only the GA API has.
+func sameGA(a, b Descriptors) bool {
+	type ga struct {
+		mcp, a2a, skillMd *DescriptorSource
+		skillMdVersion    string
+		http, agui        *SourceDescriptor
+	}
+	of := func(d Descriptors) ga {
+		g := ga{http: d.HTTP, agui: d.AGUI}
+		if d.MCP != nil {
+			g.mcp = d.MCP.Source
+		}
+		if d.A2A != nil {
+			g.a2a = d.A2A.Source
+		}
+		if d.AgentSkills != nil && d.AgentSkills.SkillMd != nil {
+			g.skillMd, g.skillMdVersion = d.AgentSkills.SkillMd.Source, d.AgentSkills.SkillMd.SchemaVersion
+		}
+		return g
+	}
+	return reflect.DeepEqual(of(a), of(b))
 }
 
 // applyDescriptors merges an update into d; a nil update clears them all.

@@ -13,6 +13,10 @@ type CreateRegistryInput struct {
 	Authorizer     *AuthorizerConfig
 	AutoApproval   bool
 	ClientToken    string
+	// GA only.
+	Tags          map[string]string
+	Encryption    *EncryptionConfig
+	AutoDetection *AutoDetectionConfig
 }
 
 // CreateRegistry creates a registry. It is READY when the call returns.
@@ -30,6 +34,9 @@ func (s *Service) CreateRegistry(ctx context.Context, in CreateRegistryInput) (C
 		checkAuthorizer(&fe, in.AuthorizerType, in.Authorizer, s.urlPolicy)
 	}
 	checkClientToken(&fe, in.ClientToken)
+	checkTags(&fe, "tags", in.Tags)
+	checkEncryption(&fe, in.Encryption)
+	checkAutoDetection(&fe, in.AutoDetection)
 	if err := fe.err(); err != nil {
 		return Created{}, err
 	}
@@ -44,6 +51,10 @@ func (s *Service) CreateRegistry(ctx context.Context, in CreateRegistryInput) (C
 				ID: NewID(12), Name: in.Name, Description: deref(in.Description),
 				AuthorizerType: in.AuthorizerType, Authorizer: in.Authorizer, AutoApproval: in.AutoApproval,
 				Status: RegistryReady, CreatedAt: now, UpdatedAt: now,
+				Tags: in.Tags, Encryption: in.Encryption, AutoDetection: in.AutoDetection,
+			}
+			if len(r.Tags) == 0 {
+				r.Tags = nil
 			}
 			return Created{ID: r.ID, Status: string(r.Status)}, tx.CreateRegistry(r)
 		})
@@ -127,6 +138,10 @@ type UpdateRegistryInput struct {
 	Description  Update[string]
 	Authorizer   Update[AuthorizerConfig]
 	AutoApproval Update[bool]
+	// GA only. KeepPreviewFields keeps what the GA shapes cannot express
+	// (the authorizer's advertisedScopeMapping) when Authorizer is set.
+	AutoDetection     Update[AutoDetectionConfig]
+	KeepPreviewFields bool
 }
 
 // UpdateRegistry changes a registry's name, description, authorizer
@@ -143,6 +158,7 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 	if in.Description.Value != nil {
 		checkLength(&fe, "description", *in.Description.Value, 1, MaxDescriptionLen)
 	}
+	checkAutoDetection(&fe, in.AutoDetection.Value)
 	if err := fe.err(); err != nil {
 		return Registry{}, err
 	}
@@ -158,7 +174,13 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 			r.Description = deref(in.Description.Value)
 		}
 		if in.Authorizer.Set {
+			prev := r.Authorizer
 			r.Authorizer = in.Authorizer.Value
+			if in.KeepPreviewFields && prev != nil && prev.CustomJWT != nil && r.Authorizer != nil && r.Authorizer.CustomJWT != nil {
+				j := *r.Authorizer.CustomJWT
+				j.AdvertisedScopeMapping = prev.CustomJWT.AdvertisedScopeMapping
+				r.Authorizer = &AuthorizerConfig{CustomJWT: &j}
+			}
 			var fe fieldErrors
 			checkAuthorizer(&fe, r.AuthorizerType, r.Authorizer, s.urlPolicy)
 			if err := fe.err(); err != nil {
@@ -167,6 +189,9 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 		}
 		if in.AutoApproval.Set {
 			r.AutoApproval = in.AutoApproval.Value != nil && *in.AutoApproval.Value
+		}
+		if in.AutoDetection.Set {
+			r.AutoDetection = in.AutoDetection.Value
 		}
 		r.UpdatedAt = s.clock()
 		if err := tx.PutRegistry(r); err != nil {
@@ -204,6 +229,48 @@ func (s *Service) DeleteRegistry(ctx context.Context, registryID string) error {
 			return 0, err
 		}
 		return tx.AppendChange(id, "", s.clock())
+	})
+	if err == nil {
+		s.registries.forget(id)
+	}
+	return err
+}
+
+// DeleteRegistryAndRecords deletes a registry with all its records, in
+// one transaction (the GA API's DeleteRegistry, which removes "the
+// registry and its records"; the preview's refuses a registry that has
+// records).
+func (s *Service) DeleteRegistryAndRecords(ctx context.Context, registryID string) error {
+	id, err := s.ARNs.RegistryID("registryId", registryID)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(tx Tx) (int64, error) {
+		if _, err := tx.Registry(id); err != nil {
+			return 0, err
+		}
+		now := s.clock()
+		for {
+			rs, err := tx.ListRecords(RecordQuery{RegistryID: id, Limit: 500})
+			if err != nil {
+				return 0, err
+			}
+			for _, r := range rs {
+				if err := tx.DeleteRecord(id, r.ID); err != nil {
+					return 0, err
+				}
+				if _, err := tx.AppendChange(id, r.ID, now); err != nil {
+					return 0, err
+				}
+			}
+			if len(rs) < 500 {
+				break
+			}
+		}
+		if err := tx.DeleteRegistry(id); err != nil {
+			return 0, err
+		}
+		return tx.AppendChange(id, "", now)
 	})
 	if err == nil {
 		s.registries.forget(id)

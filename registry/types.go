@@ -1,6 +1,9 @@
 package registry
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // AuthorizerType decides how consumers authenticate to a registry's search
 // API and MCP endpoint. It is fixed when the registry is created.
@@ -51,9 +54,12 @@ const (
 	DescriptorA2A         DescriptorType = "A2A"
 	DescriptorCustom      DescriptorType = "CUSTOM"
 	DescriptorAgentSkills DescriptorType = "AGENT_SKILLS"
+	// DescriptorGateway is a gateway (GA recordType GATEWAY); the preview
+	// API has no name for it and shows it as GATEWAY.
+	DescriptorGateway DescriptorType = "GATEWAY"
 )
 
-var descriptorTypes = []DescriptorType{DescriptorMCP, DescriptorA2A, DescriptorCustom, DescriptorAgentSkills}
+var descriptorTypes = []DescriptorType{DescriptorMCP, DescriptorA2A, DescriptorCustom, DescriptorAgentSkills, DescriptorGateway}
 
 // Registry is a catalog of records with one authorization and approval
 // policy.
@@ -68,6 +74,24 @@ type Registry struct {
 	StatusReason   string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// Fields of the GA API only (the preview neither shows nor changes
+	// them).
+	Tags          map[string]string    // nil when none
+	Encryption    *EncryptionConfig    // nil = an AWS-owned key
+	AutoDetection *AutoDetectionConfig // nil when not configured
+}
+
+// EncryptionConfig names a customer-managed KMS key. agentry stores and
+// shows it; it does not encrypt with it (see docs/ga-api.md in api.md).
+type EncryptionConfig struct {
+	KMSKeyARN string
+}
+
+// AutoDetectionConfig is the GA auto-detection setting, stored and shown;
+// agentry detects nothing, so it is always INACTIVE.
+type AutoDetectionConfig struct {
+	Scope   string // ORGANIZATION
+	Enabled bool
 }
 
 // AuthorizerConfig is the wire shape of a registry's authorizer
@@ -84,6 +108,23 @@ type CustomJWTAuthorizer struct {
 	AllowedScopes          []string          `json:"allowedScopes,omitempty"`
 	CustomClaims           []CustomClaim     `json:"customClaims,omitempty"`
 	AdvertisedScopeMapping map[string]string `json:"advertisedScopeMapping,omitempty"`
+}
+
+// The two kinds of metadata a discoveryUrl may name: OpenID Connect
+// Discovery (the well-known suffix after the issuer's URL) and RFC 8414
+// authorization server metadata (the well-known prefix before the issuer's
+// path, e.g. https://as.example/.well-known/oauth-authorization-server/tenant).
+const (
+	OpenIDDiscoverySuffix             = "/.well-known/openid-configuration"
+	AuthorizationServerMetadataPrefix = "/.well-known/oauth-authorization-server"
+)
+
+// IsDiscoveryPath reports whether a discoveryUrl's path names OpenID
+// Connect discovery or RFC 8414 authorization server metadata.
+func IsDiscoveryPath(path string) bool {
+	return strings.HasSuffix(path, OpenIDDiscoverySuffix) ||
+		path == AuthorizationServerMetadataPrefix ||
+		strings.HasPrefix(path, AuthorizationServerMetadataPrefix+"/")
 }
 
 // CustomClaim is one extra check on a token claim.
@@ -115,6 +156,10 @@ type Record struct {
 	CreatedAt  time.Time
 	Latest     Revision
 	Approved   *Revision // nil when no revision is discoverable
+	// Tags (GA TagResource) and the account that created the record; they
+	// belong to the record, not to a revision.
+	Tags      map[string]string // nil when none
+	CreatedBy string            // 12-digit account id; "" when unknown
 }
 
 // Revision is one version of a record's content and its review state.
@@ -127,6 +172,32 @@ type Revision struct {
 	Status         RecordStatus
 	StatusReason   string
 	UpdatedAt      time.Time
+	// GA only: the display name and the record's lineage.
+	DisplayName string       // "" when not set
+	Provenance  []Provenance // at most one
+}
+
+// Provenance is where a record was detected from (GA).
+type Provenance struct {
+	Relation      string // DETECTED_FROM
+	SourceID      string // the upstream resource ARN
+	SourceType    string // "" when not set
+	SourceDetails []byte // the sourceDetails union as JSON; nil when not set
+}
+
+// DescriptorSource is where a descriptor's content is synchronized from
+// (GA "source.fromUrl"). agentry stores it but does not synchronize yet.
+type DescriptorSource struct {
+	URL string
+	// CredentialProviders is the credentialProviderConfigurations list as
+	// JSON; nil when not set.
+	CredentialProviders []byte
+}
+
+// SourceDescriptor is a descriptor that has only a source (GA http and
+// agui).
+type SourceDescriptor struct {
+	Source *DescriptorSource
 }
 
 // Descriptors holds a record's content; exactly the branch of its
@@ -136,12 +207,16 @@ type Descriptors struct {
 	A2A         *A2ADescriptor         `json:"a2a,omitempty"`
 	Custom      *CustomDescriptor      `json:"custom,omitempty"`
 	AgentSkills *AgentSkillsDescriptor `json:"agentSkills,omitempty"`
+	// GA only, not part of the preview wire shape.
+	HTTP *SourceDescriptor `json:"-"`
+	AGUI *SourceDescriptor `json:"-"`
 }
 
 // MCPDescriptor describes an MCP server and, optionally, its tools.
 type MCPDescriptor struct {
 	Server *ServerDefinition `json:"server,omitempty"`
 	Tools  *ToolsDefinition  `json:"tools,omitempty"`
+	Source *DescriptorSource `json:"-"` // GA only
 }
 
 // ServerDefinition holds an MCP Registry server.json document.
@@ -159,6 +234,7 @@ type ToolsDefinition struct {
 // A2ADescriptor holds an A2A agent card.
 type A2ADescriptor struct {
 	AgentCard *AgentCardDefinition `json:"agentCard,omitempty"`
+	Source    *DescriptorSource    `json:"-"` // GA only
 }
 
 // AgentCardDefinition holds an A2A agent card document.
@@ -180,7 +256,9 @@ type AgentSkillsDescriptor struct {
 
 // SkillMdDefinition holds a SKILL.md document.
 type SkillMdDefinition struct {
-	InlineContent string `json:"inlineContent,omitempty"`
+	InlineContent string            `json:"inlineContent,omitempty"`
+	SchemaVersion string            `json:"-"` // GA only
+	Source        *DescriptorSource `json:"-"` // GA only
 }
 
 // SkillDefinition holds a skill definition JSON document.

@@ -1,10 +1,12 @@
 package registry
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -106,8 +108,9 @@ func checkAuthorizer(fe *fieldErrors, typ AuthorizerType, cfg *AuthorizerConfig,
 		fe.add(jf+".discoveryUrl", "must be at most 2048 characters")
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil:
 		fe.add(jf+".discoveryUrl", "must be an absolute http or https URL without user information")
-	case !strings.HasSuffix(u.Path, "/.well-known/openid-configuration"):
-		fe.add(jf+".discoveryUrl", "must end with /.well-known/openid-configuration")
+	case !IsDiscoveryPath(u.Path):
+		fe.add(jf+".discoveryUrl", "must end with "+OpenIDDiscoverySuffix+" (OpenID Connect discovery) or begin with "+
+			AuthorizationServerMetadataPrefix+" (RFC 8414 authorization server metadata)")
 	case urlPolicy != nil:
 		if err := urlPolicy(j.DiscoveryURL); err != nil {
 			fe.add(jf+".discoveryUrl", "%s", err.Error())
@@ -172,22 +175,38 @@ func checkClaim(fe *fieldErrors, field string, c CustomClaim) {
 	}
 }
 
-// checkDescriptors validates that d holds exactly the branch of typ and that
-// each document in it is valid for its format.
+// checkDescriptors validates that d holds exactly one branch, one its type
+// allows, and that each document in it is valid for its format. The GA
+// source-only descriptors (http, agui) describe agents and gateways; a
+// gateway may also be described by an MCP server descriptor.
 func checkDescriptors(fe *fieldErrors, typ DescriptorType, d Descriptors) {
 	const f = "descriptors"
-	branches := map[DescriptorType]bool{
-		DescriptorMCP: d.MCP != nil, DescriptorA2A: d.A2A != nil,
-		DescriptorCustom: d.Custom != nil, DescriptorAgentSkills: d.AgentSkills != nil,
+	type branch struct {
+		wire string
+		set  bool
 	}
-	wire := map[DescriptorType]string{DescriptorMCP: "mcp", DescriptorA2A: "a2a", DescriptorCustom: "custom", DescriptorAgentSkills: "agentSkills"}
-	for _, t := range descriptorTypes {
-		if t != typ && branches[t] {
-			fe.add(f+"."+wire[t], "must not be set for a record of descriptorType %s", typ)
+	branches := []branch{{"mcp", d.MCP != nil}, {"a2a", d.A2A != nil}, {"custom", d.Custom != nil},
+		{"agentSkills", d.AgentSkills != nil}, {"http", d.HTTP != nil}, {"agui", d.AGUI != nil}}
+	allowed := map[DescriptorType][]string{
+		DescriptorMCP: {"mcp"}, DescriptorA2A: {"a2a", "http", "agui"}, DescriptorCustom: {"custom"},
+		DescriptorAgentSkills: {"agentSkills"}, DescriptorGateway: {"mcp", "http", "agui"},
+	}[typ]
+	set := 0
+	for _, b := range branches {
+		if b.set {
+			if !slices.Contains(allowed, b.wire) {
+				fe.add(f+"."+b.wire, "must not be set for a record of descriptorType %s", typ)
+			} else {
+				set++
+			}
 		}
 	}
-	if !branches[typ] {
-		fe.add(f+"."+wire[typ], "is required for a record of descriptorType %s", typ)
+	if set == 0 {
+		fe.add(f+"."+allowed[0], "is required for a record of descriptorType %s", typ)
+		return
+	}
+	if set > 1 {
+		fe.add(f, "must set exactly one descriptor for a record of descriptorType %s", typ)
 		return
 	}
 	doc := func(field string, err error) {
@@ -198,35 +217,151 @@ func checkDescriptors(fe *fieldErrors, typ DescriptorType, d Descriptors) {
 			fe.add(field+".inlineContent", "%v", err)
 		}
 	}
-	switch typ {
-	case DescriptorMCP:
+	switch {
+	case d.MCP != nil:
+		checkSource(fe, f+".mcp.source", d.MCP.Source)
 		if d.MCP.Server == nil {
-			fe.add(f+".mcp.server", "is required for an MCP record")
+			if d.MCP.Source == nil {
+				fe.add(f+".mcp.server", "is required for an MCP record")
+			}
 		} else {
 			doc(f+".mcp.server", descriptor.MCPServer(d.MCP.Server.SchemaVersion, d.MCP.Server.InlineContent))
 		}
 		if d.MCP.Tools != nil {
 			doc(f+".mcp.tools", descriptor.MCPTools(d.MCP.Tools.ProtocolVersion, d.MCP.Tools.InlineContent))
 		}
-	case DescriptorA2A:
+	case d.A2A != nil:
+		checkSource(fe, f+".a2a.source", d.A2A.Source)
 		if d.A2A.AgentCard == nil {
-			fe.add(f+".a2a.agentCard", "is required for an A2A record")
+			if d.A2A.Source == nil {
+				fe.add(f+".a2a.agentCard", "is required for an A2A record")
+			}
 		} else {
 			doc(f+".a2a.agentCard", descriptor.A2AAgentCard(d.A2A.AgentCard.SchemaVersion, d.A2A.AgentCard.InlineContent))
 		}
-	case DescriptorAgentSkills:
+	case d.AgentSkills != nil:
 		s := d.AgentSkills
 		if s.SkillMd == nil && s.SkillDefinition == nil {
 			fe.add(f+".agentSkills", "must set skillMd, skillDefinition or both")
 		}
 		if s.SkillMd != nil {
-			doc(f+".agentSkills.skillMd", descriptor.SkillMarkdown(s.SkillMd.InlineContent))
+			checkSource(fe, f+".agentSkills.skillMd.source", s.SkillMd.Source)
+			if s.SkillMd.Source == nil || s.SkillMd.InlineContent != "" {
+				doc(f+".agentSkills.skillMd", descriptor.SkillMarkdown(s.SkillMd.InlineContent))
+			}
+			if len(s.SkillMd.SchemaVersion) > 255 {
+				fe.add(f+".agentSkills.skillMd.schemaVersion", "must be at most 255 characters")
+			}
 		}
 		if s.SkillDefinition != nil {
 			doc(f+".agentSkills.skillDefinition", descriptor.SkillDefinition(s.SkillDefinition.SchemaVersion, s.SkillDefinition.InlineContent))
 		}
-	case DescriptorCustom:
+	case d.Custom != nil:
 		doc(f+".custom", descriptor.Custom(d.Custom.InlineContent))
+	case d.HTTP != nil:
+		if d.HTTP.Source == nil {
+			fe.add(f+".http.source", "is required: an http descriptor has only a source")
+		}
+		checkSource(fe, f+".http.source", d.HTTP.Source)
+	case d.AGUI != nil:
+		if d.AGUI.Source == nil {
+			fe.add(f+".agui.source", "is required: an agui descriptor has only a source")
+		}
+		checkSource(fe, f+".agui.source", d.AGUI.Source)
+	}
+}
+
+// checkSource validates a descriptor source (GA source.fromUrl); nil is
+// none. agentry stores sources but does not synchronize from them yet.
+func checkSource(fe *fieldErrors, field string, s *DescriptorSource) {
+	if s == nil {
+		return
+	}
+	field += ".fromUrl"
+	switch {
+	case s.URL == "":
+		fe.add(field+".url", "is required")
+	case len(s.URL) > 2048:
+		fe.add(field+".url", "must be at most 2048 characters")
+	case !strings.HasPrefix(s.URL, "https://"):
+		fe.add(field+".url", "must be an https URL")
+	}
+	if s.CredentialProviders != nil {
+		var list []map[string]any
+		if err := json.Unmarshal(s.CredentialProviders, &list); err != nil || len(list) > 1 {
+			fe.add(field+".credentialProviderConfigurations", "must be a list of at most one credential provider configuration")
+			return
+		}
+		for _, c := range list {
+			t, _ := c["credentialProviderType"].(string)
+			if t != "OAUTH" && t != "IAM" {
+				fe.add(field+".credentialProviderConfigurations[0].credentialProviderType", "must be OAUTH or IAM")
+			}
+			if _, ok := c["credentialProvider"].(map[string]any); !ok {
+				fe.add(field+".credentialProviderConfigurations[0].credentialProvider", "is required")
+			}
+		}
+	}
+}
+
+// Limits of the GA fields.
+const (
+	MaxTags           = 50
+	MaxDisplayNameLen = 255
+)
+
+var (
+	tagPattern        = regexp.MustCompile(`^[a-zA-Z0-9\s._:/=+@-]*$`)
+	kmsKeyPattern     = regexp.MustCompile(`^arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`)
+	provenanceSource  = regexp.MustCompile(`^arn:aws(-[^:]+)?:[a-zA-Z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$`)
+	provenanceTypes   = []string{"AWS::BedrockAgentCore::Runtime", "AWS::BedrockAgentCore::Gateway"}
+	autoDetectionScop = []string{"ORGANIZATION"}
+)
+
+// checkTags validates a tag map: 1 to 50 entries (0 allowed when
+// optional), keys 1-128 and values 0-256 characters of the tag pattern.
+func checkTags(fe *fieldErrors, field string, tags map[string]string) {
+	if len(tags) > MaxTags {
+		fe.add(field, "must have at most %d entries, got %d", MaxTags, len(tags))
+		return
+	}
+	for k, v := range tags {
+		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagPattern.MatchString(k) {
+			fe.add(field, "key %q must be 1 to 128 letters, digits, spaces or . _ : / = + @ -", k)
+		}
+		if n := utf8.RuneCountInString(v); n > 256 || !tagPattern.MatchString(v) {
+			fe.add(field+"."+k, "must be at most 256 letters, digits, spaces or . _ : / = + @ -")
+		}
+	}
+}
+
+func checkProvenance(fe *fieldErrors, field string, ps []Provenance) {
+	if len(ps) > 1 {
+		fe.add(field, "must have at most 1 entry, got %d", len(ps))
+		return
+	}
+	for _, p := range ps {
+		if p.Relation != "DETECTED_FROM" {
+			fe.add(field+"[0].relation", "must be DETECTED_FROM, got %q", p.Relation)
+		}
+		if len(p.SourceID) > 2048 || !provenanceSource.MatchString(p.SourceID) {
+			fe.add(field+"[0].sourceId", "must be an ARN of at most 2048 characters")
+		}
+		if p.SourceType != "" && !slices.Contains(provenanceTypes, p.SourceType) {
+			fe.add(field+"[0].sourceType", "must be one of %s, got %q", strings.Join(provenanceTypes, ", "), p.SourceType)
+		}
+	}
+}
+
+func checkEncryption(fe *fieldErrors, e *EncryptionConfig) {
+	if e != nil && (len(e.KMSKeyARN) > 2048 || !kmsKeyPattern.MatchString(e.KMSKeyARN)) {
+		fe.add("encryptionConfiguration.kmsKeyArn", "must be the ARN of a KMS key (arn:aws:kms:{region}:{account}:key/{key-id})")
+	}
+}
+
+func checkAutoDetection(fe *fieldErrors, a *AutoDetectionConfig) {
+	if a != nil && !slices.Contains(autoDetectionScop, a.Scope) {
+		fe.add("autoDetectionConfiguration.scope", "must be ORGANIZATION, got %q", a.Scope)
 	}
 }
 

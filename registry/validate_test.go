@@ -248,9 +248,16 @@ func TestCheckAuthorizerURLPolicy(t *testing.T) {
 		return nil
 	}
 	for url, want := range map[string]string{
-		"https://idp.example/.well-known/openid-configuration": "",
-		"http://idp.example/.well-known/openid-configuration":  "must use https",
-		"http://idp.example/elsewhere":                         "must end with /.well-known/openid-configuration",
+		"https://idp.example/.well-known/openid-configuration":              "",
+		"http://idp.example/.well-known/openid-configuration":               "must use https",
+		"https://idp.example/.well-known/oauth-authorization-server":        "",
+		"https://idp.example/.well-known/oauth-authorization-server/tenant": "",
+		"http://idp.example/elsewhere": "must end with /.well-known/openid-configuration (OpenID Connect discovery) " +
+			"or begin with /.well-known/oauth-authorization-server (RFC 8414 authorization server metadata)",
+		"https://idp.example/tenant/.well-known/oauth-authorization-server": "must end with /.well-known/openid-configuration (OpenID Connect discovery) " +
+			"or begin with /.well-known/oauth-authorization-server (RFC 8414 authorization server metadata)",
+		"https://idp.example/.well-known/oauth-authorization-serverX": "must end with /.well-known/openid-configuration (OpenID Connect discovery) " +
+			"or begin with /.well-known/oauth-authorization-server (RFC 8414 authorization server metadata)",
 	} {
 		j := validJWT()
 		j.DiscoveryURL = url
@@ -262,7 +269,7 @@ func TestCheckAuthorizerURLPolicy(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", url, got, want)
 		}
 	}
-	if len(judged) != 2 {
+	if len(judged) != 4 {
 		t.Errorf("the policy judged %v, want only the URLs that pass the contract's rules", judged)
 	}
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -30,6 +31,7 @@ const (
 	partSkills
 	partSkillMd
 	partSkillDef
+	partGA // the GA API's members follow, as one JSON string (gaParts)
 )
 
 // packRevision encodes what doc does not keep as fields: the description,
@@ -72,6 +74,10 @@ func packRevision(rev *registry.Revision) []byte {
 		}
 	}
 	strs = append(strs, rev.Description, string(rev.Status), rev.StatusReason)
+	if ga, ok := gaPartsOf(rev); ok {
+		flags |= partGA
+		strs = append(strs, ga)
+	}
 	sc := packScratch.Get().(*[2][]byte)
 	defer packScratch.Put(sc)
 	b := binary.AppendUvarint(sc[0][:0], flags)
@@ -156,8 +162,64 @@ func unpackRevision(packed []byte, rev *registry.Revision) error {
 	rev.Description = next()
 	rev.Status = registry.RecordStatus(next())
 	rev.StatusReason = next()
+	if flags&partGA != 0 && err == nil {
+		if gerr := setGAParts(next(), rev); gerr != nil {
+			err = gerr
+		}
+	}
 	if err == nil && pos != len(b) {
 		err = fmt.Errorf("%d bytes left over", len(b)-pos)
 	}
 	return err
+}
+
+// gaParts are the members only the GA API has (display name, descriptor
+// sources, the source-only descriptors), packed as JSON: few records have
+// them, and those that do pay a few bytes.
+type gaParts struct {
+	DisplayName   string                     `json:"n,omitempty"`
+	MCPSource     *registry.DescriptorSource `json:"m,omitempty"`
+	A2ASource     *registry.DescriptorSource `json:"a,omitempty"`
+	SkillMdSource *registry.DescriptorSource `json:"s,omitempty"`
+	SkillMdSchema string                     `json:"v,omitempty"`
+	HTTP          *registry.SourceDescriptor `json:"h,omitempty"`
+	AGUI          *registry.SourceDescriptor `json:"g,omitempty"`
+}
+
+func gaPartsOf(rev *registry.Revision) (string, bool) {
+	d := &rev.Descriptors
+	p := gaParts{DisplayName: rev.DisplayName, HTTP: d.HTTP, AGUI: d.AGUI}
+	if d.MCP != nil {
+		p.MCPSource = d.MCP.Source
+	}
+	if d.A2A != nil {
+		p.A2ASource = d.A2A.Source
+	}
+	if d.AgentSkills != nil && d.AgentSkills.SkillMd != nil {
+		p.SkillMdSource, p.SkillMdSchema = d.AgentSkills.SkillMd.Source, d.AgentSkills.SkillMd.SchemaVersion
+	}
+	if p == (gaParts{}) {
+		return "", false
+	}
+	b, _ := json.Marshal(p)
+	return string(b), true
+}
+
+func setGAParts(s string, rev *registry.Revision) error {
+	var p gaParts
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return err
+	}
+	d := &rev.Descriptors
+	rev.DisplayName, d.HTTP, d.AGUI = p.DisplayName, p.HTTP, p.AGUI
+	if d.MCP != nil {
+		d.MCP.Source = p.MCPSource
+	}
+	if d.A2A != nil {
+		d.A2A.Source = p.A2ASource
+	}
+	if d.AgentSkills != nil && d.AgentSkills.SkillMd != nil {
+		d.AgentSkills.SkillMd.Source, d.AgentSkills.SkillMd.SchemaVersion = p.SkillMdSource, p.SkillMdSchema
+	}
+	return nil
 }

@@ -166,6 +166,9 @@ func truncateUTF8(s string, n int) string {
 func extract(rev *registry.Revision) *docText {
 	d := &docText{}
 	d.add(FieldName, rev.Name)
+	if rev.DisplayName != "" { // GA records only
+		d.add(FieldName, rev.DisplayName)
+	}
 	d.add(FieldDescription, rev.Description)
 	ds := rev.Descriptors
 	if m := ds.MCP; m != nil {

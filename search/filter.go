@@ -271,7 +271,7 @@ func (p *filterParser) field(name string, v any, path string) []filterNode {
 
 var descriptorTypes = []string{
 	string(registry.DescriptorMCP), string(registry.DescriptorA2A),
-	string(registry.DescriptorCustom), string(registry.DescriptorAgentSkills),
+	string(registry.DescriptorCustom), string(registry.DescriptorAgentSkills), string(registry.DescriptorGateway),
 }
 
 // value checks one value against its field; an unknown descriptor type

@@ -46,6 +46,10 @@ type Config struct {
 	// AllowPrivateURLs lets the server fetch from loopback and private
 	// addresses (OIDC discovery and JWKS of CUSTOM_JWT registries).
 	AllowPrivateURLs bool
+	// JWTClockSkew is the clock tolerance for the exp, nbf and iat of
+	// CUSTOM_JWT bearer tokens (jwtauth.Options.Skew): 0 = the default
+	// (60 s), negative = none. Tests shorten it to see tokens expire.
+	JWTClockSkew time.Duration
 	// AllowedHosts and AllowedOrigins extend the MCP endpoint's allow-lists.
 	AllowedHosts   []string
 	AllowedOrigins []string

@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ReplayProtection {
 		verifier.Replay = sigv4.NewReplayGuard(0)
 	}
-	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Logger: cfg.Logger})
+	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Skew: cfg.JWTClockSkew, Logger: cfg.Logger})
 	publicURL := cfg.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + cfg.Listen

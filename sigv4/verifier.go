@@ -96,6 +96,11 @@ type Credential struct {
 	s           *signed
 }
 
+// Service is the service name of the credential's scope, such as
+// "bedrock-agentcore" or "agent-registry": it tells apart APIs that share
+// paths.
+func (c *Credential) Service() string { return c.s.auth.Service }
+
 // ParseCredential checks the credential of r (header or presigned form),
 // its scope and its time, reading neither the body nor any key. The caller
 // then looks the access key up, reads the body and calls VerifySignature.

@@ -33,6 +33,9 @@ Usage:
                             serve a registry's MCP endpoint to a local MCP
                             client (stdio, or HTTP with --listen), signing
                             each request with SigV4 or adding a bearer token
+  agentry import-aws --to URL [flags]
+                            copy registries and records from an AWS
+                            account's registry into agentry
   agentry search-eval --registry ID --queries FILE
                             score a registry's search on your own labelled
                             queries (nDCG@10, Recall@10, MRR@10)
@@ -61,6 +64,8 @@ func main() {
 		err = searchEval(os.Args[2:], os.Stdout, os.Stderr)
 	case "migrate":
 		err = migrate(os.Args[2:], os.Stderr)
+	case "import-aws":
+		err = importAWS(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-version":
 		fmt.Println("agentry", version())
 	case "help", "-h", "--help":

@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"safehttp":    {},
 	"sigv4":       {},
 	"mcpproxy":    {},
+	"awsimport":   {},
 
 	// Search reads the domain's records and change feed; nothing reads
 	// search from inside the domain.
@@ -51,7 +52,7 @@ var allowed = map[string][]string{
 	// Wiring.
 	"server": {"console", "credentials", "embedding", "httpapi", "iam", "jwtauth", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
-	"cmd/agentry": {"internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
+	"cmd/agentry": {"awsimport", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
 	// Research and test support: never linked into the server.
 	"semantic/train":       {"search", "semantic"},

@@ -33,27 +33,27 @@ const (
 // registries
 
 const (
-	registryColumns = `id, name, description, authorizer_type, authorizer_config, auto_approval, status, status_reason, created_at, updated_at`
+	registryColumns = `id, name, description, authorizer_type, authorizer_config, auto_approval, status, status_reason, created_at, updated_at, extra`
 
 	sqlSelectRegistries = `SELECT ` + registryColumns + ` FROM registries`
 	sqlRegistry         = sqlSelectRegistries + ` WHERE id = $1`
-	sqlInsertRegistry   = `INSERT INTO registries (` + registryColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	sqlInsertRegistry   = `INSERT INTO registries (` + registryColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	sqlUpdateRegistry   = `UPDATE registries SET name = $2, description = $3, authorizer_type = $4, authorizer_config = $5,
-		auto_approval = $6, status = $7, status_reason = $8, created_at = $9, updated_at = $10 WHERE id = $1`
+		auto_approval = $6, status = $7, status_reason = $8, created_at = $9, updated_at = $10, extra = $11 WHERE id = $1`
 	sqlDeleteRegistry = `DELETE FROM registries WHERE id = $1`
 )
 
 // records
 
 const (
-	recordColumns = `registry_id, id, created_at, latest, approved`
+	recordColumns = `registry_id, id, created_at, latest, approved, extra`
 
 	sqlSelectRecords = `SELECT ` + recordColumns + ` FROM records`
 	sqlRecord        = sqlSelectRecords + ` WHERE registry_id = $1 AND id = $2`
 	sqlCountRecords  = `SELECT count(*) FROM records WHERE registry_id = $1`
-	sqlInsertRecord  = `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
-	sqlUpdateRecord = `UPDATE records SET name = $3, status = $4, descriptor_type = $5, created_at = $6, latest = $7, approved = $8
+	sqlInsertRecord  = `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved, extra)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	sqlUpdateRecord = `UPDATE records SET name = $3, status = $4, descriptor_type = $5, created_at = $6, latest = $7, approved = $8, extra = $9
 		WHERE registry_id = $1 AND id = $2`
 	sqlDeleteRecord = `DELETE FROM records WHERE registry_id = $1 AND id = $2`
 )

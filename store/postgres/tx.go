@@ -90,13 +90,18 @@ func registryNameConflict(r registry.Registry) error {
 
 func scanRegistry(row pgx.Row) (registry.Registry, error) {
 	var (
-		r   registry.Registry
-		cfg []byte
+		r          registry.Registry
+		cfg, extra []byte
 	)
 	err := row.Scan(&r.ID, &r.Name, &r.Description, &r.AuthorizerType, &cfg, &r.AutoApproval, &r.Status, &r.StatusReason,
-		&r.CreatedAt, &r.UpdatedAt)
+		&r.CreatedAt, &r.UpdatedAt, &extra)
 	if err != nil {
 		return r, err
+	}
+	if extra != nil {
+		if err := stored.DecodeRegistryExtra(extra, &r); err != nil {
+			return r, err
+		}
 	}
 	if cfg != nil {
 		a, err := stored.DecodeAuthorizer(cfg)
@@ -116,7 +121,7 @@ func registryArgs(r registry.Registry) []any {
 		cfg = stored.EncodeAuthorizer(*r.Authorizer)
 	}
 	return []any{r.ID, r.Name, r.Description, string(r.AuthorizerType), cfg, r.AutoApproval, string(r.Status), r.StatusReason,
-		millis(r.CreatedAt), millis(r.UpdatedAt)}
+		millis(r.CreatedAt), millis(r.UpdatedAt), stored.EncodeRegistryExtra(r)}
 }
 
 func (t *txn) Registry(id string) (registry.Registry, error) {
@@ -173,11 +178,16 @@ func recordNameConflict(r registry.Record) error {
 
 func scanRecord(row pgx.Row) (registry.Record, error) {
 	var (
-		r                registry.Record
-		latest, approved []byte
+		r                       registry.Record
+		latest, approved, extra []byte
 	)
-	if err := row.Scan(&r.RegistryID, &r.ID, &r.CreatedAt, &latest, &approved); err != nil {
+	if err := row.Scan(&r.RegistryID, &r.ID, &r.CreatedAt, &latest, &approved, &extra); err != nil {
 		return r, err
+	}
+	if extra != nil {
+		if err := stored.DecodeRecordExtra(extra, &r); err != nil {
+			return r, err
+		}
 	}
 	r.CreatedAt = r.CreatedAt.UTC()
 	var err error
@@ -201,7 +211,7 @@ func recordArgs(r registry.Record) []any {
 		approved = stored.EncodeRevision(*r.Approved)
 	}
 	return []any{r.RegistryID, r.ID, r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType),
-		millis(r.CreatedAt), stored.EncodeRevision(r.Latest), approved}
+		millis(r.CreatedAt), stored.EncodeRevision(r.Latest), approved, stored.EncodeRecordExtra(r)}
 }
 
 func (t *txn) Record(registryID, recordID string) (registry.Record, error) {

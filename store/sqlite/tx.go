@@ -37,7 +37,7 @@ func isUnique(err error) bool {
 
 // ---- registries ----
 
-const registryColumns = `id, name, description, authorizer_type, authorizer_config, auto_approval, status, status_reason, created_at, updated_at`
+const registryColumns = `id, name, description, authorizer_type, authorizer_config, auto_approval, status, status_reason, created_at, updated_at, extra`
 
 func scanRegistry(row interface{ Scan(...any) error }) (registry.Registry, error) {
 	var (
@@ -46,10 +46,16 @@ func scanRegistry(row interface{ Scan(...any) error }) (registry.Registry, error
 		created    int64
 		updated    int64
 		autoApprov int
+		extra      sql.NullString
 	)
-	err := row.Scan(&r.ID, &r.Name, &r.Description, &r.AuthorizerType, &cfg, &autoApprov, &r.Status, &r.StatusReason, &created, &updated)
+	err := row.Scan(&r.ID, &r.Name, &r.Description, &r.AuthorizerType, &cfg, &autoApprov, &r.Status, &r.StatusReason, &created, &updated, &extra)
 	if err != nil {
 		return r, err
+	}
+	if extra.Valid {
+		if err := stored.DecodeRegistryExtra([]byte(extra.String), &r); err != nil {
+			return r, err
+		}
 	}
 	if cfg.Valid {
 		a, err := stored.DecodeAuthorizer([]byte(cfg.String))
@@ -72,8 +78,12 @@ func registryArgs(r registry.Registry) []any {
 	if r.AutoApproval {
 		auto = 1
 	}
+	var extra sql.NullString
+	if b := stored.EncodeRegistryExtra(r); b != nil {
+		extra = sql.NullString{String: string(b), Valid: true}
+	}
 	return []any{r.ID, r.Name, r.Description, string(r.AuthorizerType), cfg, auto, string(r.Status), r.StatusReason,
-		millis(r.CreatedAt), millis(r.UpdatedAt)}
+		millis(r.CreatedAt), millis(r.UpdatedAt), extra}
 }
 
 func (t *txn) Registry(id string) (registry.Registry, error) {
@@ -85,7 +95,7 @@ func (t *txn) Registry(id string) (registry.Registry, error) {
 }
 
 func (t *txn) CreateRegistry(r registry.Registry) error {
-	_, err := t.exec(`INSERT INTO registries (`+registryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, registryArgs(r)...)
+	_, err := t.exec(`INSERT INTO registries (`+registryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, registryArgs(r)...)
 	if isUnique(err) {
 		return registry.Errorf(registry.KindConflict, "A registry named %q already exists.", r.Name)
 	}
@@ -95,7 +105,7 @@ func (t *txn) CreateRegistry(r registry.Registry) error {
 func (t *txn) PutRegistry(r registry.Registry) error {
 	args := registryArgs(r)
 	res, err := t.exec(`UPDATE registries SET name = ?, description = ?, authorizer_type = ?, authorizer_config = ?,
-		auto_approval = ?, status = ?, status_reason = ?, created_at = ?, updated_at = ? WHERE id = ?`,
+		auto_approval = ?, status = ?, status_reason = ?, created_at = ?, updated_at = ?, extra = ? WHERE id = ?`,
 		append(args[1:], args[0])...)
 	if isUnique(err) {
 		return registry.Errorf(registry.KindConflict, "A registry named %q already exists.", r.Name)
@@ -156,7 +166,7 @@ func (t *txn) ListRegistries(q registry.RegistryQuery) ([]registry.Registry, err
 
 // ---- records ----
 
-const recordColumns = `registry_id, id, created_at, latest, approved`
+const recordColumns = `registry_id, id, created_at, latest, approved, extra`
 
 func scanRecord(row interface{ Scan(...any) error }) (registry.Record, error) {
 	var (
@@ -164,9 +174,15 @@ func scanRecord(row interface{ Scan(...any) error }) (registry.Record, error) {
 		created  int64
 		latest   string
 		approved sql.NullString
+		extra    sql.NullString
 	)
-	if err := row.Scan(&r.RegistryID, &r.ID, &created, &latest, &approved); err != nil {
+	if err := row.Scan(&r.RegistryID, &r.ID, &created, &latest, &approved, &extra); err != nil {
 		return r, err
+	}
+	if extra.Valid {
+		if err := stored.DecodeRecordExtra([]byte(extra.String), &r); err != nil {
+			return r, err
+		}
 	}
 	r.CreatedAt = fromMillis(created)
 	var err error
@@ -188,8 +204,12 @@ func recordArgs(r registry.Record) []any {
 	if r.Approved != nil {
 		approved = sql.NullString{String: string(stored.EncodeRevision(*r.Approved)), Valid: true}
 	}
+	var extra sql.NullString
+	if b := stored.EncodeRecordExtra(r); b != nil {
+		extra = sql.NullString{String: string(b), Valid: true}
+	}
 	return []any{r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType), millis(r.CreatedAt),
-		string(stored.EncodeRevision(r.Latest)), approved, r.RegistryID, r.ID}
+		string(stored.EncodeRevision(r.Latest)), approved, extra, r.RegistryID, r.ID}
 }
 
 func (t *txn) Record(registryID, recordID string) (registry.Record, error) {
@@ -212,8 +232,8 @@ func recordNameConflict(r registry.Record) error {
 }
 
 func (t *txn) CreateRecord(r registry.Record) error {
-	_, err := t.exec(`INSERT INTO records (name, status, descriptor_type, created_at, latest, approved, registry_id, id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, recordArgs(r)...)
+	_, err := t.exec(`INSERT INTO records (name, status, descriptor_type, created_at, latest, approved, extra, registry_id, id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, recordArgs(r)...)
 	if isUnique(err) {
 		return recordNameConflict(r)
 	}
@@ -221,7 +241,7 @@ func (t *txn) CreateRecord(r registry.Record) error {
 }
 
 func (t *txn) PutRecord(r registry.Record) error {
-	res, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?
+	res, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?, extra = ?
 		WHERE registry_id = ? AND id = ?`, recordArgs(r)...)
 	if isUnique(err) {
 		return recordNameConflict(r)

@@ -27,6 +27,25 @@ type revision struct {
 	Status         string      `json:"status"`
 	StatusReason   string      `json:"statusReason,omitempty"`
 	UpdatedAt      int64       `json:"updatedAt"` // Unix milliseconds
+	// GA fields, absent from revisions stored before them.
+	DisplayName string       `json:"displayName,omitempty"`
+	Provenance  []provenance `json:"provenance,omitempty"`
+}
+
+type provenance struct {
+	Relation      string          `json:"relation"`
+	SourceID      string          `json:"sourceId"`
+	SourceType    string          `json:"sourceType,omitempty"`
+	SourceDetails json.RawMessage `json:"sourceDetails,omitempty"`
+}
+
+type descriptorSource struct {
+	URL                 string          `json:"url"`
+	CredentialProviders json.RawMessage `json:"credentialProviders,omitempty"`
+}
+
+type sourceDescriptor struct {
+	Source *descriptorSource `json:"source,omitempty"`
 }
 
 type descriptors struct {
@@ -34,11 +53,14 @@ type descriptors struct {
 	A2A         *a2aDescriptor         `json:"a2a,omitempty"`
 	Custom      *customDescriptor      `json:"custom,omitempty"`
 	AgentSkills *agentSkillsDescriptor `json:"agentSkills,omitempty"`
+	HTTP        *sourceDescriptor      `json:"http,omitempty"`
+	AGUI        *sourceDescriptor      `json:"agui,omitempty"`
 }
 
 type mcpDescriptor struct {
 	Server *serverDefinition `json:"server,omitempty"`
 	Tools  *toolsDefinition  `json:"tools,omitempty"`
+	Source *descriptorSource `json:"source,omitempty"`
 }
 
 // The leaf types convert to and from the domain's with a Go conversion,
@@ -56,6 +78,7 @@ type toolsDefinition struct {
 
 type a2aDescriptor struct {
 	AgentCard *agentCardDefinition `json:"agentCard,omitempty"`
+	Source    *descriptorSource    `json:"source,omitempty"`
 }
 
 type agentCardDefinition struct {
@@ -73,7 +96,9 @@ type agentSkillsDescriptor struct {
 }
 
 type skillMdDefinition struct {
-	InlineContent string `json:"inlineContent,omitempty"`
+	InlineContent string            `json:"inlineContent,omitempty"`
+	SchemaVersion string            `json:"schemaVersion,omitempty"`
+	Source        *descriptorSource `json:"source,omitempty"`
 }
 
 type skillDefinition struct {
@@ -117,17 +142,26 @@ func EncodeRevision(r registry.Revision) []byte {
 		Name: r.Name, Description: r.Description, DescriptorType: string(r.DescriptorType),
 		Descriptors: descriptors{
 			MCP: convert(d.MCP, func(m registry.MCPDescriptor) mcpDescriptor {
-				return mcpDescriptor{Server: (*serverDefinition)(m.Server), Tools: (*toolsDefinition)(m.Tools)}
+				return mcpDescriptor{Server: (*serverDefinition)(m.Server), Tools: (*toolsDefinition)(m.Tools), Source: encodeSource(m.Source)}
 			}),
 			A2A: convert(d.A2A, func(a registry.A2ADescriptor) a2aDescriptor {
-				return a2aDescriptor{AgentCard: (*agentCardDefinition)(a.AgentCard)}
+				return a2aDescriptor{AgentCard: (*agentCardDefinition)(a.AgentCard), Source: encodeSource(a.Source)}
 			}),
 			Custom: (*customDescriptor)(d.Custom),
 			AgentSkills: convert(d.AgentSkills, func(a registry.AgentSkillsDescriptor) agentSkillsDescriptor {
-				return agentSkillsDescriptor{SkillMd: (*skillMdDefinition)(a.SkillMd), SkillDefinition: (*skillDefinition)(a.SkillDefinition)}
+				return agentSkillsDescriptor{SkillDefinition: (*skillDefinition)(a.SkillDefinition),
+					SkillMd: convert(a.SkillMd, func(m registry.SkillMdDefinition) skillMdDefinition {
+						return skillMdDefinition{InlineContent: m.InlineContent, SchemaVersion: m.SchemaVersion, Source: encodeSource(m.Source)}
+					})}
 			}),
+			HTTP: convert(d.HTTP, encodeSourceDescriptor),
+			AGUI: convert(d.AGUI, encodeSourceDescriptor),
 		},
 		Version: r.Version, Status: string(r.Status), StatusReason: r.StatusReason, UpdatedAt: r.UpdatedAt.UnixMilli(),
+		DisplayName: r.DisplayName,
+		Provenance: convertAll(r.Provenance, func(p registry.Provenance) provenance {
+			return provenance{Relation: p.Relation, SourceID: p.SourceID, SourceType: p.SourceType, SourceDetails: p.SourceDetails}
+		}),
 	})
 	return b
 }
@@ -143,19 +177,28 @@ func DecodeRevision(b []byte) (registry.Revision, error) {
 		Name: r.Name, Description: r.Description, DescriptorType: registry.DescriptorType(r.DescriptorType),
 		Descriptors: registry.Descriptors{
 			MCP: convert(d.MCP, func(m mcpDescriptor) registry.MCPDescriptor {
-				return registry.MCPDescriptor{Server: (*registry.ServerDefinition)(m.Server), Tools: (*registry.ToolsDefinition)(m.Tools)}
+				return registry.MCPDescriptor{Server: (*registry.ServerDefinition)(m.Server), Tools: (*registry.ToolsDefinition)(m.Tools),
+					Source: decodeSource(m.Source)}
 			}),
 			A2A: convert(d.A2A, func(a a2aDescriptor) registry.A2ADescriptor {
-				return registry.A2ADescriptor{AgentCard: (*registry.AgentCardDefinition)(a.AgentCard)}
+				return registry.A2ADescriptor{AgentCard: (*registry.AgentCardDefinition)(a.AgentCard), Source: decodeSource(a.Source)}
 			}),
 			Custom: (*registry.CustomDescriptor)(d.Custom),
 			AgentSkills: convert(d.AgentSkills, func(a agentSkillsDescriptor) registry.AgentSkillsDescriptor {
-				return registry.AgentSkillsDescriptor{SkillMd: (*registry.SkillMdDefinition)(a.SkillMd),
-					SkillDefinition: (*registry.SkillDefinition)(a.SkillDefinition)}
+				return registry.AgentSkillsDescriptor{SkillDefinition: (*registry.SkillDefinition)(a.SkillDefinition),
+					SkillMd: convert(a.SkillMd, func(m skillMdDefinition) registry.SkillMdDefinition {
+						return registry.SkillMdDefinition{InlineContent: m.InlineContent, SchemaVersion: m.SchemaVersion, Source: decodeSource(m.Source)}
+					})}
 			}),
+			HTTP: convert(d.HTTP, decodeSourceDescriptor),
+			AGUI: convert(d.AGUI, decodeSourceDescriptor),
 		},
 		Version: r.Version, Status: registry.RecordStatus(r.Status), StatusReason: r.StatusReason,
-		UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
+		UpdatedAt:   time.UnixMilli(r.UpdatedAt).UTC(),
+		DisplayName: r.DisplayName,
+		Provenance: convertAll(r.Provenance, func(p provenance) registry.Provenance {
+			return registry.Provenance{Relation: p.Relation, SourceID: p.SourceID, SourceType: p.SourceType, SourceDetails: p.SourceDetails}
+		}),
 	}, nil
 }
 
@@ -197,6 +240,91 @@ func DecodeAuthorizer(b []byte) (registry.AuthorizerConfig, error) {
 			}),
 		}
 	})}, nil
+}
+
+func encodeSource(s *registry.DescriptorSource) *descriptorSource {
+	return convert(s, func(s registry.DescriptorSource) descriptorSource {
+		return descriptorSource{URL: s.URL, CredentialProviders: s.CredentialProviders}
+	})
+}
+
+func decodeSource(s *descriptorSource) *registry.DescriptorSource {
+	return convert(s, func(s descriptorSource) registry.DescriptorSource {
+		return registry.DescriptorSource{URL: s.URL, CredentialProviders: s.CredentialProviders}
+	})
+}
+
+func encodeSourceDescriptor(d registry.SourceDescriptor) sourceDescriptor {
+	return sourceDescriptor{Source: encodeSource(d.Source)}
+}
+
+func decodeSourceDescriptor(d sourceDescriptor) registry.SourceDescriptor {
+	return registry.SourceDescriptor{Source: decodeSource(d.Source)}
+}
+
+// registryExtra is the stored form of a registry's GA fields, kept in
+// their own column (NULL when there are none) so that registries stored
+// before them read unchanged.
+type registryExtra struct {
+	Tags          map[string]string `json:"tags,omitempty"`
+	Encryption    *encryption       `json:"encryption,omitempty"`
+	AutoDetection *autoDetection    `json:"autoDetection,omitempty"`
+}
+
+type encryption struct {
+	KMSKeyARN string `json:"kmsKeyArn"`
+}
+
+type autoDetection struct {
+	Scope   string `json:"scope"`
+	Enabled bool   `json:"enabled"`
+}
+
+// EncodeRegistryExtra returns the stored JSON of r's GA fields, nil when
+// it has none.
+func EncodeRegistryExtra(r registry.Registry) []byte {
+	if r.Tags == nil && r.Encryption == nil && r.AutoDetection == nil {
+		return nil
+	}
+	b, _ := json.Marshal(registryExtra{Tags: r.Tags, Encryption: (*encryption)(r.Encryption), AutoDetection: (*autoDetection)(r.AutoDetection)})
+	return b
+}
+
+// DecodeRegistryExtra sets r's GA fields from their stored JSON.
+func DecodeRegistryExtra(b []byte, r *registry.Registry) error {
+	var e registryExtra
+	if err := json.Unmarshal(b, &e); err != nil {
+		return err
+	}
+	r.Tags, r.Encryption, r.AutoDetection = e.Tags, (*registry.EncryptionConfig)(e.Encryption), (*registry.AutoDetectionConfig)(e.AutoDetection)
+	return nil
+}
+
+// recordExtra is the stored form of a record's own (not per-revision)
+// fields, in their own column like registryExtra.
+type recordExtra struct {
+	Tags      map[string]string `json:"tags,omitempty"`
+	CreatedBy string            `json:"createdBy,omitempty"`
+}
+
+// EncodeRecordExtra returns the stored JSON of r's tags and creator, nil
+// when it has neither.
+func EncodeRecordExtra(r registry.Record) []byte {
+	if r.Tags == nil && r.CreatedBy == "" {
+		return nil
+	}
+	b, _ := json.Marshal(recordExtra{Tags: r.Tags, CreatedBy: r.CreatedBy})
+	return b
+}
+
+// DecodeRecordExtra sets r's tags and creator from their stored JSON.
+func DecodeRecordExtra(b []byte, r *registry.Record) error {
+	var e recordExtra
+	if err := json.Unmarshal(b, &e); err != nil {
+		return err
+	}
+	r.Tags, r.CreatedBy = e.Tags, e.CreatedBy
+	return nil
 }
 
 // convert applies f to *p; nil stays nil.

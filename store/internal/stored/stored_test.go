@@ -48,3 +48,47 @@ func sameFields(t *testing.T, path string, domain, stored reflect.Type) {
 		}
 	}
 }
+
+// TestGAFieldsRoundTrip: the GA API's members survive encoding, and a
+// registry or record without them stores nothing extra.
+func TestGAFieldsRoundTrip(t *testing.T) {
+	src := &registry.DescriptorSource{URL: "https://mcp.example.com/mcp", CredentialProviders: []byte(`[{"credentialProviderType":"IAM","credentialProvider":{"iamCredentialProvider":{}}}]`)}
+	rev := registry.Revision{
+		Name: "gw", DescriptorType: registry.DescriptorGateway, Status: registry.StatusDraft, UpdatedAt: time.UnixMilli(1796548530250).UTC(),
+		DisplayName: "Gateway",
+		Provenance: []registry.Provenance{{Relation: "DETECTED_FROM", SourceID: "arn:aws:bedrock-agentcore:us-east-1:111122223333:gateway/g",
+			SourceType: "AWS::BedrockAgentCore::Gateway", SourceDetails: []byte(`{"agentcoreGateway":{"protocolType":"MCP"}}`)}},
+		Descriptors: registry.Descriptors{
+			MCP:         &registry.MCPDescriptor{Server: &registry.ServerDefinition{InlineContent: "{}"}, Source: src},
+			A2A:         &registry.A2ADescriptor{Source: src},
+			AgentSkills: &registry.AgentSkillsDescriptor{SkillMd: &registry.SkillMdDefinition{InlineContent: "# x", SchemaVersion: "1", Source: src}},
+			HTTP:        &registry.SourceDescriptor{Source: src},
+			AGUI:        &registry.SourceDescriptor{},
+		},
+	}
+	got, err := DecodeRevision(EncodeRevision(rev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, rev) {
+		t.Fatalf("revision round trip:\n got %+v\nwant %+v", got, rev)
+	}
+
+	reg := registry.Registry{Tags: map[string]string{"team": "a"}, Encryption: &registry.EncryptionConfig{KMSKeyARN: "arn:aws:kms:x"},
+		AutoDetection: &registry.AutoDetectionConfig{Scope: "ORGANIZATION", Enabled: true}}
+	var reg2 registry.Registry
+	if err := DecodeRegistryExtra(EncodeRegistryExtra(reg), &reg2); err != nil || !reflect.DeepEqual(reg2, reg) {
+		t.Fatalf("registry extra round trip: %+v, %v", reg2, err)
+	}
+	if b := EncodeRegistryExtra(registry.Registry{Name: "plain"}); b != nil {
+		t.Fatalf("a registry without GA fields stores %s", b)
+	}
+	rec := registry.Record{Tags: map[string]string{"k": ""}, CreatedBy: "111122223333"}
+	var rec2 registry.Record
+	if err := DecodeRecordExtra(EncodeRecordExtra(rec), &rec2); err != nil || !reflect.DeepEqual(rec2, rec) {
+		t.Fatalf("record extra round trip: %+v, %v", rec2, err)
+	}
+	if b := EncodeRecordExtra(registry.Record{ID: "x"}); b != nil {
+		t.Fatalf("a record without tags or creator stores %s", b)
+	}
+}
