@@ -33,37 +33,10 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 	if err != nil {
 		return Created{}, err
 	}
-	var fe fieldErrors
-	checkName(&fe, "name", in.Name, MaxRecordNameLen)
-	if in.Description != nil {
-		checkLength(&fe, "description", *in.Description, 1, MaxDescriptionLen)
-	}
-	if in.Version != nil {
-		checkLength(&fe, "recordVersion", *in.Version, 1, MaxVersionLen)
-	}
-	checkEnum(&fe, "descriptorType", in.DescriptorType, descriptorTypes...)
-	syncing := in.SynchronizationType != "" || in.Sync != nil
-	if syncing {
-		checkSyncConfig(&fe, in.DescriptorType, in.SynchronizationType, in.Sync, s.urlPolicy)
-		if in.Descriptors != nil {
-			fe.add("descriptors", "must not be given with synchronizationType URL: the content is fetched from synchronizationConfiguration.fromUrl.url")
-		}
-	} else if len(fe) == 0 {
-		if in.Descriptors == nil {
-			fe.add("descriptors", "is required: give the record's content inline")
-		} else {
-			checkDescriptors(&fe, in.DescriptorType, *in.Descriptors)
-		}
-	}
-	checkClientToken(&fe, in.ClientToken)
-	if in.DisplayName != nil {
-		checkLength(&fe, "displayName", *in.DisplayName, 1, MaxDisplayNameLen)
-	}
-	checkProvenance(&fe, "provenance", in.Provenance)
-	checkTags(&fe, "tags", in.Tags)
-	if err := fe.err(); err != nil {
+	if err := s.CheckRecord(in); err != nil {
 		return Created{}, err
 	}
+	syncing := in.SynchronizationType != "" || in.Sync != nil
 	token := in.ClientToken
 	in.ClientToken, in.RegistryID = "", regID
 	var out Created
@@ -103,6 +76,41 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 		s.kickSync()
 	}
 	return out, err
+}
+
+// CheckRecord validates a new record as CreateRecord does, without storing
+// anything: the console validates a draft with it as it is typed, so that
+// its messages are the API's.
+func (s *Service) CheckRecord(in CreateRecordInput) error {
+	var fe fieldErrors
+	checkName(&fe, "name", in.Name, MaxRecordNameLen)
+	if in.Description != nil {
+		checkLength(&fe, "description", *in.Description, 1, MaxDescriptionLen)
+	}
+	if in.Version != nil {
+		checkLength(&fe, "recordVersion", *in.Version, 1, MaxVersionLen)
+	}
+	checkEnum(&fe, "descriptorType", in.DescriptorType, descriptorTypes...)
+	syncing := in.SynchronizationType != "" || in.Sync != nil
+	if syncing {
+		checkSyncConfig(&fe, in.DescriptorType, in.SynchronizationType, in.Sync, s.urlPolicy)
+		if in.Descriptors != nil {
+			fe.add("descriptors", "must not be given with synchronizationType URL: the content is fetched from synchronizationConfiguration.fromUrl.url")
+		}
+	} else if len(fe) == 0 {
+		if in.Descriptors == nil {
+			fe.add("descriptors", "is required: give the record's content inline")
+		} else {
+			checkDescriptors(&fe, in.DescriptorType, *in.Descriptors)
+		}
+	}
+	checkClientToken(&fe, in.ClientToken)
+	if in.DisplayName != nil {
+		checkLength(&fe, "displayName", *in.DisplayName, 1, MaxDisplayNameLen)
+	}
+	checkProvenance(&fe, "provenance", in.Provenance)
+	checkTags(&fe, "tags", in.Tags)
+	return fe.err()
 }
 
 func (s *Service) recordIDs(registryID, recordID string) (string, string, error) {

@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/agentry/agentry/console"
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/embedding"
 	"github.com/agentry/agentry/httpapi"
@@ -146,8 +147,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	// The web console acts through the same service, credentials and IAM
+	// policies as the API.
+	con, err := console.New(console.Config{Service: svc, ARNs: svc.ARNs, Index: index, Credentials: principals,
+		PublicURL: publicURL, Logger: cfg.Logger})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	top := http.NewServeMux()
+	top.Handle(console.Prefix, con)
+	top.Handle("GET /console", http.RedirectHandler(console.Prefix, http.StatusSeeOther))
+	top.Handle("/", h)
 	bg, stopBackground := context.WithCancel(context.Background())
-	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h,
+	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: top,
 		stopBackground: stopBackground, syncDone: make(chan struct{})}
 	feed.Start()
 	go func() {

@@ -51,9 +51,10 @@ var allowed = map[string][]string{
 	"store/storetest":       {"registry", "search"},
 	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth", "mcpregistry"},
 	"mcpregistry":           {"registry"},
+	"console":               {"registry", "search", "iam"},
 
 	// Wiring.
-	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "mcpregistry", "registry", "safehttp",
+	"server": {"console", "credentials", "embedding", "httpapi", "iam", "jwtauth", "mcpregistry", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite", "synchronize"},
 	"cmd/agentry": {"awsimport", "credentials", "importer", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
