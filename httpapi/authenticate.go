@@ -32,6 +32,9 @@ func (a *api) signer(r *http.Request) (*signer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.accessKeyID = c.AccessKeyID
+	}
 	p, secret, ok := a.credentials.Lookup(c.AccessKeyID)
 	if !ok {
 		return nil, unknownKeyError()
@@ -86,6 +89,9 @@ func (a *api) authenticate(maxBody int64, next http.Handler) http.Handler {
 		_, body, err := a.signedBody(w, r, maxBody)
 		if err != nil {
 			return err
+		}
+		if a.observed && r.Method != http.MethodGet {
+			noteChanged(r, body)
 		}
 		next.ServeHTTP(w, withBody(r, body))
 		return nil

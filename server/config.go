@@ -86,6 +86,13 @@ type Config struct {
 	// Transfers bound the memory that request bodies and answers in
 	// transit hold; zero fields take the defaults.
 	Transfers httpapi.TransferLimits
+
+	// MetricsListen, when set, serves GET /metrics without authentication
+	// on its own address (for scrapers on a private network) instead of on
+	// the API listener behind the IAM action agentry:GetMetrics.
+	MetricsListen string
+	// NoMetrics turns metrics off (benchmarks measure their cost).
+	NoMetrics bool
 }
 
 // A Setting is one setting of agentry serve: a flag, the environment
@@ -242,6 +249,15 @@ var Settings = []Setting{
 				return errors.New("must be 1s to 10m")
 			}
 			c.Transfers.Grace = d
+			return nil
+		}},
+	{Flag: "metrics-listen", Env: "AGENTRY_METRICS_LISTEN",
+		Help: "address (host:port) that serves GET /metrics without authentication; default: /metrics on --listen, for callers allowed agentry:GetMetrics",
+		set: func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("must be host:port")
+			}
+			c.MetricsListen = v
 			return nil
 		}},
 	{Env: "AGENTRY_ROOT_ACCESS_KEY_ID", Help: "the root principal's access key id (with AGENTRY_ROOT_SECRET_ACCESS_KEY; default: generated)",

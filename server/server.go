@@ -23,6 +23,7 @@ import (
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/jwtauth"
+	"github.com/agentry/agentry/metrics"
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/safehttp"
 	"github.com/agentry/agentry/search"
@@ -44,6 +45,7 @@ type Server struct {
 	iam     *iam.Store
 	jwt     *jwtauth.Verifier
 	handler http.Handler
+	metrics *metrics.Metrics // nil when Config.NoMetrics
 	// stopBackground ends work started by New (computing vectors).
 	stopBackground context.CancelFunc
 }
@@ -121,19 +123,35 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ReplayProtection {
 		verifier.Replay = sigv4.NewReplayGuard(0)
 	}
-	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Logger: cfg.Logger})
+	var m *metrics.Metrics
+	if !cfg.NoMetrics {
+		m = newMetrics(store, index, feed)
+	}
+	jwtClient := safehttp.NewClient(cfg.AllowPrivateURLs)
+	jwtClient.Transport = m.CountFetches(jwtClient.Transport)
+	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Logger: cfg.Logger, HTTPClient: jwtClient})
 	publicURL := cfg.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + cfg.Listen
+	}
+	var observe func(httpapi.Finished)
+	if m != nil {
+		observe = func(f httpapi.Finished) { observeMetrics(m, f) }
+	}
+	var metricsOnAPI http.Handler
+	if m != nil && cfg.MetricsListen == "" {
+		metricsOnAPI = m.Handler()
 	}
 	h := httpapi.New(httpapi.Config{
 		Service: svc, ARNs: svc.ARNs, Verifier: verifier, Credentials: principals, Logger: cfg.Logger,
 		Index: index, JWT: jwt, PublicURL: publicURL,
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version, Transfers: cfg.Transfers,
-		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
+		Ready:   func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
+		Observe: observe, Metrics: metricsOnAPI,
 	})
 	bg, stopBackground := context.WithCancel(context.Background())
-	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h, stopBackground: stopBackground}
+	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h,
+		metrics: m, stopBackground: stopBackground}
 	feed.Start()
 	if cfg.Embedder != nil {
 		go func() {
@@ -209,6 +227,17 @@ func pruneVectors(ctx context.Context, index *search.Index, log *slog.Logger) {
 // in force.
 func (s *Server) ReloadIAM() error { return s.iam.Reload() }
 
+// MetricsHandler serves GET /metrics without authentication, for the
+// separate listener of --metrics-listen; nil when metrics are off.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.metrics == nil {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	return mux
+}
+
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -233,8 +262,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if s.cfg.MetricsListen != "" && s.metrics != nil {
+		mln, err := net.Listen("tcp", s.cfg.MetricsListen)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		msrv := &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: srv.ErrorLog}
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		defer msrv.Close()
+	}
 	if s.cfg.IAMFile != "" {
 		go s.iam.Watch(ctx, iam.DefaultPollInterval)
 	}

@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"safehttp":    {},
 	"sigv4":       {},
 	"mcpproxy":    {},
+	"metrics":     {},
 
 	// Search reads the domain's records and change feed; nothing reads
 	// search from inside the domain.
@@ -48,7 +49,7 @@ var allowed = map[string][]string{
 	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth"},
 
 	// Wiring.
-	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "registry", "safehttp",
+	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "metrics", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
 	"cmd/agentry": {"internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
