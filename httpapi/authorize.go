@@ -62,7 +62,8 @@ func (a *api) operationAs(name string, actions []string, resource resourceFunc, 
 		if err := a.authorize(r, info.principal, info.resource, actions...); err != nil {
 			return err
 		}
-		return h(w, r)
+		// Lifecycle events name the principal of a change.
+		return h(w, r.WithContext(registry.WithPrincipal(r.Context(), info.principal.ARN)))
 	})
 	authenticated := a.authenticate(a.maxBody, authorized)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

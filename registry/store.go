@@ -67,6 +67,11 @@ type Tx interface {
 	// Older entries past ChangeRetention may be pruned.
 	AppendChange(registryID, recordID string, at time.Time) (seq int64, err error)
 
+	// AppendEvent adds a lifecycle event to the outbox, committed with the
+	// transaction, and returns its sequence number: once the transaction
+	// has committed, every event committed before it has a lower one.
+	AppendEvent(e Event) (seq int64, err error)
+
 	// Setting returns a named server-wide value, ok=false if unset.
 	Setting(name string) (value []byte, ok bool, err error)
 	PutSetting(name string, value []byte) error

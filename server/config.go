@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/events"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/search"
 )
@@ -93,6 +94,15 @@ type Config struct {
 	MetricsListen string
 	// NoMetrics turns metrics off (benchmarks measure their cost).
 	NoMetrics bool
+	// WebhooksFile lists the webhooks that receive lifecycle events
+	// (events.LoadWebhooks); "" = none, and no events are written.
+	WebhooksFile string
+	// WebhookMaxAttempts is how many times an event is tried before it
+	// goes to the dead-letter list; 0 = events.DefaultMaxAttempts.
+	WebhookMaxAttempts int
+	// WebhookRetryMin and WebhookRetryMax bound the backoff between tries
+	// (0 = the defaults of events.Options); tests shorten them.
+	WebhookRetryMin, WebhookRetryMax time.Duration
 }
 
 // A Setting is one setting of agentry serve: a flag, the environment
@@ -260,6 +270,11 @@ var Settings = []Setting{
 			c.MetricsListen = v
 			return nil
 		}},
+	{Flag: "webhooks-file", Env: "AGENTRY_WEBHOOKS_FILE", Help: "JSON file of the webhooks that receive lifecycle events (docs/events.md)",
+		set: func(c *Config, v string) error { c.WebhooksFile = v; return nil }},
+	{Flag: "webhook-max-attempts", Env: "AGENTRY_WEBHOOK_MAX_ATTEMPTS", Default: strconv.Itoa(events.DefaultMaxAttempts),
+		Help: "tries of a webhook delivery before the event goes to the dead-letter list",
+		set:  intIn(1, 100, func(c *Config, n int) { c.WebhookMaxAttempts = n })},
 	{Env: "AGENTRY_ROOT_ACCESS_KEY_ID", Help: "the root principal's access key id (with AGENTRY_ROOT_SECRET_ACCESS_KEY; default: generated)",
 		set: func(c *Config, v string) error { c.Root.AccessKeyID = v; return nil }},
 	{Env: "AGENTRY_ROOT_SECRET_ACCESS_KEY", hide: true, Help: "the root principal's secret access key",

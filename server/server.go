@@ -16,10 +16,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/embedding"
+	"github.com/agentry/agentry/events"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/jwtauth"
@@ -39,13 +41,16 @@ const DatabaseFile = "agentry.db"
 // Server is an assembled agentry, ready to serve.
 type Server struct {
 	cfg     Config
-	store   registry.Store
+	store   database
 	index   *search.Index
 	feed    *search.Follower
 	iam     *iam.Store
 	jwt     *jwtauth.Verifier
 	handler http.Handler
 	metrics *metrics.Metrics // nil when Config.NoMetrics
+	// dispatcher delivers lifecycle events to webhooks; nil without any.
+	dispatcher *events.Dispatcher
+	background sync.WaitGroup // goroutines that use the store
 	// stopBackground ends work started by New (computing vectors).
 	stopBackground context.CancelFunc
 }
@@ -66,6 +71,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	warnOpenDataDir(cfg.DataDir, cfg.Logger)
 	if cfg.Root, err = loadRoot(cfg); err != nil {
 		return nil, err
+	}
+	urlPolicy := func(u string) error { return safehttp.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }
+	var webhooks []events.Webhook
+	if cfg.WebhooksFile != "" {
+		if webhooks, err = events.LoadWebhooks(cfg.WebhooksFile, urlPolicy); err != nil {
+			return nil, err
+		}
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -90,7 +102,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// A write returns once this replica's index has applied it.
 		AfterCommit: feed.AfterCommit,
 		// Refuse at once a discovery URL the verifier would refuse to fetch.
-		URLPolicy: func(u string) error { return safehttp.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
+		URLPolicy: urlPolicy,
+		// Lifecycle events are written only when webhooks deliver them.
+		Events: len(webhooks) > 0})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -150,9 +164,25 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Observe: observe, Metrics: metricsOnAPI,
 	})
 	bg, stopBackground := context.WithCancel(context.Background())
+	feed.Start()
 	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h,
 		metrics: m, stopBackground: stopBackground}
-	feed.Start()
+	if len(webhooks) > 0 {
+		srv.dispatcher = events.New(store, events.Options{Webhooks: webhooks, ARNs: svc.ARNs,
+			Client: safehttp.NewClient(cfg.AllowPrivateURLs), MaxAttempts: cfg.WebhookMaxAttempts,
+			RetryMin: cfg.WebhookRetryMin, RetryMax: cfg.WebhookRetryMax, Metrics: m, Logger: cfg.Logger})
+		if err := srv.dispatcher.Init(ctx); err != nil {
+			srv.Close()
+			return nil, err
+		}
+		m.Gauge("agentry_webhook_outbox_lag_seconds", "How long the oldest event a webhook is still trying has waited since its commit.",
+			func() float64 { return srv.dispatcher.Lag().Seconds() })
+		srv.background.Add(1)
+		go func() {
+			defer srv.background.Done()
+			srv.dispatcher.Run(bg)
+		}()
+	}
 	if cfg.Embedder != nil {
 		go func() {
 			start := time.Now()
@@ -223,6 +253,11 @@ func pruneVectors(ctx context.Context, index *search.Index, log *slog.Logger) {
 	}
 }
 
+// DeadLetters returns the events a webhook ("" = any) gave up on.
+func (s *Server) DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error) {
+	return s.store.DeadLetters(ctx, webhook)
+}
+
 // ReloadIAM re-reads the principals file; on error the previous one stays
 // in force.
 func (s *Server) ReloadIAM() error { return s.iam.Reload() }
@@ -244,6 +279,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close releases the store and stops background work.
 func (s *Server) Close() error {
 	s.stopBackground()
+	s.background.Wait()
 	s.feed.Close()
 	s.index.Close()
 	s.jwt.Close()
@@ -320,6 +356,8 @@ const feedPoll = time.Second
 type database interface {
 	registry.Store
 	search.VectorStore
+	events.Store
+	DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error)
 }
 
 // openStore opens PostgreSQL when a database URL is configured, else the

@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"search":   {"registry"},
 	"semantic": {"search"},
 	"jwtauth":  {"registry", "safehttp"},
+	"events":   {"registry"},
 
 	// Adapters around the domain.
 	"store/internal/stored": {"registry"},
@@ -49,7 +50,7 @@ var allowed = map[string][]string{
 	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth"},
 
 	// Wiring.
-	"server": {"credentials", "embedding", "httpapi", "iam", "jwtauth", "metrics", "registry", "safehttp",
+	"server": {"credentials", "embedding", "events", "httpapi", "iam", "jwtauth", "metrics", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
 	"cmd/agentry": {"internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
