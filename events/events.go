@@ -63,7 +63,7 @@ type Options struct {
 	// the dead-letter list (0 = DefaultMaxAttempts).
 	MaxAttempts int
 	// RetryMin and RetryMax bound the backoff between tries (0 = 500 ms
-	// and 1 min): it doubles from RetryMin up to RetryMax.
+	// and 30 s): it doubles from RetryMin up to RetryMax.
 	RetryMin, RetryMax time.Duration
 	// Poll is how often the outbox is read when idle (0 = 100 ms).
 	Poll    time.Duration
@@ -71,9 +71,9 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// DefaultMaxAttempts tries an event for about 8 minutes with the default
+// DefaultMaxAttempts tries an event for about 5 minutes with the default
 // backoff: a receiver down for minutes loses nothing.
-const DefaultMaxAttempts = 14
+const DefaultMaxAttempts = 16
 
 // Dispatcher delivers the outbox to webhooks.
 type Dispatcher struct {
@@ -95,7 +95,7 @@ func New(store Store, opts Options) *Dispatcher {
 		opts.RetryMin = 500 * time.Millisecond
 	}
 	if opts.RetryMax <= 0 {
-		opts.RetryMax = time.Minute
+		opts.RetryMax = 30 * time.Second
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 100 * time.Millisecond

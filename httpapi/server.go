@@ -121,6 +121,9 @@ type Config struct {
 	// Metrics, when set, serves GET /metrics to callers allowed
 	// ActionGetMetrics.
 	Metrics http.Handler
+	// Audit, when set, serves GET /audit-events to callers allowed
+	// ActionListAuditEvents.
+	Audit AuditReader
 }
 
 // New returns the HTTP handler of the whole REST surface.
@@ -133,10 +136,13 @@ func New(cfg Config) http.Handler {
 	}
 	a := &api{svc: cfg.Service, arns: cfg.ARNs, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
 		index: cfg.Index, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers),
-		maxBody: cfg.MaxBodyBytes, observed: cfg.Observe != nil}
+		maxBody: cfg.MaxBodyBytes, observed: cfg.Observe != nil, audit: cfg.Audit}
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
 	a.routes(signed)
+	if cfg.Audit != nil {
+		signed.Handle("GET /audit-events", a.operationAs("ListAuditEvents", []string{ActionListAuditEvents}, anyResource, a.auditEvents))
+	}
 	if cfg.Metrics != nil {
 		signed.Handle("GET /metrics", a.operationAs("GetMetrics", []string{ActionGetMetrics}, anyResource,
 			func(w http.ResponseWriter, r *http.Request) error { cfg.Metrics.ServeHTTP(w, r); return nil }))
@@ -183,6 +189,7 @@ type api struct {
 	allowedOrigins map[string]struct{}
 	maxBody        int64
 	observed       bool // Config.Observe is set: note what audit needs
+	audit          AuditReader
 }
 
 // allowLists builds the MCP endpoint's host and origin allow-lists.

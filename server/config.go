@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentry/agentry/audit"
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/events"
 	"github.com/agentry/agentry/httpapi"
@@ -103,6 +104,11 @@ type Config struct {
 	// WebhookRetryMin and WebhookRetryMax bound the backoff between tries
 	// (0 = the defaults of events.Options); tests shorten them.
 	WebhookRetryMin, WebhookRetryMax time.Duration
+	// AuditRetention is how long the audit trail keeps entries; 0 =
+	// audit.DefaultRetention.
+	AuditRetention time.Duration
+	// NoAudit turns the audit trail off (benchmarks measure its cost).
+	NoAudit bool
 }
 
 // A Setting is one setting of agentry serve: a flag, the environment
@@ -275,6 +281,16 @@ var Settings = []Setting{
 	{Flag: "webhook-max-attempts", Env: "AGENTRY_WEBHOOK_MAX_ATTEMPTS", Default: strconv.Itoa(events.DefaultMaxAttempts),
 		Help: "tries of a webhook delivery before the event goes to the dead-letter list",
 		set:  intIn(1, 100, func(c *Config, n int) { c.WebhookMaxAttempts = n })},
+	{Flag: "audit-retention", Env: "AGENTRY_AUDIT_RETENTION", Default: audit.DefaultRetention.String(),
+		Help: "how long the audit trail keeps entries (1h to 87600h)",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Hour || d > 87600*time.Hour {
+				return errors.New("must be a duration of 1h to 87600h, such as 2160h")
+			}
+			c.AuditRetention = d
+			return nil
+		}},
 	{Env: "AGENTRY_ROOT_ACCESS_KEY_ID", Help: "the root principal's access key id (with AGENTRY_ROOT_SECRET_ACCESS_KEY; default: generated)",
 		set: func(c *Config, v string) error { c.Root.AccessKeyID = v; return nil }},
 	{Env: "AGENTRY_ROOT_SECRET_ACCESS_KEY", hide: true, Help: "the root principal's secret access key",

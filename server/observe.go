@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 
+	"github.com/agentry/agentry/audit"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/metrics"
 	"github.com/agentry/agentry/registry"
@@ -62,4 +64,55 @@ func observeMetrics(m *metrics.Metrics, f httpapi.Finished) {
 			m.Refused("iam_" + f.Denial + "_deny")
 		}
 	}
+}
+
+// auditable reports whether the audit trail records f: every call that
+// authentication or authorization refused, and every control-plane call
+// that may change something, whatever its outcome.
+func auditable(f httpapi.Finished) bool {
+	if f.Status == http.StatusUnauthorized || f.Status == http.StatusForbidden {
+		return true
+	}
+	switch f.Operation {
+	case "", "SearchRegistryRecords", httpapi.OperationMCP:
+		return false
+	}
+	return f.Method != http.MethodGet && f.Method != http.MethodHead
+}
+
+// auditEntry is f as an entry of the audit trail.
+func auditEntry(f httpapi.Finished) registry.AuditEntry {
+	e := registry.AuditEntry{At: f.Time.UTC(), RequestID: f.RequestID, Operation: f.Operation, Principal: f.Principal,
+		AccessKeyID: f.AccessKeyID, SourceIP: f.SourceIP, Resource: f.Resource, Status: f.Status, Error: f.ErrorName,
+		Denial: f.Denial, Changed: f.Changed}
+	if e.Operation == "" {
+		e.Operation = "unknown"
+	}
+	switch {
+	case f.Status == http.StatusUnauthorized || f.Status == http.StatusForbidden:
+		e.Outcome = "denied"
+	case f.Status < 300:
+		e.Outcome = "allowed"
+	default:
+		e.Outcome = "failed"
+	}
+	return e
+}
+
+// auditExport serves the trail to GET /audit-events.
+type auditExport struct{ store audit.Store }
+
+func (a auditExport) ExportAudit(ctx context.Context, q registry.AuditQuery, w io.Writer) (int, error) {
+	return audit.Export(ctx, a.store, q, w)
+}
+
+// ExportAudit writes the audit trail q selects, as JSON lines, from the
+// configured database: the agentry audit command.
+func ExportAudit(ctx context.Context, cfg Config, q registry.AuditQuery, w io.Writer) (int, error) {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	return audit.Export(ctx, store, q, w)
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentry/agentry/audit"
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/embedding"
 	"github.com/agentry/agentry/events"
@@ -50,7 +51,8 @@ type Server struct {
 	metrics *metrics.Metrics // nil when Config.NoMetrics
 	// dispatcher delivers lifecycle events to webhooks; nil without any.
 	dispatcher *events.Dispatcher
-	background sync.WaitGroup // goroutines that use the store
+	audit      *audit.Recorder // nil when Config.NoAudit
+	background sync.WaitGroup  // goroutines that use the store
 	// stopBackground ends work started by New (computing vectors).
 	stopBackground context.CancelFunc
 }
@@ -148,9 +150,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if publicURL == "" {
 		publicURL = "http://" + cfg.Listen
 	}
+	var recorder *audit.Recorder
+	if !cfg.NoAudit {
+		recorder = audit.New(store, audit.Options{Retention: cfg.AuditRetention, Logger: cfg.Logger})
+	}
 	var observe func(httpapi.Finished)
-	if m != nil {
-		observe = func(f httpapi.Finished) { observeMetrics(m, f) }
+	if m != nil || recorder != nil {
+		observe = func(f httpapi.Finished) {
+			if m != nil {
+				observeMetrics(m, f)
+			}
+			if recorder != nil && auditable(f) {
+				recorder.Record(auditEntry(f))
+			}
+		}
 	}
 	var metricsOnAPI http.Handler
 	if m != nil && cfg.MetricsListen == "" {
@@ -161,12 +174,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Index: index, JWT: jwt, PublicURL: publicURL,
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version, Transfers: cfg.Transfers,
 		Ready:   func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
-		Observe: observe, Metrics: metricsOnAPI,
+		Observe: observe, Metrics: metricsOnAPI, Audit: auditExport{store},
 	})
 	bg, stopBackground := context.WithCancel(context.Background())
 	feed.Start()
 	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h,
-		metrics: m, stopBackground: stopBackground}
+		metrics: m, audit: recorder, stopBackground: stopBackground}
 	if len(webhooks) > 0 {
 		srv.dispatcher = events.New(store, events.Options{Webhooks: webhooks, ARNs: svc.ARNs,
 			Client: safehttp.NewClient(cfg.AllowPrivateURLs), MaxAttempts: cfg.WebhookMaxAttempts,
@@ -280,6 +293,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Close() error {
 	s.stopBackground()
 	s.background.Wait()
+	if s.audit != nil {
+		s.audit.Close()
+	}
 	s.feed.Close()
 	s.index.Close()
 	s.jwt.Close()
@@ -357,6 +373,7 @@ type database interface {
 	registry.Store
 	search.VectorStore
 	events.Store
+	audit.Store
 	DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error)
 }
 

@@ -39,6 +39,9 @@ Usage:
   agentry model train|corpus|neighbors|info
                             build and inspect the built-in semantic model
                             (docs/model.md)
+  agentry audit [flags]     write the audit trail as JSON lines (--from,
+                            --to, --principal, --resource, --operation,
+                            --limit; docs/audit.md)
   agentry version           print the version
 
 Run "agentry serve -h" for the flags of serve.
@@ -61,6 +64,8 @@ func main() {
 		err = searchEval(os.Args[2:], os.Stdout, os.Stderr)
 	case "migrate":
 		err = migrate(os.Args[2:], os.Stderr)
+	case "audit":
+		err = auditCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-version":
 		fmt.Println("agentry", version())
 	case "help", "-h", "--help":

@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"semantic": {"search"},
 	"jwtauth":  {"registry", "safehttp"},
 	"events":   {"registry"},
+	"audit":    {"registry"},
 
 	// Adapters around the domain.
 	"store/internal/stored": {"registry"},
@@ -50,7 +51,7 @@ var allowed = map[string][]string{
 	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth"},
 
 	// Wiring.
-	"server": {"credentials", "embedding", "events", "httpapi", "iam", "jwtauth", "metrics", "registry", "safehttp",
+	"server": {"audit", "credentials", "embedding", "events", "httpapi", "iam", "jwtauth", "metrics", "registry", "safehttp",
 		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
 	"cmd/agentry": {"internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
