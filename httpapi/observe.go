@@ -15,6 +15,8 @@ import (
 // the audit trail. It holds nothing secret: no credentials, no bodies, only
 // the names of the fields a changing call sent.
 type Finished struct {
+	// Context is the request's (its trace span, when tracing is on).
+	Context   context.Context
 	Time      time.Time // when the request arrived
 	Duration  time.Duration
 	RequestID string
@@ -53,7 +55,7 @@ const ActionGetMetrics = "agentry:GetMetrics"
 const OperationMCP = "MCP"
 
 func finished(r *http.Request, info *requestInfo, status int, start time.Time) Finished {
-	f := Finished{Time: start, Duration: time.Since(start), RequestID: info.id, Operation: info.operation,
+	f := Finished{Context: r.Context(), Time: start, Duration: time.Since(start), RequestID: info.id, Operation: info.operation,
 		Method: r.Method, Status: status, ErrorName: info.errorName, AccessKeyID: info.accessKeyID,
 		Subject: info.subject, Resource: info.resource, Denial: info.denial, Changed: info.changed,
 		MCPMethod: info.mcpMethod, MCPTool: info.mcpTool, Results: info.results}
@@ -74,6 +76,12 @@ func named(operation string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+func noteResource(r *http.Request, arn string) {
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.resource = arn
+	}
 }
 
 func noteDenial(r *http.Request, d iam.Decision) {

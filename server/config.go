@@ -19,6 +19,7 @@ import (
 	"github.com/agentry/agentry/events"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/search"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config is everything agentry serve needs. LoadConfig fills it from the
@@ -109,6 +110,10 @@ type Config struct {
 	AuditRetention time.Duration
 	// NoAudit turns the audit trail off (benchmarks measure its cost).
 	NoAudit bool
+	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to it.
+	OTLPEndpoint string
+	// TracerProvider, when set, receives the traces instead (tests).
+	TracerProvider trace.TracerProvider
 }
 
 // A Setting is one setting of agentry serve: a flag, the environment
@@ -289,6 +294,16 @@ var Settings = []Setting{
 				return errors.New("must be a duration of 1h to 87600h, such as 2160h")
 			}
 			c.AuditRetention = d
+			return nil
+		}},
+	{Flag: "otlp-endpoint", Env: "AGENTRY_OTLP_ENDPOINT",
+		Help: "OTLP/HTTP endpoint (http://collector:4318) to export traces to; default: no tracing",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an http or https URL, such as http://127.0.0.1:4318")
+			}
+			c.OTLPEndpoint = v
 			return nil
 		}},
 	{Env: "AGENTRY_ROOT_ACCESS_KEY_ID", Help: "the root principal's access key id (with AGENTRY_ROOT_SECRET_ACCESS_KEY; default: generated)",

@@ -4,13 +4,17 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/agentry/agentry/audit"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/metrics"
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/search"
+	"github.com/agentry/agentry/tracing"
 )
 
 // newMetrics returns the metrics of a server, with gauges that read the
@@ -106,6 +110,10 @@ func (a auditExport) ExportAudit(ctx context.Context, q registry.AuditQuery, w i
 	return audit.Export(ctx, a.store, q, w)
 }
 
+// AuditQuery selects audit entries (registry.AuditQuery), for the agentry
+// audit command.
+type AuditQuery = registry.AuditQuery
+
 // ExportAudit writes the audit trail q selects, as JSON lines, from the
 // configured database: the agentry audit command.
 func ExportAudit(ctx context.Context, cfg Config, q registry.AuditQuery, w io.Writer) (int, error) {
@@ -115,4 +123,35 @@ func ExportAudit(ctx context.Context, cfg Config, q registry.AuditQuery, w io.Wr
 	}
 	defer store.Close()
 	return audit.Export(ctx, store, q, w)
+}
+
+// tracerProvider returns the configured tracer provider, nil when tracing
+// is off, and the function that flushes it.
+func tracerProvider(ctx context.Context, cfg Config) (trace.TracerProvider, func(context.Context) error, error) {
+	none := func(context.Context) error { return nil }
+	switch {
+	case cfg.TracerProvider != nil:
+		return cfg.TracerProvider, none, nil
+	case cfg.OTLPEndpoint != "":
+		tp, err := tracing.NewProvider(ctx, cfg.OTLPEndpoint, cfg.Version)
+		if err != nil {
+			return nil, none, err
+		}
+		return tp, tp.Shutdown, nil
+	}
+	return nil, none, nil
+}
+
+// registryIDOf is the registry id in a registry or record ARN, "" for
+// none.
+func registryIDOf(arn string) string {
+	_, rest, ok := strings.Cut(arn, ":registry/")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	if id == "*" {
+		return ""
+	}
+	return id
 }

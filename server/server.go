@@ -34,6 +34,7 @@ import (
 	"github.com/agentry/agentry/sigv4"
 	"github.com/agentry/agentry/store/postgres"
 	"github.com/agentry/agentry/store/sqlite"
+	"github.com/agentry/agentry/tracing"
 )
 
 // DatabaseFile is the SQLite file inside the data directory.
@@ -52,7 +53,9 @@ type Server struct {
 	// dispatcher delivers lifecycle events to webhooks; nil without any.
 	dispatcher *events.Dispatcher
 	audit      *audit.Recorder // nil when Config.NoAudit
-	background sync.WaitGroup  // goroutines that use the store
+	// shutdownTraces flushes the spans not yet exported.
+	shutdownTraces func(context.Context) error
+	background     sync.WaitGroup // goroutines that use the store
 	// stopBackground ends work started by New (computing vectors).
 	stopBackground context.CancelFunc
 }
@@ -81,9 +84,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	store, err := openStore(ctx, cfg)
+	tp, shutdownTraces, err := tracerProvider(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		shutdownTraces(ctx)
+		return nil, err
+	}
+	var svcStore registry.Store = store
+	var searcher httpapi.Searcher
+	if tp != nil {
+		svcStore = tracing.Store(tp, store)
 	}
 	index := search.NewIndex(search.Options{
 		Embedder: cfg.Embedder, Fusion: cfg.Fusion, ApproxThreshold: cfg.ApproxThreshold,
@@ -100,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		feedOpts.Poll = feedPoll // other replicas write to the same database
 	}
 	feed := search.NewFollower(store, index, feedOpts)
-	svc, err = registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
+	svc, err = registry.NewService(ctx, registry.Options{Store: svcStore, Region: cfg.Region, AccountID: cfg.AccountID,
 		// A write returns once this replica's index has applied it.
 		AfterCommit: feed.AfterCommit,
 		// Refuse at once a discovery URL the verifier would refuse to fetch.
@@ -145,6 +158,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	jwtClient := safehttp.NewClient(cfg.AllowPrivateURLs)
 	jwtClient.Transport = m.CountFetches(jwtClient.Transport)
+	searcher = index
+	webhookClient := safehttp.NewClient(cfg.AllowPrivateURLs)
+	if tp != nil {
+		jwtClient.Transport = tracing.Transport(tp, "jwks", jwtClient.Transport)
+		webhookClient.Transport = tracing.Transport(tp, "webhook", webhookClient.Transport)
+		searcher = tracing.Search(tp, index)
+	}
 	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Logger: cfg.Logger, HTTPClient: jwtClient})
 	publicURL := cfg.PublicURL
 	if publicURL == "" {
@@ -155,8 +175,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		recorder = audit.New(store, audit.Options{Retention: cfg.AuditRetention, Logger: cfg.Logger})
 	}
 	var observe func(httpapi.Finished)
-	if m != nil || recorder != nil {
+	if m != nil || recorder != nil || tp != nil {
 		observe = func(f httpapi.Finished) {
+			if tp != nil {
+				tracing.Finish(f.Context, f.Operation, registryIDOf(f.Resource), f.Status, f.ErrorName)
+			}
 			if m != nil {
 				observeMetrics(m, f)
 			}
@@ -171,18 +194,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	h := httpapi.New(httpapi.Config{
 		Service: svc, ARNs: svc.ARNs, Verifier: verifier, Credentials: principals, Logger: cfg.Logger,
-		Index: index, JWT: jwt, PublicURL: publicURL,
+		Index: searcher, JWT: jwt, PublicURL: publicURL,
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version, Transfers: cfg.Transfers,
 		Ready:   func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
 		Observe: observe, Metrics: metricsOnAPI, Audit: auditExport{store},
 	})
 	bg, stopBackground := context.WithCancel(context.Background())
 	feed.Start()
-	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: h,
+	if tp != nil {
+		h = tracing.Middleware(tp, h)
+	}
+	srv := &Server{cfg: cfg, store: store, shutdownTraces: shutdownTraces, index: index, feed: feed, iam: principals, jwt: jwt, handler: h,
 		metrics: m, audit: recorder, stopBackground: stopBackground}
 	if len(webhooks) > 0 {
 		srv.dispatcher = events.New(store, events.Options{Webhooks: webhooks, ARNs: svc.ARNs,
-			Client: safehttp.NewClient(cfg.AllowPrivateURLs), MaxAttempts: cfg.WebhookMaxAttempts,
+			Client: webhookClient, MaxAttempts: cfg.WebhookMaxAttempts,
 			RetryMin: cfg.WebhookRetryMin, RetryMax: cfg.WebhookRetryMax, Metrics: m, Logger: cfg.Logger})
 		if err := srv.dispatcher.Init(ctx); err != nil {
 			srv.Close()
@@ -299,6 +325,9 @@ func (s *Server) Close() error {
 	s.feed.Close()
 	s.index.Close()
 	s.jwt.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.shutdownTraces(ctx)
 	return s.store.Close()
 }
 

@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/server"
 )
 
@@ -34,7 +33,7 @@ func auditCommand(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("agentry audit takes no arguments, got %q", fs.Args())
 	}
-	q := registry.AuditQuery{Principal: *principal, Resource: *resource, Operation: *operation, Limit: *limit}
+	q := server.AuditQuery{Principal: *principal, Resource: *resource, Operation: *operation, Limit: *limit}
 	for name, v := range map[string]struct {
 		s string
 		t *time.Time

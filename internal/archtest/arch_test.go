@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"jwtauth":  {"registry", "safehttp"},
 	"events":   {"registry"},
 	"audit":    {"registry"},
+	"tracing":  {"registry", "search"},
 
 	// Adapters around the domain.
 	"store/internal/stored": {"registry"},
@@ -52,7 +53,7 @@ var allowed = map[string][]string{
 
 	// Wiring.
 	"server": {"audit", "credentials", "embedding", "events", "httpapi", "iam", "jwtauth", "metrics", "registry", "safehttp",
-		"search", "semantic", "sigv4", "store/postgres", "store/sqlite"},
+		"search", "semantic", "sigv4", "store/postgres", "store/sqlite", "tracing"},
 	"cmd/agentry": {"internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
 	// Research and test support: never linked into the server.
