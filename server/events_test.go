@@ -345,3 +345,47 @@ func (ts *testServer) deadLetters(t testing.TB) int {
 	}
 	return len(dl)
 }
+
+// TestWebhookOneDeliverer: two replicas on one PostgreSQL database with the
+// same webhook deliver each event once, whichever replica wrote it; when
+// the delivering replica stops, the other takes over.
+func TestWebhookOneDeliverer(t *testing.T) {
+	if os.Getenv("AGENTRY_TEST_STORE") != "postgres" {
+		t.Skip("replicas share a PostgreSQL database (AGENTRY_TEST_STORE=postgres)")
+	}
+	rc := newReceiver(t)
+	a := startWithWebhook(t, rc, func(*server.Config) {})
+	b := startWithWebhook(t, rc, func(c *server.Config) { c.DatabaseURL = a.cfg.DatabaseURL })
+	reg := a.createRegistry(t, "shared", false)
+	var wg sync.WaitGroup
+	for i, ts := range []*testServer{a, b} {
+		wg.Go(func() {
+			for j := range 25 {
+				ts.createRecord(t, reg, fmt.Sprintf("r%d-%d", i, j))
+			}
+		})
+	}
+	wg.Wait()
+	rc.waitFor(t, 51, 10*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if got := rc.got(); len(got) != 51 {
+		t.Fatalf("got %d deliveries of 51 events: some twice", len(got))
+	}
+	// Whichever leads, stopping a stops its delivery; b (or a's successor)
+	// goes on.
+	a.srv.Close()
+	for j := range 5 {
+		b.createRecord(t, reg, fmt.Sprintf("after-%d", j))
+	}
+	rc.waitFor(t, 56, 15*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	ids := map[string]int{}
+	for _, e := range rc.got() {
+		ids[e.ID]++
+	}
+	for id, n := range ids {
+		if n > 1 {
+			t.Errorf("event %s delivered %d times", id, n)
+		}
+	}
+}
