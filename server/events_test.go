@@ -162,9 +162,10 @@ func TestWebhookEvents(t *testing.T) {
 		{"Registry Record Deleted", "DEPRECATED", ""},
 		{"Registry Deleting", "READY", "DELETING"},
 	}
-	got := rc.waitFor(t, len(want), 10*time.Second)
+	rc.waitFor(t, len(want), 10*time.Second)
 	time.Sleep(200 * time.Millisecond)
-	if got = rc.got(); len(got) != len(want) {
+	got := rc.got()
+	if len(got) != len(want) {
 		t.Fatalf("got %d events, want %d", len(got), len(want))
 	}
 	recordARN := "arn:aws:bedrock-agentcore:us-east-1:123456789012:registry/" + reg + "/record/" + rec
@@ -217,9 +218,9 @@ func TestWebhookFilter(t *testing.T) {
 		must[*ctl.SubmitRegistryRecordForApprovalOutput](t)(ts2.Client.SubmitRegistryRecordForApproval(context.Background(),
 			&ctl.SubmitRegistryRecordForApprovalInput{RegistryId: aws.String(reg), RecordId: aws.String(rec)}))
 	}
-	got := rc.waitFor(t, 1, 5*time.Second)
+	rc.waitFor(t, 1, 5*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	if got = rc.got(); len(got) != 1 || got[0].DetailType != "Registry Record State changed to Pending Approval" {
+	if got := rc.got(); len(got) != 1 || got[0].DetailType != "Registry Record State changed to Pending Approval" {
 		t.Errorf("got %+v, want the one pending approval (b auto-approves)", got)
 	}
 	if _, err := events.LoadWebhooks(writeWebhooks(t, "http://127.0.0.1:1/", `, "detailTypes": ["Nope"]`), nil); err == nil {
@@ -293,6 +294,9 @@ func TestWebhookReceiverDown(t *testing.T) {
 	}
 	if letters != 1 {
 		t.Fatalf("%d dead letters, want 1", letters)
+	}
+	if n := value(ts2.scrape(t), "agentry_webhook_dead_letters_total"); n != 1 {
+		t.Errorf("agentry_webhook_dead_letters_total = %v, want 1", n)
 	}
 	dead.down.Store(false)
 	ts2.createRegistry(t, "alive", false)

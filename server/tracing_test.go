@@ -41,7 +41,7 @@ func TestTraces(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, a := range req.Attributes {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	if attrs["agentry.registry_id"] != reg || attrs["http.response.status_code"] != "200" {
 		t.Errorf("the request span's attributes: %v", attrs)
