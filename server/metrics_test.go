@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -179,5 +181,46 @@ func TestMetricsAccess(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("unsigned GET /metrics on the metrics listener: %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestMetricsJWT: JWKS and discovery fetches are counted, and so are
+// bearer token refusals by reason.
+func TestMetricsJWT(t *testing.T) {
+	m, mint := startOIDC(t)
+	ts := startServerWith(t, func(c *server.Config) { c.AllowPrivateURLs = true })
+	ctx := context.Background()
+	before := ts.scrape(t)
+	out := must[*ctl.CreateRegistryOutput](t)(ts.Client.CreateRegistry(ctx, &ctl.CreateRegistryInput{
+		Name: aws.String("jwt"), AuthorizerType: types.RegistryAuthorizerTypeCustomJwt,
+		AuthorizerConfiguration: &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
+			DiscoveryUrl: aws.String(m.DiscoveryEndpoint()), AllowedAudience: []string{"agentry"},
+		}},
+	}))
+	reg := aws.ToString(out.RegistryArn)[strings.LastIndex(aws.ToString(out.RegistryArn), "/")+1:]
+	search := func(token string) int {
+		req, _ := http.NewRequest("POST", ts.URL+"/registry-records/search",
+			strings.NewReader(`{"searchQuery": "forecast", "registryIds": ["`+reg+`"]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := search(mint(map[string]any{"aud": "agentry"})); code != http.StatusOK {
+		t.Fatalf("search with a good token: %d", code)
+	}
+	if code := search(mint(map[string]any{"aud": "someone-else"})); code != http.StatusUnauthorized {
+		t.Fatalf("search with a token for another audience: %d", code)
+	}
+	after := ts.scrape(t)
+	if got := value(after, "agentry_jwt_fetches_total", "outcome", "ok") - value(before, "agentry_jwt_fetches_total", "outcome", "ok"); got < 2 {
+		t.Errorf("agentry_jwt_fetches_total{outcome=ok} moved by %v, want the discovery document and the JWKS", got)
+	}
+	if got := value(after, "agentry_auth_refusals_total", "reason", "UnauthorizedException"); got != 1 {
+		t.Errorf("agentry_auth_refusals_total{reason=UnauthorizedException} = %v, want 1", got)
 	}
 }
