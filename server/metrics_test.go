@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,6 +167,24 @@ func TestMetricsAccess(t *testing.T) {
 	unsigned.Body.Close()
 	if unsigned.StatusCode != http.StatusForbidden {
 		t.Errorf("unsigned GET /metrics: %d, want 403", unsigned.StatusCode)
+	}
+
+	// A principal allowed only agentry's own actions reads metrics and
+	// the audit trail.
+	monitorFile := filepath.Join(t.TempDir(), "monitor.json")
+	os.WriteFile(monitorFile, []byte(`{"principals": [{"name": "monitor",
+	  "accessKeys": [{"accessKeyId": "AKIAMONITOR000000001", "secretAccessKey": "monitor-secret-00001"}],
+	  "policies": [{"Version": "2012-10-17", "Statement": [
+	    {"Effect": "Allow", "Action": ["agentry:GetMetrics", "agentry:ListAuditEvents"], "Resource": "*"}]}]}]}`), 0o600)
+	mon := startServerWith(t, func(c *server.Config) { c.IAMFile = monitorFile })
+	mon.Key.AccessKeyID, mon.Key.SecretAccessKey = "AKIAMONITOR000000001", "monitor-secret-00001"
+	for _, path := range []string{"/metrics", "/audit-events"} {
+		if a := mon.sendRaw(t, "GET", path, "", ""); a.status != http.StatusOK {
+			t.Errorf("monitor GET %s: %d %s", path, a.status, a.body)
+		}
+	}
+	if a := mon.sendRaw(t, "GET", "/registries", "", ""); a.status != http.StatusForbidden {
+		t.Errorf("monitor ListRegistries: %d, want 403", a.status)
 	}
 
 	sep := startServerWith(t, func(c *server.Config) { c.MetricsListen = "127.0.0.1:0" })
