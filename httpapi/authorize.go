@@ -16,7 +16,11 @@ import (
 // explicitly.
 func (a *api) authorize(r *http.Request, p *iam.Principal, resource string, actions ...string) error {
 	for _, action := range actions {
-		switch p.Authorize(a.iamRequest(r, action, resource)) {
+		d := p.Authorize(a.iamRequest(r, action, resource))
+		if d != iam.Allow {
+			noteDenial(r, d)
+		}
+		switch d {
 		case iam.Allow:
 		case iam.ExplicitDeny:
 			return &registry.Error{Kind: registry.KindForbidden, Message: iam.ExplicitDenyMessage(p.ARN, action, resource)}
@@ -47,17 +51,32 @@ type resourceFunc func(r *http.Request) string
 
 // operation wraps h, a control plane operation of an authenticated caller,
 // so that it runs only when the caller may perform it on its resource.
+// It authenticates the caller first (authenticate), having noted the
+// operation and resource for metrics and the audit trail.
 func (a *api) operation(name string, resource resourceFunc, h handlerFunc) http.Handler {
-	actions := iamActions(name)
-	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	return a.operationAs(name, iamActions(name), resource, h)
+}
+
+// operationAs is operation with IAM actions of its own (agentry's
+// operations that are not AWS's, such as reading metrics).
+func (a *api) operationAs(name string, actions []string, resource resourceFunc, h handlerFunc) http.Handler {
+	authorized := handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		info := requestInfoFrom(r.Context())
 		if info == nil || info.principal == nil {
 			return registry.Errorf(registry.KindForbidden, "The request is not authenticated.")
 		}
-		if err := a.authorize(r, info.principal, resource(r), actions...); err != nil {
+		if err := a.authorize(r, info.principal, info.resource, actions...); err != nil {
 			return err
 		}
-		return h(w, r)
+		// Lifecycle events name the principal of a change.
+		return h(w, r.WithContext(registry.WithPrincipal(r.Context(), info.principal.ARN)))
+	})
+	authenticated := a.authenticate(a.maxBody, authorized)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.operation, info.resource = name, resource(r)
+		}
+		authenticated.ServeHTTP(w, r)
 	})
 }
 
@@ -76,6 +95,10 @@ func (a *api) iamRequest(r *http.Request, action, resource string) iam.Request {
 }
 
 func (a *api) allRegistries(*http.Request) string { return a.arns.Registry("*") }
+
+// anyResource is the resource of agentry's own operations, which act on
+// no registry: policies allow them with "Resource": "*".
+func anyResource(*http.Request) string { return "*" }
 
 // registryARN is the ARN of the registry in the path.
 func (a *api) registryARN(r *http.Request) string {

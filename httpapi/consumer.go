@@ -54,6 +54,7 @@ func (a *api) pathConsumerAuth(operations []string, challengeURL func(registryID
 		a.expectBody(w, r, maxConsumerBody)
 		raw := r.PathValue("registryId")
 		reg, lookupErr := a.svc.LookupRegistry(r.Context(), raw)
+		noteResource(r, a.registryResource(raw))
 		if isInternal(lookupErr) {
 			return lookupErr
 		}
@@ -113,6 +114,7 @@ func (a *api) bodyConsumerAuth(operations []string, registryOf func(body []byte)
 			return err
 		}
 		reg, lookupErr := a.svc.LookupRegistry(r.Context(), raw)
+		noteResource(r, a.registryResource(raw))
 		if isInternal(lookupErr) {
 			return lookupErr
 		}

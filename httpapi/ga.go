@@ -60,9 +60,9 @@ func (g *gaAPI) routes(mux *http.ServeMux) {
 	op("POST /tags/{resourceArn...}", "TagResource", g.taggedARN, g.tagResource)
 	op("DELETE /tags/{resourceArn...}", "UntagResource", g.taggedARN, g.untagResource)
 	op("GET /tags/{resourceArn...}", "ListTagsForResource", g.taggedARN, g.listTags)
-	mux.Handle("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/", g.authenticate(g.maxBody, handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return registry.Errorf(registry.KindNotFound, "No operation of the agent-registry API matches %s %s.", r.Method, r.URL.Path)
-	}))
+	})))
 }
 
 // dataRoutes adds the GA data plane to the unsigned-first mux: its
@@ -92,26 +92,18 @@ func (g *gaAPI) withRegistryID(next http.Handler) http.Handler {
 	})
 }
 
-// authenticateAPIs authenticates a signed control-plane request (both
-// steps, authenticate.go) and passes it to the GA route table when its
-// credential scope names agent-registry, else to the preview's.
-func (a *api) authenticateAPIs(maxBody int64, preview, ga http.Handler) http.Handler {
-	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		a.expectBody(w, r, maxBody)
-		s, err := a.signer(r)
-		if err != nil {
-			return err
+// routeAPIs passes a control-plane request to the GA route table when its
+// SigV4 credential scope names agent-registry, else to the preview's. It
+// reads only the scope; the operation then authenticates the caller
+// (operation, authenticate.go), and a request without a valid credential
+// gets the preview's answer.
+func (a *api) routeAPIs(preview, ga http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := a.verifier.ParseCredential(r); err == nil && c.Service() == registry.NamespaceGA {
+			ga.ServeHTTP(w, r)
+			return
 		}
-		body, err := a.verifiedBody(w, r, s, maxBody)
-		if err != nil {
-			return err
-		}
-		next := preview
-		if s.cred.Service() == registry.NamespaceGA {
-			next = ga
-		}
-		next.ServeHTTP(w, withBody(r, body))
-		return nil
+		preview.ServeHTTP(w, r)
 	})
 }
 

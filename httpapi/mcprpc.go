@@ -83,6 +83,11 @@ func mcpCheck(next http.Handler) http.Handler {
 		if p := checkMCPBody(c.body); p != nil {
 			return p
 		}
+		if b := bytes.TrimSpace(c.body); b[0] == '{' {
+			var m rpcMessage
+			json.Unmarshal(b, &m) // checked above
+			noteMCP(r, &m)
+		}
 		next.ServeHTTP(w, r)
 		return nil
 	})

@@ -89,6 +89,7 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 	if err != nil {
 		return searchResultJSON{}, err
 	}
+	noteResults(ctx, len(hits))
 	// Twenty large records make an answer of megabytes, encoded in several
 	// passes: it needs the transfer budget before it is built.
 	if err := chargeAnswer(ctx, in.copies*answerBytes(hits)); err != nil {

@@ -128,6 +128,16 @@ type Config struct {
 	// Ready reports why the server should not take traffic, nil when it
 	// may; a nil Ready means always ready.
 	Ready func(context.Context) error
+	// Observe, when set, hears of every request once it is answered
+	// (metrics, the audit trail). It runs on the request's goroutine
+	// before the handler returns, so it must be quick.
+	Observe func(Finished)
+	// Metrics, when set, serves GET /metrics to callers allowed
+	// ActionGetMetrics.
+	Metrics http.Handler
+	// Audit, when set, serves GET /audit-events to callers allowed
+	// ActionListAuditEvents.
+	Audit AuditReader
 }
 
 // New returns the HTTP handler of the whole REST surface.
@@ -139,10 +149,18 @@ func New(cfg Config) http.Handler {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	a := &api{svc: cfg.Service, arns: cfg.ARNs, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
-		index: cfg.Index, catalog: cfg.Catalog, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers)}
+		index: cfg.Index, catalog: cfg.Catalog, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers),
+		maxBody: cfg.MaxBodyBytes, observed: cfg.Observe != nil, audit: cfg.Audit}
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
 	a.routes(signed)
+	if cfg.Audit != nil {
+		signed.Handle("GET /audit-events", a.operationAs("ListAuditEvents", []string{ActionListAuditEvents}, anyResource, a.auditEvents))
+	}
+	if cfg.Metrics != nil {
+		signed.Handle("GET /metrics", a.operationAs("GetMetrics", []string{ActionGetMetrics}, anyResource,
+			func(w http.ResponseWriter, r *http.Request) error { cfg.Metrics.ServeHTTP(w, r); return nil }))
+	}
 	ga := a.gaAPI()
 	gaSigned := http.NewServeMux()
 	ga.routes(gaSigned)
@@ -162,18 +180,21 @@ func New(cfg Config) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("POST /registry-records/search", a.bodyConsumerAuth([]string{"SearchRegistryRecords"}, searchRegistryOf,
-		handlerFunc(a.searchRecords)))
-	mux.Handle("/registry/{registryId}/mcp", a.mcpHandler(cfg.Version))
+	mux.Handle("POST /registry-records/search", named("SearchRegistryRecords", a.bodyConsumerAuth([]string{"SearchRegistryRecords"}, searchRegistryOf,
+		handlerFunc(a.searchRecords))))
+	mux.Handle("/registry/{registryId}/mcp", named(OperationMCP, a.mcpHandler(cfg.Version)))
 	mux.Handle("GET /.well-known/oauth-protected-resource/registry/{registryId}/mcp", handlerFunc(a.protectedResourceMetadata))
 	ga.dataRoutes(mux)
 	if cfg.Catalog != nil {
 		a.mcpRegistryRoutes(mux, cfg.MCPRegistryRoot, cfg.AnonymousRegistries)
 	}
-	mux.Handle("/", a.authenticateAPIs(cfg.MaxBodyBytes, signed, gaSigned))
+	// Each operation authenticates its caller itself (operation), so that
+	// a refused call is known by its operation and resource; routeAPIs only
+	// picks the API by the credential scope.
+	mux.Handle("/", a.routeAPIs(signed, gaSigned))
 	// Compression sits inside the transfer limits, so that they count the
 	// bytes actually sent.
-	return withRequestInfo(cfg.Logger, withTransferLimits(a.budget, compressJSON(compressLevel, compressMinBytes)(mux)))
+	return withRequestInfo(cfg.Logger, cfg.Observe, withTransferLimits(a.budget, compressJSON(compressLevel, compressMinBytes)(mux)))
 }
 
 type api struct {
@@ -189,6 +210,9 @@ type api struct {
 	publicURL      string
 	allowedHosts   map[string]struct{}
 	allowedOrigins map[string]struct{}
+	maxBody        int64
+	observed       bool // Config.Observe is set: note what audit needs
+	audit          AuditReader
 }
 
 // allowLists builds the MCP endpoint's host and origin allow-lists.
@@ -239,9 +263,9 @@ func (a *api) routes(mux *http.ServeMux) {
 		op("SubmitRegistryRecordForApproval", a.recordARN, a.submitRecord))
 	mux.Handle("PATCH /registries/{registryId}/records/{recordId}/status",
 		op("UpdateRegistryRecordStatus", a.recordARN, a.updateRecordStatus))
-	mux.Handle("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/", a.authenticate(a.maxBody, handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return registry.Errorf(registry.KindNotFound, "No operation matches %s %s.", r.Method, r.URL.Path)
-	}))
+	})))
 }
 
 // ---- request info and logging ----
@@ -252,6 +276,16 @@ type requestInfo struct {
 	principal *iam.Principal
 	subject   string // the token subject of a JWT caller
 	errorName string
+
+	// What metrics and the audit trail report (observe.go).
+	operation   string
+	resource    string
+	accessKeyID string
+	denial      string   // "explicit" or "implicit" when IAM refused
+	changed     []string // the top-level fields of a changing call's body
+	mcpMethod   string
+	mcpTool     string
+	results     int // hits of a search, -1 when none ran
 }
 
 type ctxKey struct{}
@@ -272,12 +306,12 @@ var requestCounter atomic.Uint64
 // withRequestInfo gives each request an id (returned as x-amzn-RequestId,
 // which the AWS SDKs surface), recovers from panics, and logs one line per
 // request. Nothing secret is logged: no headers, no bodies, no query.
-func withRequestInfo(base *slog.Logger, next http.Handler) http.Handler {
+func withRequestInfo(base *slog.Logger, observe func(Finished), next http.Handler) http.Handler {
 	prefix := registry.NewID(8)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := fmt.Sprintf("%s-%08d", prefix, requestCounter.Add(1))
-		info := &requestInfo{id: id, log: base.With("request_id", id)}
+		info := &requestInfo{id: id, log: base.With("request_id", id), results: -1}
 		w.Header().Set("X-Amzn-Requestid", id)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
@@ -303,6 +337,9 @@ func withRequestInfo(base *slog.Logger, next http.Handler) http.Handler {
 				attrs = append(attrs, "error", info.errorName)
 			}
 			info.log.Info("request", attrs...)
+			if observe != nil {
+				observe(finished(r, info, sw.status, start))
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})

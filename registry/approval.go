@@ -18,7 +18,11 @@ func (s *Service) SubmitRecord(ctx context.Context, registryID, recordID string)
 		if r, err = tx.Record(regID, recID); err != nil {
 			return 0, err
 		}
+		previous := r.Latest.Status
 		if err := r.Submit(reg.AutoApproval, s.clock()); err != nil {
+			return 0, err
+		}
+		if err := s.recordEvent(ctx, tx, r, previous); err != nil {
 			return 0, err
 		}
 		return s.putRecord(tx, r)
@@ -61,7 +65,11 @@ func (s *Service) SetRecordStatus(ctx context.Context, in SetRecordStatusInput) 
 		if r, err = tx.Record(regID, recID); err != nil {
 			return 0, err
 		}
+		previous := r.Latest.Status
 		if err := r.SetStatus(in.Status, in.Reason, s.clock()); err != nil {
+			return 0, err
+		}
+		if err := s.recordEvent(ctx, tx, r, previous); err != nil {
 			return 0, err
 		}
 		return s.putRecord(tx, r)

@@ -68,7 +68,10 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 					return Created{}, err
 				}
 			}
-			return Created{ID: r.ID, Status: string(r.Latest.Status)}, tx.CreateRecord(r)
+			if err := tx.CreateRecord(r); err != nil {
+				return Created{}, err
+			}
+			return Created{ID: r.ID, Status: string(r.Latest.Status)}, s.recordEvent(ctx, tx, r, "")
 		})
 		return err
 	})
@@ -358,6 +361,7 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 			// The version followed the documents; keep following them.
 			next.Version = descriptorVersion(next.DescriptorType, next.Descriptors)
 		}
+		previous := r.Latest.Status
 		if err := r.BeginEdit(s.clock()); err != nil {
 			return 0, err
 		}
@@ -367,6 +371,9 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 			if err := s.startSync(tx, &r, false); err != nil {
 				return 0, err
 			}
+		}
+		if err := s.recordEvent(ctx, tx, r, previous); err != nil {
+			return 0, err
 		}
 		return s.putRecord(tx, r)
 	})
@@ -470,6 +477,17 @@ func (s *Service) DeleteRecord(ctx context.Context, registryID, recordID string)
 	return s.update(ctx, func(tx Tx) (int64, error) {
 		if _, err := tx.Registry(regID); err != nil {
 			return 0, err
+		}
+		if s.events {
+			r, err := tx.Record(regID, recID)
+			if err != nil {
+				return 0, err
+			}
+			err = s.appendEvent(ctx, tx, EventRecordDeleted, s.clock(), EventDetail{RegistryID: regID,
+				RegistryRecordID: recID, RecordName: r.Latest.Name, PreviousStatus: string(r.Latest.Status)})
+			if err != nil {
+				return 0, err
+			}
 		}
 		if err := tx.DeleteRecord(regID, recID); err != nil {
 			return 0, err

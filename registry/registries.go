@@ -56,7 +56,11 @@ func (s *Service) CreateRegistry(ctx context.Context, in CreateRegistryInput) (C
 			if len(r.Tags) == 0 {
 				r.Tags = nil
 			}
-			return Created{ID: r.ID, Status: string(r.Status)}, tx.CreateRegistry(r)
+			if err := tx.CreateRegistry(r); err != nil {
+				return Created{}, err
+			}
+			return Created{ID: r.ID, Status: string(r.Status)}, s.appendEvent(ctx, tx, EventRegistryReady, now,
+				EventDetail{RegistryID: r.ID, RegistryName: r.Name, PreviousStatus: string(RegistryCreating), Status: string(r.Status)})
 		})
 		return err
 	})
@@ -197,6 +201,11 @@ func (s *Service) UpdateRegistry(ctx context.Context, in UpdateRegistryInput) (R
 		if err := tx.PutRegistry(r); err != nil {
 			return 0, err
 		}
+		err := s.appendEvent(ctx, tx, EventRegistryUpdating, r.UpdatedAt,
+			EventDetail{RegistryID: r.ID, RegistryName: r.Name, PreviousStatus: string(r.Status), Status: string(r.Status)})
+		if err != nil {
+			return 0, err
+		}
 		// Consumers' authorization follows the registry: the feed tells
 		// other replicas to forget their cached copy.
 		return tx.AppendChange(r.ID, "", r.UpdatedAt)
@@ -226,6 +235,11 @@ func (s *Service) DeleteRegistry(ctx context.Context, registryID string) error {
 			return 0, Errorf(KindConflict, "Registry %s (%s) still has %d records; delete them before deleting the registry.", r.ID, r.Name, n)
 		}
 		if err := tx.DeleteRegistry(id); err != nil {
+			return 0, err
+		}
+		err = s.appendEvent(ctx, tx, EventRegistryDeleting, s.clock(),
+			EventDetail{RegistryID: r.ID, RegistryName: r.Name, PreviousStatus: string(r.Status), Status: string(RegistryDeleting)})
+		if err != nil {
 			return 0, err
 		}
 		return tx.AppendChange(id, "", s.clock())

@@ -25,6 +25,9 @@ type Options struct {
 	// discoveryUrl) when it is configured; its error, which completes
 	// "<field> ...", says which rule failed. nil = any http or https URL.
 	URLPolicy func(rawURL string) error
+	// Events makes every change of a registry's or record's state write a
+	// lifecycle event in its transaction (events.go), for webhooks.
+	Events bool
 }
 
 // Service implements the registry's use cases. Each method validates its
@@ -37,6 +40,7 @@ type Service struct {
 	afterCommit func(ctx context.Context, seq int64)
 	urlPolicy   func(string) error
 	pagingKey   []byte
+	events      bool
 	registries  registryCache
 	syncKick    chan struct{} // wakes RunSync when a job was queued
 }
@@ -51,6 +55,7 @@ func NewService(ctx context.Context, opts Options) (*Service, error) {
 		afterCommit: opts.AfterCommit,
 		urlPolicy:   opts.URLPolicy,
 		syncKick:    make(chan struct{}, 1),
+		events:      opts.Events,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -79,6 +79,10 @@ type Tx interface {
 	// skips jobs another transaction is claiming, so concurrent claims
 	// never return the same job.
 	ClaimSyncJobs(now, leaseUntil time.Time, limit int) ([]SyncJob, error)
+	// AppendEvent adds a lifecycle event to the outbox, committed with the
+	// transaction, and returns its sequence number: once the transaction
+	// has committed, every event committed before it has a lower one.
+	AppendEvent(e Event) (seq int64, err error)
 
 	// Setting returns a named server-wide value, ok=false if unset.
 	Setting(name string) (value []byte, ok bool, err error)

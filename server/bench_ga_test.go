@@ -110,11 +110,5 @@ type statusError struct {
 	body   string
 }
 
-func (e *statusError) Error() string { return "status " + itoa(e.status) + ": " + e.body }
+func (e *statusError) Error() string { return "status " + itoa(int64(e.status)) + ": " + e.body }
 
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}

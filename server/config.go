@@ -14,9 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentry/agentry/audit"
 	"github.com/agentry/agentry/credentials"
+	"github.com/agentry/agentry/events"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/search"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config is everything agentry serve needs. LoadConfig fills it from the
@@ -106,6 +109,31 @@ type Config struct {
 	// Transfers bound the memory that request bodies and answers in
 	// transit hold; zero fields take the defaults.
 	Transfers httpapi.TransferLimits
+
+	// MetricsListen, when set, serves GET /metrics without authentication
+	// on its own address (for scrapers on a private network) instead of on
+	// the API listener behind the IAM action agentry:GetMetrics.
+	MetricsListen string
+	// NoMetrics turns metrics off (benchmarks measure their cost).
+	NoMetrics bool
+	// WebhooksFile lists the webhooks that receive lifecycle events
+	// (events.LoadWebhooks); "" = none, and no events are written.
+	WebhooksFile string
+	// WebhookMaxAttempts is how many times an event is tried before it
+	// goes to the dead-letter list; 0 = events.DefaultMaxAttempts.
+	WebhookMaxAttempts int
+	// WebhookRetryMin and WebhookRetryMax bound the backoff between tries
+	// (0 = the defaults of events.Options); tests shorten them.
+	WebhookRetryMin, WebhookRetryMax time.Duration
+	// AuditRetention is how long the audit trail keeps entries; 0 =
+	// audit.DefaultRetention.
+	AuditRetention time.Duration
+	// NoAudit turns the audit trail off (benchmarks measure its cost).
+	NoAudit bool
+	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to it.
+	OTLPEndpoint string
+	// TracerProvider, when set, receives the traces instead (tests).
+	TracerProvider trace.TracerProvider
 }
 
 // A Setting is one setting of agentry serve: a flag, the environment
@@ -307,6 +335,40 @@ var Settings = []Setting{
 				return errors.New("must be 1s to 10m")
 			}
 			c.Transfers.Grace = d
+			return nil
+		}},
+	{Flag: "metrics-listen", Env: "AGENTRY_METRICS_LISTEN",
+		Help: "address (host:port) that serves GET /metrics without authentication; default: /metrics on --listen, for callers allowed agentry:GetMetrics",
+		set: func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("must be host:port")
+			}
+			c.MetricsListen = v
+			return nil
+		}},
+	{Flag: "webhooks-file", Env: "AGENTRY_WEBHOOKS_FILE", Help: "JSON file of the webhooks that receive lifecycle events (docs/events.md)",
+		set: func(c *Config, v string) error { c.WebhooksFile = v; return nil }},
+	{Flag: "webhook-max-attempts", Env: "AGENTRY_WEBHOOK_MAX_ATTEMPTS", Default: strconv.Itoa(events.DefaultMaxAttempts),
+		Help: "tries of a webhook delivery before the event goes to the dead-letter list",
+		set:  intIn(1, 100, func(c *Config, n int) { c.WebhookMaxAttempts = n })},
+	{Flag: "audit-retention", Env: "AGENTRY_AUDIT_RETENTION", Default: audit.DefaultRetention.String(),
+		Help: "how long the audit trail keeps entries (1h to 87600h)",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Hour || d > 87600*time.Hour {
+				return errors.New("must be a duration of 1h to 87600h, such as 2160h")
+			}
+			c.AuditRetention = d
+			return nil
+		}},
+	{Flag: "otlp-endpoint", Env: "AGENTRY_OTLP_ENDPOINT",
+		Help: "OTLP/HTTP endpoint (http://collector:4318) to export traces to; default: no tracing",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an http or https URL, such as http://127.0.0.1:4318")
+			}
+			c.OTLPEndpoint = v
 			return nil
 		}},
 	{Env: "AGENTRY_ROOT_ACCESS_KEY_ID", Help: "the root principal's access key id (with AGENTRY_ROOT_SECRET_ACCESS_KEY; default: generated)",

@@ -16,15 +16,19 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
+	"github.com/agentry/agentry/audit"
 	"github.com/agentry/agentry/console"
 	"github.com/agentry/agentry/credentials"
 	"github.com/agentry/agentry/embedding"
+	"github.com/agentry/agentry/events"
 	"github.com/agentry/agentry/httpapi"
 	"github.com/agentry/agentry/iam"
 	"github.com/agentry/agentry/jwtauth"
 	"github.com/agentry/agentry/mcpregistry"
+	"github.com/agentry/agentry/metrics"
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/safehttp"
 	"github.com/agentry/agentry/search"
@@ -33,6 +37,7 @@ import (
 	"github.com/agentry/agentry/store/postgres"
 	"github.com/agentry/agentry/store/sqlite"
 	"github.com/agentry/agentry/synchronize"
+	"github.com/agentry/agentry/tracing"
 )
 
 // DatabaseFile is the SQLite file inside the data directory.
@@ -41,12 +46,19 @@ const DatabaseFile = "agentry.db"
 // Server is an assembled agentry, ready to serve.
 type Server struct {
 	cfg     Config
-	store   registry.Store
+	store   database
 	index   *search.Index
 	feed    *search.Follower
 	iam     *iam.Store
 	jwt     *jwtauth.Verifier
 	handler http.Handler
+	metrics *metrics.Metrics // nil when Config.NoMetrics
+	// dispatcher delivers lifecycle events to webhooks; nil without any.
+	dispatcher *events.Dispatcher
+	audit      *audit.Recorder // nil when Config.NoAudit
+	// shutdownTraces flushes the spans not yet exported.
+	shutdownTraces func(context.Context) error
+	background     sync.WaitGroup // goroutines that use the store
 	// stopBackground ends work started by New (computing vectors,
 	// synchronizing records); syncDone is closed when synchronization has
 	// handed back its unfinished jobs.
@@ -71,9 +83,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Root, err = loadRoot(cfg); err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg)
+	urlPolicy := func(u string) error { return safehttp.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }
+	var webhooks []events.Webhook
+	if cfg.WebhooksFile != "" {
+		if webhooks, err = events.LoadWebhooks(cfg.WebhooksFile, urlPolicy); err != nil {
+			return nil, err
+		}
+	}
+	tp, shutdownTraces, err := tracerProvider(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		shutdownTraces(ctx)
+		return nil, err
+	}
+	var svcStore registry.Store = store
+	var searcher httpapi.Searcher
+	if tp != nil {
+		svcStore = tracing.Store(tp, store)
 	}
 	index := search.NewIndex(search.Options{
 		Embedder: cfg.Embedder, Fusion: cfg.Fusion, ApproxThreshold: cfg.ApproxThreshold,
@@ -91,11 +120,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		feedOpts.Poll = feedPoll // other replicas write to the same database
 	}
 	feed := search.NewFollower(store, index, feedOpts)
-	svc, err = registry.NewService(ctx, registry.Options{Store: store, Region: cfg.Region, AccountID: cfg.AccountID,
+	svc, err = registry.NewService(ctx, registry.Options{Store: svcStore, Region: cfg.Region, AccountID: cfg.AccountID,
 		// A write returns once this replica's index has applied it.
 		AfterCommit: feed.AfterCommit,
 		// Refuse at once a discovery URL the verifier would refuse to fetch.
-		URLPolicy: func(u string) error { return safehttp.CheckConfiguredURL(u, cfg.AllowPrivateURLs) }})
+		URLPolicy: urlPolicy,
+		// Lifecycle events are written only when webhooks deliver them.
+		Events: len(webhooks) > 0})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -128,17 +159,53 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ReplayProtection {
 		verifier.Replay = sigv4.NewReplayGuard(0)
 	}
-	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Skew: cfg.JWTClockSkew, Logger: cfg.Logger})
+	var m *metrics.Metrics
+	if !cfg.NoMetrics {
+		m = newMetrics(store, index, feed)
+	}
+	jwtClient := safehttp.NewClient(cfg.AllowPrivateURLs)
+	jwtClient.Transport = m.CountFetches(jwtClient.Transport)
+	searcher = index
+	webhookClient := safehttp.NewClient(cfg.AllowPrivateURLs)
+	if tp != nil {
+		jwtClient.Transport = tracing.Transport(tp, "jwks", jwtClient.Transport)
+		webhookClient.Transport = tracing.Transport(tp, "webhook", webhookClient.Transport)
+		searcher = tracing.Search(tp, index)
+	}
+	jwt := jwtauth.New(jwtauth.Options{AllowPrivate: cfg.AllowPrivateURLs, Skew: cfg.JWTClockSkew, Logger: cfg.Logger, HTTPClient: jwtClient})
 	publicURL := cfg.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + cfg.Listen
 	}
+	var recorder *audit.Recorder
+	if !cfg.NoAudit {
+		recorder = audit.New(store, audit.Options{Retention: cfg.AuditRetention, Logger: cfg.Logger})
+	}
+	var observe func(httpapi.Finished)
+	if m != nil || recorder != nil || tp != nil {
+		observe = func(f httpapi.Finished) {
+			if tp != nil {
+				tracing.Finish(f.Context, f.Operation, registryIDOf(f.Resource), f.Status, f.ErrorName)
+			}
+			if m != nil {
+				observeMetrics(m, f)
+			}
+			if recorder != nil && auditable(f) {
+				recorder.Record(auditEntry(f))
+			}
+		}
+	}
+	var metricsOnAPI http.Handler
+	if m != nil && cfg.MetricsListen == "" {
+		metricsOnAPI = m.Handler()
+	}
 	h := httpapi.New(httpapi.Config{
 		Service: svc, ARNs: svc.ARNs, Verifier: verifier, Credentials: principals, Logger: cfg.Logger,
-		Index: index, JWT: jwt, PublicURL: publicURL,
+		Index: searcher, JWT: jwt, PublicURL: publicURL,
 		Catalog: catalog, MCPRegistryRoot: cfg.MCPRegistryRoot, AnonymousRegistries: cfg.AnonymousRegistries,
 		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins, Version: cfg.Version, Transfers: cfg.Transfers,
-		Ready: func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
+		Ready:   func(ctx context.Context) error { return ready(ctx, store, feed, cfg.DatabaseURL != "") },
+		Observe: observe, Metrics: metricsOnAPI, Audit: auditExport{store},
 	})
 	var syncCreds *synchronize.Credentials
 	if cfg.SyncCredentialsFile != "" {
@@ -160,8 +227,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	top.Handle("GET /console", http.RedirectHandler(console.Prefix, http.StatusSeeOther))
 	top.Handle("/", h)
 	bg, stopBackground := context.WithCancel(context.Background())
-	srv := &Server{cfg: cfg, store: store, index: index, feed: feed, iam: principals, jwt: jwt, handler: top,
-		stopBackground: stopBackground, syncDone: make(chan struct{})}
+	var handler http.Handler = top
+	if tp != nil {
+		handler = tracing.Middleware(tp, top)
+	}
+	srv := &Server{cfg: cfg, store: store, shutdownTraces: shutdownTraces, index: index, feed: feed, iam: principals, jwt: jwt, handler: handler,
+		metrics: m, audit: recorder, stopBackground: stopBackground, syncDone: make(chan struct{})}
 	feed.Start()
 	go func() {
 		defer close(srv.syncDone)
@@ -170,6 +241,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			Concurrency: cfg.SyncConcurrency, Timeout: cfg.SyncTimeout, Interval: cfg.SyncInterval, Logger: cfg.Logger,
 		})
 	}()
+	if len(webhooks) > 0 {
+		srv.dispatcher = events.New(store, events.Options{Webhooks: webhooks, ARNs: svc.ARNs,
+			Client: webhookClient, MaxAttempts: cfg.WebhookMaxAttempts,
+			RetryMin: cfg.WebhookRetryMin, RetryMax: cfg.WebhookRetryMax, Metrics: m, Logger: cfg.Logger})
+		if err := srv.dispatcher.Init(ctx); err != nil {
+			srv.Close()
+			return nil, err
+		}
+		m.Gauge("agentry_webhook_outbox_lag_seconds", "How long the oldest event a webhook is still trying has waited since its commit.",
+			func() float64 { return srv.dispatcher.Lag().Seconds() })
+		srv.background.Add(1)
+		go func() {
+			defer srv.background.Done()
+			srv.dispatcher.Run(bg)
+		}()
+	}
 	if cfg.Embedder != nil {
 		go func() {
 			start := time.Now()
@@ -240,9 +327,25 @@ func pruneVectors(ctx context.Context, index *search.Index, log *slog.Logger) {
 	}
 }
 
+// DeadLetters returns the events a webhook ("" = any) gave up on.
+func (s *Server) DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error) {
+	return s.store.DeadLetters(ctx, webhook)
+}
+
 // ReloadIAM re-reads the principals file; on error the previous one stays
 // in force.
 func (s *Server) ReloadIAM() error { return s.iam.Reload() }
+
+// MetricsHandler serves GET /metrics without authentication, for the
+// separate listener of --metrics-listen; nil when metrics are off.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.metrics == nil {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	return mux
+}
 
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -251,9 +354,16 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Close() error {
 	s.stopBackground()
 	<-s.syncDone
+	s.background.Wait()
+	if s.audit != nil {
+		s.audit.Close()
+	}
 	s.feed.Close()
 	s.index.Close()
 	s.jwt.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.shutdownTraces(ctx)
 	return s.store.Close()
 }
 
@@ -269,8 +379,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if s.cfg.MetricsListen != "" && s.metrics != nil {
+		mln, err := net.Listen("tcp", s.cfg.MetricsListen)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		msrv := &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: srv.ErrorLog}
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		defer msrv.Close()
+	}
 	if s.cfg.IAMFile != "" {
 		go s.iam.Watch(ctx, iam.DefaultPollInterval)
 	}
@@ -313,6 +437,9 @@ const feedPoll = time.Second
 type database interface {
 	registry.Store
 	search.VectorStore
+	events.Store
+	audit.Store
+	DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error)
 }
 
 // openStore opens PostgreSQL when a database URL is configured, else the

@@ -42,6 +42,9 @@ Usage:
   agentry model train|corpus|neighbors|info
                             build and inspect the built-in semantic model
                             (docs/model.md)
+  agentry audit [flags]     write the audit trail as JSON lines (--from,
+                            --to, --principal, --resource, --operation,
+                            --limit; docs/audit.md)
   agentry import --registry ID SOURCE...
                             import MCP servers (another MCP Registry v0.1
                             registry, server.json, seed.json), A2A cards and
@@ -76,6 +79,8 @@ func main() {
 		err = importCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "keys":
 		err = keysCommand(os.Args[2:], os.Stdout, os.Stderr)
+	case "audit":
+		err = auditCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-version":
 		fmt.Println("agentry", version()+revision())
 	case "help", "-h", "--help":

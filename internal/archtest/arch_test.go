@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"mcpproxy":    {},
 	"awsimport":   {},
 	"importer":    {},
+	"metrics":     {},
 
 	// Search reads the domain's records and change feed; nothing reads
 	// search from inside the domain.
@@ -42,6 +43,9 @@ var allowed = map[string][]string{
 	"jwtauth":  {"registry", "safehttp"},
 	// URL synchronization: the domain's Fetcher, over safehttp.
 	"synchronize": {"descriptor", "registry", "safehttp"},
+	"events":   {"registry"},
+	"audit":    {"registry"},
+	"tracing":  {"registry", "search"},
 
 	// Adapters around the domain.
 	"store/internal/stored": {"registry"},
@@ -54,8 +58,8 @@ var allowed = map[string][]string{
 	"console":               {"registry", "search", "iam"},
 
 	// Wiring.
-	"server": {"console", "credentials", "embedding", "httpapi", "iam", "jwtauth", "mcpregistry", "registry", "safehttp",
-		"search", "semantic", "sigv4", "store/postgres", "store/sqlite", "synchronize"},
+	"server": {"audit", "console", "credentials", "embedding", "events", "httpapi", "iam", "jwtauth", "mcpregistry", "metrics", "registry", "safehttp",
+		"search", "semantic", "sigv4", "store/postgres", "store/sqlite", "synchronize", "tracing"},
 	"cmd/agentry": {"awsimport", "credentials", "importer", "internal/searcheval", "mcpproxy", "search", "semantic", "semantic/train", "server"},
 
 	// Research and test support: never linked into the server.

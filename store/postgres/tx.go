@@ -23,6 +23,8 @@ type txn struct {
 	mustRetry bool
 	// appended is set once the feed lock is held and the notification sent.
 	appended bool
+	// eventLocked is set once AppendEvent holds the feed lock.
+	eventLocked bool
 	// changeAt and tokenAt are the latest timestamps written to the feed and
 	// the idempotency table (zero: none), for pruning after commit.
 	changeAt, tokenAt time.Time

@@ -25,7 +25,9 @@
 //   - Update transactions are serializable: concurrent read-modify-write
 //     cycles lose nothing, and View sees only committed transactions;
 //   - the change feed shows committed entries only, in sequence order, and
-//     a follower that polls it while writers append misses none.
+//     a follower that polls it while writers append misses none;
+//   - so does the outbox of lifecycle events (events.go), and the audit
+//     trail returns its entries as written, filtered as asked.
 package storetest
 
 import (
@@ -56,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Changes", changeTests},
 		{"Vectors", vectorTests},
 		{"SyncJobs", syncJobTests},
+		{"Events", eventTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {
