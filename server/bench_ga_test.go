@@ -111,4 +111,3 @@ type statusError struct {
 }
 
 func (e *statusError) Error() string { return "status " + itoa(int64(e.status)) + ": " + e.body }
-
