@@ -136,6 +136,7 @@ type doc struct {
 	packed         []byte    // packRevision of the approved revision
 	postings       int       // entries this slot added
 	vec            []float32 // unit length; nil without an embedder
+	vec8           quantized // vec in int8, for the scan's first stage
 	textKey        [32]byte  // SHA-256 of the text vec is of; zero when there is none to embed
 }
 
@@ -487,6 +488,9 @@ func (s *shard) put(a *analyzed) {
 	d := doc{recordID: strings.Clone(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
 		descriptorType: registry.DescriptorType(strings.Clone(string(a.rev.DescriptorType))),
 		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec, textKey: a.textKey}
+	if d.vec != nil {
+		d.vec8 = quantize(d.vec)
+	}
 	for i := range a.entries {
 		e := &a.entries[i]
 		tok := a.token(e)

@@ -272,7 +272,7 @@ func (s *shard) attach(a *analyzed) {
 		return
 	}
 	if d := &s.docs[slot]; d.vec == nil && d.textKey == a.textKey {
-		d.vec = a.vec
+		d.vec, d.vec8 = a.vec, quantize(a.vec)
 		s.vectors++
 		s.noteVector(slot)
 	}
