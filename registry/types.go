@@ -117,6 +117,20 @@ type Record struct {
 	Approved   *Revision // nil when no revision is discoverable
 }
 
+// RecordSummary is what a list of records shows of each: its latest
+// revision without the descriptors, which stores need not read.
+type RecordSummary struct {
+	RegistryID     string
+	ID             string
+	CreatedAt      time.Time
+	Name           string
+	Description    string
+	DescriptorType DescriptorType
+	Version        string
+	Status         RecordStatus
+	UpdatedAt      time.Time
+}
+
 // Revision is one version of a record's content and its review state.
 type Revision struct {
 	Name           string

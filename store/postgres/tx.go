@@ -240,6 +240,28 @@ func (t *txn) DeleteRecord(registryID, recordID string) error {
 }
 
 func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
+	query, args := recordFilter(q).sql(sqlSelectRecords, q.Limit)
+	return list(t, query, args, scanRecord)
+}
+
+func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
+	query, args := recordFilter(q).sql(sqlSelectSummaries, q.Limit)
+	return list(t, query, args, scanSummary)
+}
+
+func scanSummary(row pgx.Row) (registry.RecordSummary, error) {
+	var (
+		r       registry.RecordSummary
+		updated int64
+	)
+	err := row.Scan(&r.RegistryID, &r.ID, &r.CreatedAt, &r.Name, &r.Status, &r.DescriptorType,
+		&r.Description, &r.Version, &updated)
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), time.UnixMilli(updated).UTC()
+	return r, err
+}
+
+// recordFilter is the WHERE clause of q.
+func recordFilter(q registry.RecordQuery) *listQuery {
 	var lq listQuery
 	lq.filter("registry_id = %s", q.RegistryID)
 	if q.Name != "" {
@@ -252,8 +274,7 @@ func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
 		lq.filter("descriptor_type = %s", string(q.DescriptorType))
 	}
 	lq.keysetAfter(q.AfterName, q.AfterID)
-	query, args := lq.sql(sqlSelectRecords, q.Limit)
-	return list(t, query, args, scanRecord)
+	return &lq
 }
 
 // ---- idempotency and settings ----

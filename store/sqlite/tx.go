@@ -241,20 +241,7 @@ func (t *txn) DeleteRecord(registryID, recordID string) error {
 }
 
 func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
-	where := []string{"registry_id = ?"}
-	args := []any{q.RegistryID}
-	if q.Name != "" {
-		where, args = append(where, "name = ?"), append(args, q.Name)
-	}
-	if q.Status != "" {
-		where, args = append(where, "status = ?"), append(args, string(q.Status))
-	}
-	if q.DescriptorType != "" {
-		where, args = append(where, "descriptor_type = ?"), append(args, string(q.DescriptorType))
-	}
-	if q.AfterName != "" || q.AfterID != "" {
-		where, args = append(where, "(name, id) > (?, ?)"), append(args, q.AfterName, q.AfterID)
-	}
+	where, args := recordFilter(q)
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+recordColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
@@ -270,6 +257,56 @@ func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// summaryColumns are what a list shows: the latest revision's fields,
+// read by SQLite from its stored JSON, so that the descriptors are never
+// decoded.
+const summaryColumns = `registry_id, id, created_at, name, status, descriptor_type,
+	coalesce(json_extract(latest, '$.description'), ''), coalesce(json_extract(latest, '$.version'), ''),
+	json_extract(latest, '$.updatedAt')`
+
+func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
+	where, args := recordFilter(q)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+summaryColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []registry.RecordSummary
+	for rows.Next() {
+		var (
+			r                registry.RecordSummary
+			created, updated int64
+		)
+		if err := rows.Scan(&r.RegistryID, &r.ID, &created, &r.Name, &r.Status, &r.DescriptorType,
+			&r.Description, &r.Version, &updated); err != nil {
+			return nil, err
+		}
+		r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// recordFilter is the WHERE clause of q, as conditions and arguments.
+func recordFilter(q registry.RecordQuery) ([]string, []any) {
+	where := []string{"registry_id = ?"}
+	args := []any{q.RegistryID}
+	if q.Name != "" {
+		where, args = append(where, "name = ?"), append(args, q.Name)
+	}
+	if q.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(q.Status))
+	}
+	if q.DescriptorType != "" {
+		where, args = append(where, "descriptor_type = ?"), append(args, string(q.DescriptorType))
+	}
+	if q.AfterName != "" || q.AfterID != "" {
+		where, args = append(where, "(name, id) > (?, ?)"), append(args, q.AfterName, q.AfterID)
+	}
+	return where, args
 }
 
 // ---- idempotency and settings ----

@@ -85,7 +85,25 @@ func listRegistries(t *testing.T, s registry.Store, q registry.RegistryQuery) []
 
 func listRecords(t *testing.T, s registry.Store, q registry.RecordQuery) []registry.Record {
 	t.Helper()
-	return read(t, s, func(tx registry.Tx) ([]registry.Record, error) { return tx.ListRecords(q) })
+	recs := read(t, s, func(tx registry.Tx) ([]registry.Record, error) { return tx.ListRecords(q) })
+	// Every list is also listed as summaries: the same records, each the
+	// summary of its latest revision.
+	sums := read(t, s, func(tx registry.Tx) ([]registry.RecordSummary, error) { return tx.ListRecordSummaries(q) })
+	want := make([]registry.RecordSummary, len(recs))
+	for i, r := range recs {
+		want[i] = summaryOf(r)
+	}
+	if len(sums)+len(want) > 0 { // an empty list may be nil
+		wantSame(t, "summaries", sums, want)
+	}
+	return recs
+}
+
+// summaryOf is the summary of r that ListRecordSummaries returns.
+func summaryOf(r registry.Record) registry.RecordSummary {
+	l := r.Latest
+	return registry.RecordSummary{RegistryID: r.RegistryID, ID: r.ID, CreatedAt: r.CreatedAt, Name: l.Name,
+		Description: l.Description, DescriptorType: l.DescriptorType, Version: l.Version, Status: l.Status, UpdatedAt: l.UpdatedAt}
 }
 
 // wantKind fails the test unless err is a *registry.Error of kind want.
