@@ -49,17 +49,18 @@ const (
 	recordColumns = `registry_id, id, created_at, latest, approved`
 
 	sqlSelectRecords = `SELECT ` + recordColumns + ` FROM records`
-	// sqlSelectSummaries reads what a list shows: the latest revision's
-	// fields, taken by PostgreSQL from its stored JSON in one pass, so that
-	// the descriptors are neither sent nor decoded.
-	sqlSelectSummaries = `SELECT registry_id, id, created_at, name, status, descriptor_type,
-		coalesce(s.description, ''), coalesce(s.version, ''), s."updatedAt"
-		FROM records, json_to_record(latest) AS s(description text, version text, "updatedAt" bigint)`
+	// sqlSelectSummaries reads what a list shows: columns and a small JSON
+	// object beside the stored revisions (migration 0004), so that listing
+	// reads neither revision.
+	sqlSelectSummaries = `SELECT registry_id, id, created_at, name, status, descriptor_type, summary,
+		CASE WHEN summary IS NULL THEN latest END FROM records`
 	sqlRecord       = sqlSelectRecords + ` WHERE registry_id = $1 AND id = $2`
 	sqlCountRecords = `SELECT count(*) FROM records WHERE registry_id = $1`
-	sqlInsertRecord = `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
-	sqlUpdateRecord = `UPDATE records SET name = $3, status = $4, descriptor_type = $5, created_at = $6, latest = $7, approved = $8
+	sqlInsertRecord = `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved,
+		summary)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	sqlUpdateRecord = `UPDATE records SET name = $3, status = $4, descriptor_type = $5, created_at = $6, latest = $7, approved = $8,
+		summary = $9
 		WHERE registry_id = $1 AND id = $2`
 	sqlDeleteRecord = `DELETE FROM records WHERE registry_id = $1 AND id = $2`
 )

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -200,8 +201,22 @@ func recordArgs(r registry.Record) []any {
 	if r.Approved != nil {
 		approved = stored.EncodeRevision(*r.Approved)
 	}
-	return []any{r.RegistryID, r.ID, r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType),
-		millis(r.CreatedAt), stored.EncodeRevision(r.Latest), approved}
+	l := r.Latest
+	return []any{r.RegistryID, r.ID, l.Name, string(l.Status), string(l.DescriptorType),
+		millis(r.CreatedAt), stored.EncodeRevision(l), approved, encodeSummary(l)}
+}
+
+// summary is the JSON of the summary column: what a list shows of the
+// latest revision beside the name, status and type columns.
+type summary struct {
+	Description string `json:"description,omitempty"`
+	Version     string `json:"version,omitempty"`
+	UpdatedAt   int64  `json:"updatedAt"` // Unix milliseconds
+}
+
+func encodeSummary(l registry.Revision) []byte {
+	b, _ := json.Marshal(summary{Description: l.Description, Version: l.Version, UpdatedAt: l.UpdatedAt.UnixMilli()})
+	return b
 }
 
 func (t *txn) Record(registryID, recordID string) (registry.Record, error) {
@@ -251,13 +266,24 @@ func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSumm
 
 func scanSummary(row pgx.Row) (registry.RecordSummary, error) {
 	var (
-		r       registry.RecordSummary
-		updated int64
+		r           registry.RecordSummary
+		raw, latest []byte
+		sum         summary
 	)
-	err := row.Scan(&r.RegistryID, &r.ID, &r.CreatedAt, &r.Name, &r.Status, &r.DescriptorType,
-		&r.Description, &r.Version, &updated)
-	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), time.UnixMilli(updated).UTC()
-	return r, err
+	if err := row.Scan(&r.RegistryID, &r.ID, &r.CreatedAt, &r.Name, &r.Status, &r.DescriptorType, &raw, &latest); err != nil {
+		return r, err
+	}
+	r.CreatedAt = r.CreatedAt.UTC()
+	if raw == nil { // not filled by migration 0004, which says why: the revision has it
+		l, err := stored.DecodeRevision(latest)
+		r.Description, r.Version, r.UpdatedAt = l.Description, l.Version, l.UpdatedAt
+		return r, err
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		return r, err
+	}
+	r.Description, r.Version, r.UpdatedAt = sum.Description, sum.Version, time.UnixMilli(sum.UpdatedAt).UTC()
+	return r, nil
 }
 
 // recordFilter is the WHERE clause of q.

@@ -188,8 +188,9 @@ func recordArgs(r registry.Record) []any {
 	if r.Approved != nil {
 		approved = sql.NullString{String: string(stored.EncodeRevision(*r.Approved)), Valid: true}
 	}
-	return []any{r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType), millis(r.CreatedAt),
-		string(stored.EncodeRevision(r.Latest)), approved, r.RegistryID, r.ID}
+	l := r.Latest
+	return []any{l.Name, string(l.Status), string(l.DescriptorType), millis(r.CreatedAt),
+		string(stored.EncodeRevision(l)), approved, l.Description, l.Version, millis(l.UpdatedAt), r.RegistryID, r.ID}
 }
 
 func (t *txn) Record(registryID, recordID string) (registry.Record, error) {
@@ -212,8 +213,9 @@ func recordNameConflict(r registry.Record) error {
 }
 
 func (t *txn) CreateRecord(r registry.Record) error {
-	_, err := t.exec(`INSERT INTO records (name, status, descriptor_type, created_at, latest, approved, registry_id, id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, recordArgs(r)...)
+	_, err := t.exec(`INSERT INTO records (name, status, descriptor_type, created_at, latest, approved,
+		description, version, updated_at, registry_id, id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, recordArgs(r)...)
 	if isUnique(err) {
 		return recordNameConflict(r)
 	}
@@ -221,7 +223,8 @@ func (t *txn) CreateRecord(r registry.Record) error {
 }
 
 func (t *txn) PutRecord(r registry.Record) error {
-	res, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?
+	res, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?,
+		description = ?, version = ?, updated_at = ?
 		WHERE registry_id = ? AND id = ?`, recordArgs(r)...)
 	if isUnique(err) {
 		return recordNameConflict(r)
@@ -259,12 +262,9 @@ func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
 	return out, rows.Err()
 }
 
-// summaryColumns are what a list shows: the latest revision's fields,
-// read by SQLite from its stored JSON, so that the descriptors are never
-// decoded.
-const summaryColumns = `registry_id, id, created_at, name, status, descriptor_type,
-	coalesce(json_extract(latest, '$.description'), ''), coalesce(json_extract(latest, '$.version'), ''),
-	json_extract(latest, '$.updatedAt')`
+// summaryColumns are what a list shows: columns beside the stored
+// revisions (migration 0004), so that listing reads no JSON.
+const summaryColumns = `registry_id, id, created_at, name, status, descriptor_type, description, version, updated_at`
 
 func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
 	where, args := recordFilter(q)

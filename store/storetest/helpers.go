@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/agentry/agentry/registry"
 )
@@ -197,4 +198,35 @@ func sortedCopy(names []string) []string {
 	s := slices.Clone(names)
 	slices.Sort(s)
 	return s
+}
+
+// SummarySamples stores records whose summaries test a store's summary
+// columns (text JSON must escape, empty fields) in a new registry, and
+// returns them, for tests of a store's migrations.
+func SummarySamples(t *testing.T, s registry.Store) []registry.Record {
+	t.Helper()
+	reg := sampleRegistry("summaries")
+	createRegistries(t, s, reg)
+	odd := sampleRecord(reg.ID, "odd")
+	odd.Latest.Description = "quotes \" back\\slash <tag> & \u2028 line\nnext, emoji \U0001F600, NUL \x00."
+	odd.Latest.Version = "2.0.0-rc.1+build\"x\""
+	odd.Latest.UpdatedAt = t0.Add(90*time.Minute + 123*time.Millisecond)
+	bare := sampleRecord(reg.ID, "bare")
+	bare.Latest.Description, bare.Latest.Version = "", ""
+	createRecords(t, s, odd, bare)
+	return []registry.Record{bare, odd}
+}
+
+// CheckSummaries fails the test unless the store lists recs, all of one
+// registry and in the order of their names, with their summaries.
+func CheckSummaries(t *testing.T, s registry.Store, recs []registry.Record) {
+	t.Helper()
+	got := read(t, s, func(tx registry.Tx) ([]registry.RecordSummary, error) {
+		return tx.ListRecordSummaries(registry.RecordQuery{RegistryID: recs[0].RegistryID, Limit: 100})
+	})
+	want := make([]registry.RecordSummary, len(recs))
+	for i, r := range recs {
+		want[i] = summaryOf(r)
+	}
+	wantSame(t, "summaries", got, want)
 }
