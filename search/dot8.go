@@ -11,35 +11,68 @@ import "math"
 // the records whose bound leaves them a chance of ranking in the top k.
 // The result is the exact scan's, record for record and score for score.
 
-// quantized is a vector in int8: v ≈ scale * q, with the length of the
-// difference at most resid.
-type quantized struct {
+// vecs8 are a shard's vectors in int8, by slot and back to back, so that
+// the first stage reads nothing else: slot i's vector is approximately
+// scale[i] * q[i*dim:(i+1)*dim], and the length of the difference at most
+// resid[i]. A slot without a vector of length dim has scale 0.
+type vecs8 struct {
+	dim   int // the length of the first vector set; 0 before
 	q     []int8
-	scale float32
-	resid float32
+	scale []float32
+	resid []float32
 }
 
-// quantize returns v in int8, scaled so that its largest entry is ±127;
-// nil q for a zero vector.
-func quantize(v []float32) quantized {
-	var big float32
-	for _, x := range v {
-		big = max(big, float32(math.Abs(float64(x))))
+// grow makes room for slots up to slot.
+func (v *vecs8) grow(slot int) {
+	for len(v.scale) <= slot {
+		v.scale, v.resid = append(v.scale, 0), append(v.resid, 0)
+		v.q = append(v.q, make([]int8, v.dim)...)
 	}
-	if big == 0 || math.IsNaN(float64(big)) || math.IsInf(float64(big), 0) {
-		return quantized{}
+}
+
+// set stores vec, nil or not, as slot's vector.
+func (v *vecs8) set(slot int, vec []float32) {
+	if v.dim == 0 && len(vec) > 0 && len(v.q) == 0 {
+		v.dim = len(vec)
 	}
-	scale := float64(big) / 127
-	q := make([]int8, len(v))
+	v.grow(slot)
+	v.scale[slot], v.resid[slot] = 0, 0
+	if len(vec) != v.dim || v.dim == 0 {
+		return
+	}
+	v.scale[slot], v.resid[slot] = quantize(v.q[slot*v.dim:(slot+1)*v.dim], vec)
+}
+
+// copySlot sets slot to the vector of slot from of o, which has the same
+// dim.
+func (v *vecs8) copySlot(slot int, o *vecs8, from int) {
+	v.grow(slot)
+	v.scale[slot], v.resid[slot] = o.scale[from], o.resid[from]
+	copy(v.q[slot*v.dim:(slot+1)*v.dim], o.q[from*o.dim:(from+1)*o.dim])
+}
+
+// quantize writes vec into dst in int8, scaled so that its largest entry
+// is ±127, and returns the scale and a bound on the length of the
+// difference; a zero scale for a vector of zeros.
+func quantize(dst []int8, vec []float32) (scale, resid float32) {
+	var big float64
+	for _, x := range vec {
+		big = max(big, math.Abs(float64(x)))
+	}
+	if big == 0 || math.IsNaN(big) || math.IsInf(big, 0) {
+		clear(dst)
+		return 0, 0
+	}
+	s := big / 127
 	var sq float64
-	for i, x := range v {
-		n := max(-127, min(127, math.Round(float64(x)/scale)))
-		q[i] = int8(n)
-		d := float64(x) - n*scale
+	for i, x := range vec {
+		n := max(-127, min(127, math.Round(float64(x)/s)))
+		dst[i] = int8(n)
+		d := float64(x) - n*s
 		sq += d * d
 	}
 	// Rounded up, so that it is a bound whatever float32 makes of it.
-	return quantized{q: q, scale: float32(scale), resid: float32(math.Sqrt(sq)*(1+1e-6) + 1e-9)}
+	return float32(s), float32(math.Sqrt(sq)*(1+1e-6) + 1e-9)
 }
 
 // query16 is a query vector in int16 and the constants that bound the
@@ -93,9 +126,9 @@ func quantizeQuery(qq *query16, qvec []float32) bool {
 }
 
 // bound is how far a record's float32 dot product with the query may be
-// from its first-stage score.
-func (qq *query16) bound(v *quantized) float32 {
-	return min(qq.byScale*v.scale, qq.byResid*v.resid) + qq.slack
+// from its first-stage score, given its vector's scale and resid.
+func (qq *query16) bound(scale, resid float32) float32 {
+	return min(qq.byScale*scale, qq.byResid*resid) + qq.slack
 }
 
 // dot8 returns the dot product of an int8 and an int16 vector of the same

@@ -67,10 +67,11 @@ func TestQuantizedBoundHolds(t *testing.T) {
 		if !quantizeQuery(&qq, qvec) {
 			t.Fatal("query refused")
 		}
-		w := quantize(v)
-		approx := float32(dot8(w.q, qq.q)) * qq.scale * w.scale
+		w := make([]int8, dim)
+		scale, resid := quantize(w, v)
+		approx := float32(dot8(w, qq.q)) * qq.scale * scale
 		exact := vek32.Dot(v, qvec)
-		b := qq.bound(&w)
+		b := qq.bound(scale, resid)
 		if d := math.Abs(float64(exact - approx)); d > float64(b) {
 			t.Fatalf("dim %d: |%v - %v| = %v exceeds the bound %v", dim, exact, approx, d, b)
 		} else {

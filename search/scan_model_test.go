@@ -16,35 +16,56 @@ import (
 // without filters, for the sizes the fusion asks for.
 func TestScanMatchesFloatWithModel(t *testing.T) {
 	const n = 3000
-	recs, queries, _ := seedCorpus(t, n)
+	recs, queries, words := seedCorpus(t, n)
 	ix := search.NewIndex(search.Options{Embedder: builtinModel(t), ApproxThreshold: -1})
 	ix.PutMany(recs)
-	checked := 0
-	for _, f := range []string{filterNone, filterTwo, filterThird} {
-		var flt *search.Filter
-		if f != "" {
-			flt = filter(t, f)
+	check := func(when string) {
+		t.Helper()
+		checked := 0
+		for _, f := range []string{filterNone, filterTwo, filterThird} {
+			var flt *search.Filter
+			if f != "" {
+				flt = filter(t, f)
+			}
+			for _, text := range queries[:300] {
+				q := search.QueryVector(ix, text)
+				if q == nil {
+					continue
+				}
+				for _, k := range []int{1, 10, 100} {
+					ids, scores := search.ScanLeg(ix, searcheval.RegistryID, q, flt, k, false)
+					wantIDs, wantScores := search.ScanLeg(ix, searcheval.RegistryID, q, flt, k, true)
+					if !slices.Equal(ids, wantIDs) || !slices.Equal(scores, wantScores) {
+						t.Fatalf("%s: %q, filter %s, k %d:\ngot  %v %v\nwant %v %v", when, text, f, k, ids, scores, wantIDs, wantScores)
+					}
+					if len(wantIDs) > 0 {
+						checked++
+					}
+				}
+			}
 		}
-		for _, text := range queries[:300] {
-			q := search.QueryVector(ix, text)
-			if q == nil {
-				continue
-			}
-			for _, k := range []int{1, 10, 100} {
-				ids, scores := search.ScanLeg(ix, searcheval.RegistryID, q, flt, k, false)
-				wantIDs, wantScores := search.ScanLeg(ix, searcheval.RegistryID, q, flt, k, true)
-				if !slices.Equal(ids, wantIDs) || !slices.Equal(scores, wantScores) {
-					t.Fatalf("%q, filter %s, k %d:\ngot  %v %v\nwant %v %v", text, f, k, ids, scores, wantIDs, wantScores)
-				}
-				if len(wantIDs) > 0 {
-					checked++
-				}
-			}
+		if checked < 500 {
+			t.Fatalf("%s: only %d comparisons", when, checked)
 		}
 	}
-	if checked < 500 {
-		t.Fatalf("only %d comparisons", checked)
+	check("built")
+	// Remove half the records, which compacts the shard, and give others a
+	// new text and vector.
+	for i := range recs {
+		switch i % 4 {
+		case 0, 1:
+			ix.Remove(searcheval.RegistryID, recs[i].ID)
+		case 2:
+			rev := *recs[i].Approved
+			rev.Description = words(12)
+			recs[i].Approved = &rev
+			ix.Put(recs[i])
+		}
 	}
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check("after removals and updates")
 }
 
 // BenchmarkScan compares the semantic scan in two stages with the float32

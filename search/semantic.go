@@ -355,22 +355,22 @@ func (s *shard) nearest(acc *accumulator, qvec []float32, f *Filter, k int) []sc
 // second computes the float32 dot product of the records whose upper bound
 // reaches the final k-th best lower bound.
 func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
-	qq := &acc.q16
-	if !quantizeQuery(qq, qvec) || k <= 0 {
+	qq, v8 := &acc.q16, &s.vec8
+	if v8.dim != len(qvec) || !quantizeQuery(qq, qvec) || k <= 0 {
 		return s.scanFloat(acc, qvec, f, k)
 	}
 	first, lower := acc.first[:0], acc.lower[:0]
 	kth := float32(math.Inf(-1)) // the k-th best lower bound
-	for slot := range s.docs {
-		d := &s.docs[slot]
-		if s.dead[slot] || len(d.vec) != len(qvec) || len(d.vec8.q) != len(qvec) || !f.matchDoc(d) {
+	dim := v8.dim
+	for slot, scale := range v8.scale {
+		if scale == 0 || s.dead[slot] { // no vector, or not of the query's length
 			continue
 		}
-		approx := float32(dot8(d.vec8.q, qq.q)) * qq.scale * d.vec8.scale
-		b := qq.bound(&d.vec8)
+		approx := float32(dot8(v8.q[slot*dim:(slot+1)*dim], qq.q)) * qq.scale * scale
+		b := qq.bound(scale, v8.resid[slot])
 		// A record whose dot product cannot be positive is never a match,
 		// as in the float32 scan.
-		if hi := approx + b; hi > 0 && hi >= kth {
+		if hi := approx + b; hi > 0 && hi >= kth && f.matchDoc(&s.docs[slot]) {
 			first = append(first, scored{uint32(slot), hi})
 			lower, kth = pushLower(lower, approx-b, k)
 		}

@@ -272,7 +272,8 @@ func (s *shard) attach(a *analyzed) {
 		return
 	}
 	if d := &s.docs[slot]; d.vec == nil && d.textKey == a.textKey {
-		d.vec, d.vec8 = a.vec, quantize(a.vec)
+		d.vec = a.vec
+		s.vec8.set(int(slot), a.vec)
 		s.vectors++
 		s.noteVector(slot)
 	}
