@@ -32,8 +32,11 @@ func (v *vecs8) grow(slot int) {
 
 // set stores vec, nil or not, as slot's vector.
 func (v *vecs8) set(slot int, vec []float32) {
-	if v.dim == 0 && len(vec) > 0 && len(v.q) == 0 {
+	if v.dim == 0 && len(vec) > 0 {
+		// The first vector, possibly after slots without one (a record's
+		// vector comes after it is indexed).
 		v.dim = len(vec)
+		v.q = make([]int8, len(v.scale)*v.dim)
 	}
 	v.grow(slot)
 	v.scale[slot], v.resid[slot] = 0, 0

@@ -3,6 +3,7 @@ package search
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/viterin/vek/vek32"
@@ -79,4 +80,35 @@ func TestQuantizedBoundHolds(t *testing.T) {
 		}
 	}
 	t.Logf("largest error: %.2f of the bound", worst)
+}
+
+// vecs8 takes the first vector after slots without one, ignores vectors
+// of another length, and copies slots.
+func TestVecs8(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var v vecs8
+	v.set(0, nil)
+	v.set(1, nil)
+	a, b := randomUnit(r, 32), randomUnit(r, 32)
+	v.set(1, a)
+	v.set(2, randomUnit(r, 16)) // another length: no vector
+	v.set(3, b)
+	if v.dim != 32 || len(v.scale) != 4 || len(v.q) != 4*32 {
+		t.Fatalf("dim %d, %d slots, %d bytes", v.dim, len(v.scale), len(v.q))
+	}
+	for slot, want := range [][]float32{nil, a, nil, b} {
+		if (v.scale[slot] != 0) != (want != nil) {
+			t.Fatalf("slot %d: scale %v", slot, v.scale[slot])
+		}
+		for i, x := range want {
+			if d := float64(x) - float64(v.scale[slot])*float64(v.q[slot*32+i]); math.Abs(d) > float64(v.scale[slot])/2+1e-7 {
+				t.Fatalf("slot %d entry %d: %v stored as %v", slot, i, x, float64(v.scale[slot])*float64(v.q[slot*32+i]))
+			}
+		}
+	}
+	w := vecs8{dim: v.dim}
+	w.copySlot(0, &v, 3)
+	if w.scale[0] != v.scale[3] || w.resid[0] != v.resid[3] || !slices.Equal(w.q, v.q[3*32:]) {
+		t.Fatal("copySlot did not copy")
+	}
 }
