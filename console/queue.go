@@ -19,7 +19,7 @@ const (
 
 type queueItem struct {
 	Registry  registry.Registry
-	Record    registry.Record
+	Record    registry.RecordSummary
 	CanDecide bool
 }
 
@@ -74,7 +74,7 @@ func (c *Console) queue(r *http.Request, s *session) (queueData, error) {
 		}
 	}
 	slices.SortStableFunc(items, func(a, b queueItem) int {
-		return cmp.Or(a.Record.Latest.UpdatedAt.Compare(b.Record.Latest.UpdatedAt), cmp.Compare(a.Record.ID, b.Record.ID))
+		return cmp.Or(a.Record.UpdatedAt.Compare(b.Record.UpdatedAt), cmp.Compare(a.Record.ID, b.Record.ID))
 	})
 	d.Total = len(items)
 	d.Items = items[:min(len(items), maxQueueShow)]

@@ -11,7 +11,7 @@ import (
 
 type recordsData struct {
 	Registry  registry.Registry
-	Records   []registry.Record
+	Records   []registry.RecordSummary
 	Next      string
 	Filter    registry.ListRecordsInput
 	Statuses  []registry.RecordStatus

@@ -169,8 +169,9 @@ func (g *gaAPI) listRecords(w http.ResponseWriter, r *http.Request) error {
 		RegistryRecords []gaRecordJSON `json:"registryRecords"`
 		NextToken       string         `json:"nextToken,omitempty"`
 	}{RegistryRecords: []gaRecordJSON{}, NextToken: page.NextToken}
-	for _, rec := range page.Records {
-		out.RegistryRecords = append(out.RegistryRecords, g.recordJSON(rec, rec.Latest, formSummary))
+	for _, sum := range page.Records {
+		rec, rev := fromSummary(sum)
+		out.RegistryRecords = append(out.RegistryRecords, g.recordJSON(rec, rev, formSummary))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -298,4 +299,12 @@ func (g *gaAPI) updateRecordStatus(w http.ResponseWriter, r *http.Request) error
 	}
 	writeJSON(w, http.StatusAccepted, g.recordStatusJSON(rec, true))
 	return nil
+}
+
+// fromSummary is a summary as the record and revision recordJSON shows
+// (formSummary reads no more than a summary has).
+func fromSummary(s registry.RecordSummary) (registry.Record, registry.Revision) {
+	return registry.Record{RegistryID: s.RegistryID, ID: s.ID, CreatedAt: s.CreatedAt, CreatedBy: s.CreatedBy},
+		registry.Revision{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description, DescriptorType: s.DescriptorType,
+			Version: s.Version, Status: s.Status, UpdatedAt: s.UpdatedAt, Provenance: s.Provenance}
 }

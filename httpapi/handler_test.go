@@ -136,8 +136,8 @@ func (f *fakeService) UntagResource(context.Context, string, string, []string) e
 	return f.call("UntagResource")
 }
 
-func (f *fakeService) ListDiscoverable(context.Context, registry.ListDiscoverableInput) (registry.RecordPage, error) {
-	return registry.RecordPage{}, f.call("ListDiscoverableRegistryRecords")
+func (f *fakeService) ListDiscoverable(context.Context, registry.ListDiscoverableInput) (registry.DiscoverablePage, error) {
+	return registry.DiscoverablePage{}, f.call("ListDiscoverableRegistryRecords")
 }
 
 func (f *fakeService) GetDiscoverable(context.Context, string, []string) ([]registry.DiscoverableResult, error) {

@@ -67,11 +67,10 @@ func (a *api) listRecords(w http.ResponseWriter, r *http.Request) error {
 		NextToken       string              `json:"nextToken,omitempty"`
 	}{RegistryRecords: []recordSummaryJSON{}, NextToken: page.NextToken}
 	for _, rec := range page.Records {
-		j := a.recordJSON(rec)
 		out.RegistryRecords = append(out.RegistryRecords, recordSummaryJSON{
-			RegistryArn: j.RegistryArn, RecordArn: j.RecordArn, RecordID: j.RecordID, Name: j.Name,
-			Description: j.Description, DescriptorType: j.DescriptorType, RecordVersion: j.RecordVersion,
-			Status: j.Status, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+			RegistryArn: a.arns.Registry(rec.RegistryID), RecordArn: a.arns.Record(rec.RegistryID, rec.ID), RecordID: rec.ID,
+			Name: rec.Name, Description: rec.Description, DescriptorType: rec.DescriptorType, RecordVersion: rec.Version,
+			Status: rec.Status, CreatedAt: timestamp(rec.CreatedAt), UpdatedAt: timestamp(rec.UpdatedAt),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -66,7 +66,7 @@ type Service interface {
 	ListTags(ctx context.Context, registryID, recordID string) (map[string]string, error)
 	TagResource(ctx context.Context, registryID, recordID string, tags map[string]string) error
 	UntagResource(ctx context.Context, registryID, recordID string, keys []string) error
-	ListDiscoverable(context.Context, registry.ListDiscoverableInput) (registry.RecordPage, error)
+	ListDiscoverable(context.Context, registry.ListDiscoverableInput) (registry.DiscoverablePage, error)
 	GetDiscoverable(ctx context.Context, registryID string, recordIDs []string) ([]registry.DiscoverableResult, error)
 }
 

@@ -28,11 +28,11 @@ type ListDiscoverableInput struct {
 // ListDiscoverable returns the registry's records that have an approved
 // revision and match the filters, ordered like ListRecords (by the latest
 // name, then id).
-func (s *Service) ListDiscoverable(ctx context.Context, in ListDiscoverableInput) (RecordPage, error) {
+func (s *Service) ListDiscoverable(ctx context.Context, in ListDiscoverableInput) (DiscoverablePage, error) {
 	var fe fieldErrors
 	checkMaxResults(&fe, in.MaxResults)
 	if err := fe.err(); err != nil {
-		return RecordPage{}, err
+		return DiscoverablePage{}, err
 	}
 	filters := "discoverable\x00" + in.RegistryID + "\x00" + in.Filters
 	limit := pageSize(in.MaxResults)
@@ -40,11 +40,11 @@ func (s *Service) ListDiscoverable(ctx context.Context, in ListDiscoverableInput
 	if in.NextToken != "" {
 		c, err := decodeToken(s.pagingKey, in.NextToken, filters)
 		if err != nil {
-			return RecordPage{}, err
+			return DiscoverablePage{}, err
 		}
 		q.AfterName, q.AfterID = c.Name, c.ID
 	}
-	var page RecordPage
+	var page DiscoverablePage
 	err := s.store.View(ctx, func(tx Tx) error {
 		if _, err := tx.Registry(in.RegistryID); err != nil {
 			return err
@@ -73,6 +73,13 @@ func (s *Service) ListDiscoverable(ctx context.Context, in ListDiscoverableInput
 		}
 	})
 	return page, err
+}
+
+// DiscoverablePage is a page of ListDiscoverable: whole records, whose
+// approved revisions the caller shows.
+type DiscoverablePage struct {
+	Records   []Record
+	NextToken string
 }
 
 func (in ListDiscoverableInput) matches(r Record) bool {

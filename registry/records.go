@@ -154,7 +154,7 @@ type ListRecordsInput struct {
 
 // RecordPage is one page of records; NextToken is "" on the last.
 type RecordPage struct {
-	Records   []Record
+	Records   []RecordSummary
 	NextToken string
 }
 
@@ -193,14 +193,14 @@ func (s *Service) ListRecords(ctx context.Context, in ListRecordsInput) (RecordP
 		if _, err := tx.Registry(regID); err != nil {
 			return err
 		}
-		rs, err := tx.ListRecords(q)
+		rs, err := tx.ListRecordSummaries(q)
 		if err != nil {
 			return err
 		}
 		if len(rs) == q.Limit {
 			rs = rs[:len(rs)-1]
 			last := rs[len(rs)-1]
-			page.NextToken = encodeToken(s.pagingKey, pageCursor{Name: last.Latest.Name, ID: last.ID, Filters: filters})
+			page.NextToken = encodeToken(s.pagingKey, pageCursor{Name: last.Name, ID: last.ID, Filters: filters})
 		}
 		page.Records = rs
 		return nil

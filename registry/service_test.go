@@ -667,7 +667,7 @@ func TestListRecordsPaging(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, r := range page.Records {
-					names = append(names, r.Latest.Name)
+					names = append(names, r.Name)
 				}
 				sizes = append(sizes, len(page.Records))
 				if page.NextToken == "" {
@@ -724,7 +724,7 @@ func TestListRecordsPaging(t *testing.T) {
 		}
 		var names []string
 		for _, r := range rest.Records {
-			names = append(names, r.Latest.Name)
+			names = append(names, r.Name)
 		}
 		if want := append(slices.Clone(all[10:]), "rec-99"); !slices.Equal(names, want) {
 			t.Errorf("second page %q, want %q", names, want)

@@ -56,6 +56,9 @@ type Tx interface {
 	PutRecord(r Record) error
 	DeleteRecord(registryID, recordID string) error
 	ListRecords(q RecordQuery) ([]Record, error)
+	// ListRecordSummaries lists as ListRecords does, only the summaries of
+	// the latest revisions, so that a store reads only what they show.
+	ListRecordSummaries(q RecordQuery) ([]RecordSummary, error)
 
 	// Idempotency returns the entry stored under key, ok=false if none.
 	Idempotency(key string) (entry Idempotency, ok bool, err error)

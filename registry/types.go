@@ -162,6 +162,26 @@ type Record struct {
 	CreatedBy string            // 12-digit account id; "" when unknown
 }
 
+// RecordSummary is what a list of records shows of each: its latest
+// revision without the descriptors, which stores need not read.
+type RecordSummary struct {
+	RegistryID     string
+	ID             string
+	CreatedAt      time.Time
+	Name           string
+	Description    string
+	DescriptorType DescriptorType
+	Version        string
+	Status         RecordStatus
+	UpdatedAt      time.Time
+	// HasApproved: the record has an approved revision (search serves it).
+	HasApproved bool
+	// What the GA API's summaries show besides: "" / nil when not set.
+	DisplayName string
+	Provenance  []Provenance
+	CreatedBy   string
+}
+
 // Revision is one version of a record's content and its review state.
 type Revision struct {
 	Name           string

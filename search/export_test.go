@@ -38,3 +38,25 @@ func SemanticLeg(ix *Index, registryID string, qvec []float32, f *Filter, k int,
 	}
 	return ids, answered
 }
+
+// ScanLeg returns the exact scan's best k for qvec in a registry, best
+// first, with their scores: in two stages, or in float32 alone when float
+// is set.
+func ScanLeg(ix *Index, registryID string, qvec []float32, f *Filter, k int, float bool) (ids []string, scores []float32) {
+	sh := ix.shard(registryID, false)
+	if sh == nil {
+		return nil, nil
+	}
+	acc := accPool.Get().(*accumulator)
+	defer accPool.Put(acc)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	scan := sh.scan
+	if float {
+		scan = sh.scanFloat
+	}
+	for _, c := range scan(acc, qvec, f, k) {
+		ids, scores = append(ids, sh.docs[c.slot].recordID), append(scores, c.score)
+	}
+	return ids, scores
+}

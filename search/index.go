@@ -59,6 +59,7 @@ type shard struct {
 	vectors                 int               // live records with a vector
 	norm                    [NumFields << 8]float32
 	chunk                   []byte    // where keep puts packed revisions
+	vec8                    vecs8     // the vectors in int8, for the scan
 	ann                     *annIndex // nil below the approximate index's threshold
 }
 
@@ -487,6 +488,7 @@ func (s *shard) put(a *analyzed) {
 	d := doc{recordID: strings.Clone(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
 		descriptorType: registry.DescriptorType(strings.Clone(string(a.rev.DescriptorType))),
 		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec, textKey: a.textKey}
+
 	for i := range a.entries {
 		e := &a.entries[i]
 		tok := a.token(e)
@@ -509,6 +511,7 @@ func (s *shard) put(a *analyzed) {
 	}
 	s.docs = append(s.docs, d)
 	s.dead = append(s.dead, false)
+	s.vec8.set(int(slot), d.vec)
 	for f := range NumFields {
 		s.sumLen[f] += uint64(a.lens[f])
 		if a.lens[f] > 0 {
@@ -587,11 +590,13 @@ func (s *shard) compact() {
 	s.chunk = nil // live revisions move to new chunks; the old ones go
 	remap := make([]uint32, len(s.docs))
 	docs := make([]doc, 0, s.live)
+	vec8 := vecs8{dim: s.vec8.dim}
 	for slot := range s.docs {
 		if s.dead[slot] {
 			continue
 		}
 		remap[slot] = uint32(len(docs))
+		vec8.copySlot(len(docs), &s.vec8, slot)
 		d := s.docs[slot]
 		d.packed = s.keep(d.packed)
 		docs = append(docs, d)
@@ -621,7 +626,7 @@ func (s *shard) compact() {
 	if s.ann != nil {
 		s.ann.remap(remap, s.dead)
 	}
-	s.docs, s.terms, s.postings, s.df = docs, terms, lists, df
+	s.docs, s.terms, s.postings, s.df, s.vec8 = docs, terms, lists, df, vec8
 	s.dead = make([]bool, len(docs))
 	s.deadSlots, s.deadCount, s.postingCount = 0, 0, s.postingCount-s.deadCount
 }

@@ -149,6 +149,9 @@ type accumulator struct {
 	terms    []qterm
 	ids      []uint32
 	kth      []float32
+	q16      query16   // the query of the semantic scan, in int16
+	first    []scored  // the scan's first stage: candidates and their upper bounds
+	lower    []float32 // and a min-heap of the k best lower bounds
 }
 
 var accPool = sync.Pool{New: func() any { return new(accumulator) }}

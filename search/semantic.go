@@ -347,16 +347,96 @@ func (s *shard) nearest(acc *accumulator, qvec []float32, f *Filter, k int) []sc
 	return s.scan(acc, qvec, f, k)
 }
 
-// scan is the exact semantic ranking: the query against every vector.
+// scan is the exact semantic ranking: the query against every vector, in
+// two stages (dot8.go). The first compares the int8 copies of the vectors
+// and keeps, with an upper bound of its score, each record that may still
+// rank in the top k: one whose upper bound reaches the k-th best lower
+// bound seen so far, since at least k records score at least that. The
+// second computes the float32 dot product of the records whose upper bound
+// reaches the final k-th best lower bound.
 func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
+	qq, v8 := &acc.q16, &s.vec8
+	if v8.dim != len(qvec) || !quantizeQuery(qq, qvec) || k <= 0 {
+		return s.scanFloat(acc, qvec, f, k)
+	}
+	first, lower := acc.first[:0], acc.lower[:0]
+	kth := float32(math.Inf(-1)) // the k-th best lower bound
+	dim := v8.dim
+	for slot, scale := range v8.scale {
+		if scale == 0 || s.dead[slot] { // no vector, or not of the query's length
+			continue
+		}
+		approx := float32(dot8(v8.q[slot*dim:(slot+1)*dim], qq.q)) * qq.scale * scale
+		b := qq.bound(scale, v8.resid[slot])
+		// A record whose dot product cannot be positive is never a match,
+		// as in the float32 scan.
+		if hi := approx + b; hi > 0 && hi >= kth && f.matchDoc(&s.docs[slot]) {
+			first = append(first, scored{uint32(slot), hi})
+			lower, kth = pushLower(lower, approx-b, k)
+		}
+	}
+	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
+	for _, c := range first {
+		if c.score < kth {
+			continue
+		}
+		// vek32.Dot uses the processor's vector instructions (AVX2) where
+		// it has them: some fifty times faster than a plain loop.
+		if dot := vek32.Dot(s.docs[c.slot].vec, qvec); dot > 0 {
+			top.push(c.slot, dot)
+		}
+	}
+	acc.first, acc.lower = first, lower
+	acc.sem = top.sorted()
+	return acc.sem
+}
+
+// pushLower keeps in h, a min-heap, the k largest lower bounds seen, and
+// returns it with the k-th largest (minus infinity while there are fewer
+// than k).
+func pushLower(h []float32, x float32, k int) ([]float32, float32) {
+	if len(h) < k {
+		h = append(h, x)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if h[p] <= h[i] {
+				break
+			}
+			h[i], h[p] = h[p], h[i]
+			i = p
+		}
+	} else if x > h[0] {
+		h[0] = x
+		for i := 0; ; {
+			l, m := 2*i+1, i
+			if l < len(h) && h[l] < h[m] {
+				m = l
+			}
+			if r := l + 1; r < len(h) && h[r] < h[m] {
+				m = r
+			}
+			if m == i {
+				break
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	if len(h) < k {
+		return h, float32(math.Inf(-1))
+	}
+	return h, h[0]
+}
+
+// scanFloat is the scan in float32 alone, for a query that has no int8
+// form.
+func (s *shard) scanFloat(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
 	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
 	for slot := range s.docs {
 		d := &s.docs[slot]
 		if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
 			continue
 		}
-		// vek32.Dot uses the processor's vector instructions (AVX2) where
-		// it has them: some fifty times faster than a plain loop.
 		if dot := vek32.Dot(d.vec, qvec); dot > 0 { // unrelated (orthogonal or opposite) is not a match
 			top.push(uint32(slot), dot)
 		}

@@ -273,6 +273,7 @@ func (s *shard) attach(a *analyzed) {
 	}
 	if d := &s.docs[slot]; d.vec == nil && d.textKey == a.textKey {
 		d.vec = a.vec
+		s.vec8.set(int(slot), a.vec)
 		s.vectors++
 		s.noteVector(slot)
 	}

@@ -654,3 +654,34 @@ func TestAppendChangeSeqAfterRetry(t *testing.T) {
 			all, firstSeq, seqs[len(seqs)-1], seqs)
 	}
 }
+
+// Migration 0004 fills the summary columns of the records already stored.
+func TestSummaryMigrationFillsColumns(t *testing.T) {
+	url := pgtest.NewDatabase(t, false)
+	s := open(t, url)
+	recs := storetest.SummarySamples(t, s)
+	s.Close()
+	// Back to the schema before 0004, with the records in it.
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(t.Context(), `ALTER TABLE records DROP COLUMN summary;
+		DELETE FROM schema_migrations WHERE version = 4`)
+	conn.Close(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckSummaries(t, openClosed(t, url), recs)
+	// The record without a NUL got its summary; the other one is listed
+	// from its revision.
+	conn, err = pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var filled int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM records WHERE summary IS NOT NULL`).Scan(&filled); err != nil || filled != 1 {
+		t.Errorf("%d records with a summary (%v), want 1", filled, err)
+	}
+}

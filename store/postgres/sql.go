@@ -49,11 +49,18 @@ const (
 	recordColumns = `registry_id, id, created_at, latest, approved, extra`
 
 	sqlSelectRecords = `SELECT ` + recordColumns + ` FROM records`
-	sqlRecord        = sqlSelectRecords + ` WHERE registry_id = $1 AND id = $2`
-	sqlCountRecords  = `SELECT count(*) FROM records WHERE registry_id = $1`
-	sqlInsertRecord  = `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved, extra)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
-	sqlUpdateRecord = `UPDATE records SET name = $3, status = $4, descriptor_type = $5, created_at = $6, latest = $7, approved = $8, extra = $9
+	// sqlSelectSummaries reads what a list shows: columns and a small JSON
+	// object beside the stored revisions (migration 0004), so that listing
+	// reads neither revision.
+	sqlSelectSummaries = `SELECT registry_id, id, created_at, name, status, descriptor_type, summary,
+		CASE WHEN summary IS NULL THEN latest END, approved IS NOT NULL, extra, summary_extra FROM records`
+	sqlRecord       = sqlSelectRecords + ` WHERE registry_id = $1 AND id = $2`
+	sqlCountRecords = `SELECT count(*) FROM records WHERE registry_id = $1`
+	sqlInsertRecord = `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved,
+		extra, summary, summary_extra)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	sqlUpdateRecord = `UPDATE records SET name = $3, status = $4, descriptor_type = $5, created_at = $6, latest = $7, approved = $8,
+		extra = $9, summary = $10, summary_extra = $11
 		WHERE registry_id = $1 AND id = $2`
 	sqlDeleteRecord = `DELETE FROM records WHERE registry_id = $1 AND id = $2`
 )

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -212,8 +213,22 @@ func recordArgs(r registry.Record) []any {
 	if r.Approved != nil {
 		approved = stored.EncodeRevision(*r.Approved)
 	}
-	return []any{r.RegistryID, r.ID, r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType),
-		millis(r.CreatedAt), stored.EncodeRevision(r.Latest), approved, stored.EncodeRecordExtra(r)}
+	l := r.Latest
+	return []any{r.RegistryID, r.ID, l.Name, string(l.Status), string(l.DescriptorType),
+		millis(r.CreatedAt), stored.EncodeRevision(l), approved, stored.EncodeRecordExtra(r), encodeSummary(l), stored.EncodeSummaryExtra(l)}
+}
+
+// summary is the JSON of the summary column: what a list shows of the
+// latest revision beside the name, status and type columns.
+type summary struct {
+	Description string `json:"description,omitempty"`
+	Version     string `json:"version,omitempty"`
+	UpdatedAt   int64  `json:"updatedAt"` // Unix milliseconds
+}
+
+func encodeSummary(l registry.Revision) []byte {
+	b, _ := json.Marshal(summary{Description: l.Description, Version: l.Version, UpdatedAt: l.UpdatedAt.UnixMilli()})
+	return b
 }
 
 func (t *txn) Record(registryID, recordID string) (registry.Record, error) {
@@ -252,6 +267,44 @@ func (t *txn) DeleteRecord(registryID, recordID string) error {
 }
 
 func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
+	query, args := recordFilter(q).sql(sqlSelectRecords, q.Limit)
+	return list(t, query, args, scanRecord)
+}
+
+func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
+	query, args := recordFilter(q).sql(sqlSelectSummaries, q.Limit)
+	return list(t, query, args, scanSummary)
+}
+
+func scanSummary(row pgx.Row) (registry.RecordSummary, error) {
+	var (
+		r               registry.RecordSummary
+		raw, latest     []byte
+		extra, sumExtra []byte
+		sum             summary
+	)
+	if err := row.Scan(&r.RegistryID, &r.ID, &r.CreatedAt, &r.Name, &r.Status, &r.DescriptorType, &raw, &latest,
+		&r.HasApproved, &extra, &sumExtra); err != nil {
+		return r, err
+	}
+	r.CreatedAt = r.CreatedAt.UTC()
+	if err := stored.DecodeSummary(extra, sumExtra, &r); err != nil {
+		return r, err
+	}
+	if raw == nil { // not filled by migration 0004, which says why: the revision has it
+		l, err := stored.DecodeRevision(latest)
+		r.Description, r.Version, r.UpdatedAt = l.Description, l.Version, l.UpdatedAt
+		return r, err
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		return r, err
+	}
+	r.Description, r.Version, r.UpdatedAt = sum.Description, sum.Version, time.UnixMilli(sum.UpdatedAt).UTC()
+	return r, nil
+}
+
+// recordFilter is the WHERE clause of q.
+func recordFilter(q registry.RecordQuery) *listQuery {
 	var lq listQuery
 	lq.filter("registry_id = %s", q.RegistryID)
 	if q.Name != "" {
@@ -264,8 +317,7 @@ func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
 		lq.filter("descriptor_type = %s", string(q.DescriptorType))
 	}
 	lq.keysetAfter(q.AfterName, q.AfterID)
-	query, args := lq.sql(sqlSelectRecords, q.Limit)
-	return list(t, query, args, scanRecord)
+	return &lq
 }
 
 // ---- idempotency and settings ----

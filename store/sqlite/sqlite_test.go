@@ -187,3 +187,25 @@ func TestStoredV1(t *testing.T) {
 		},
 	})
 }
+
+// Migration 0004 fills the summary columns of the records already stored.
+func TestSummaryMigrationFillsColumns(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "agentry.db")
+	s := open(t, path)
+	recs := storetest.SummarySamples(t, s)
+	// Back to the schema before 0004, with the records in it.
+	write, _ := s.Pools()
+	for _, stmt := range []string{`ALTER TABLE records DROP COLUMN description`, `ALTER TABLE records DROP COLUMN version`,
+		`ALTER TABLE records DROP COLUMN updated_at`, `DELETE FROM schema_migrations WHERE version = 4`} {
+		if _, err := write.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	defer s.Close()
+	storetest.CheckSummaries(t, s, recs)
+}

@@ -208,8 +208,10 @@ func recordArgs(r registry.Record) []any {
 	if b := stored.EncodeRecordExtra(r); b != nil {
 		extra = sql.NullString{String: string(b), Valid: true}
 	}
-	return []any{r.Latest.Name, string(r.Latest.Status), string(r.Latest.DescriptorType), millis(r.CreatedAt),
-		string(stored.EncodeRevision(r.Latest)), approved, extra, r.RegistryID, r.ID}
+	l := r.Latest
+	return []any{l.Name, string(l.Status), string(l.DescriptorType), millis(r.CreatedAt),
+		string(stored.EncodeRevision(l)), approved, extra, l.Description, l.Version, millis(l.UpdatedAt),
+		nullString(stored.EncodeSummaryExtra(l)), r.RegistryID, r.ID}
 }
 
 func (t *txn) Record(registryID, recordID string) (registry.Record, error) {
@@ -232,8 +234,9 @@ func recordNameConflict(r registry.Record) error {
 }
 
 func (t *txn) CreateRecord(r registry.Record) error {
-	_, err := t.exec(`INSERT INTO records (name, status, descriptor_type, created_at, latest, approved, extra, registry_id, id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, recordArgs(r)...)
+	_, err := t.exec(`INSERT INTO records (name, status, descriptor_type, created_at, latest, approved, extra,
+		description, version, updated_at, summary_extra, registry_id, id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, recordArgs(r)...)
 	if isUnique(err) {
 		return recordNameConflict(r)
 	}
@@ -241,7 +244,8 @@ func (t *txn) CreateRecord(r registry.Record) error {
 }
 
 func (t *txn) PutRecord(r registry.Record) error {
-	res, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?, extra = ?
+	res, err := t.exec(`UPDATE records SET name = ?, status = ?, descriptor_type = ?, created_at = ?, latest = ?, approved = ?, extra = ?,
+		description = ?, version = ?, updated_at = ?, summary_extra = ?
 		WHERE registry_id = ? AND id = ?`, recordArgs(r)...)
 	if isUnique(err) {
 		return recordNameConflict(r)
@@ -261,20 +265,7 @@ func (t *txn) DeleteRecord(registryID, recordID string) error {
 }
 
 func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
-	where := []string{"registry_id = ?"}
-	args := []any{q.RegistryID}
-	if q.Name != "" {
-		where, args = append(where, "name = ?"), append(args, q.Name)
-	}
-	if q.Status != "" {
-		where, args = append(where, "status = ?"), append(args, string(q.Status))
-	}
-	if q.DescriptorType != "" {
-		where, args = append(where, "descriptor_type = ?"), append(args, string(q.DescriptorType))
-	}
-	if q.AfterName != "" || q.AfterID != "" {
-		where, args = append(where, "(name, id) > (?, ?)"), append(args, q.AfterName, q.AfterID)
-	}
+	where, args := recordFilter(q)
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+recordColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
@@ -290,6 +281,58 @@ func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// summaryColumns are what a list shows: columns beside the stored
+// revisions (migration 0004), so that listing reads no JSON.
+const summaryColumns = `registry_id, id, created_at, name, status, descriptor_type, description, version, updated_at,
+	approved IS NOT NULL, extra, summary_extra`
+
+func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
+	where, args := recordFilter(q)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+summaryColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []registry.RecordSummary
+	for rows.Next() {
+		var (
+			r                registry.RecordSummary
+			created, updated int64
+			extra, sumExtra  sql.NullString
+		)
+		if err := rows.Scan(&r.RegistryID, &r.ID, &created, &r.Name, &r.Status, &r.DescriptorType,
+			&r.Description, &r.Version, &updated, &r.HasApproved, &extra, &sumExtra); err != nil {
+			return nil, err
+		}
+		r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
+		if err := stored.DecodeSummary(nullBytes(extra), nullBytes(sumExtra), &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// recordFilter is the WHERE clause of q, as conditions and arguments.
+func recordFilter(q registry.RecordQuery) ([]string, []any) {
+	where := []string{"registry_id = ?"}
+	args := []any{q.RegistryID}
+	if q.Name != "" {
+		where, args = append(where, "name = ?"), append(args, q.Name)
+	}
+	if q.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(q.Status))
+	}
+	if q.DescriptorType != "" {
+		where, args = append(where, "descriptor_type = ?"), append(args, string(q.DescriptorType))
+	}
+	if q.AfterName != "" || q.AfterID != "" {
+		where, args = append(where, "(name, id) > (?, ?)"), append(args, q.AfterName, q.AfterID)
+	}
+	return where, args
 }
 
 // ---- idempotency and settings ----
@@ -345,4 +388,17 @@ func (t *txn) AppendChange(registryID, recordID string, at time.Time) (int64, er
 		return 0, err
 	}
 	return res.LastInsertId()
+}
+
+// nullString is b as a nullable column value: NULL when b is nil.
+func nullString(b []byte) sql.NullString {
+	return sql.NullString{String: string(b), Valid: b != nil}
+}
+
+// nullBytes is a nullable column's value, nil when NULL.
+func nullBytes(s sql.NullString) []byte {
+	if !s.Valid {
+		return nil
+	}
+	return []byte(s.String)
 }

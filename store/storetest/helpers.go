@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/agentry/agentry/registry"
 )
@@ -85,7 +86,26 @@ func listRegistries(t *testing.T, s registry.Store, q registry.RegistryQuery) []
 
 func listRecords(t *testing.T, s registry.Store, q registry.RecordQuery) []registry.Record {
 	t.Helper()
-	return read(t, s, func(tx registry.Tx) ([]registry.Record, error) { return tx.ListRecords(q) })
+	recs := read(t, s, func(tx registry.Tx) ([]registry.Record, error) { return tx.ListRecords(q) })
+	// Every list is also listed as summaries: the same records, each the
+	// summary of its latest revision.
+	sums := read(t, s, func(tx registry.Tx) ([]registry.RecordSummary, error) { return tx.ListRecordSummaries(q) })
+	want := make([]registry.RecordSummary, len(recs))
+	for i, r := range recs {
+		want[i] = summaryOf(r)
+	}
+	if len(sums)+len(want) > 0 { // an empty list may be nil
+		wantSame(t, "summaries", sums, want)
+	}
+	return recs
+}
+
+// summaryOf is the summary of r that ListRecordSummaries returns.
+func summaryOf(r registry.Record) registry.RecordSummary {
+	l := r.Latest
+	return registry.RecordSummary{RegistryID: r.RegistryID, ID: r.ID, CreatedAt: r.CreatedAt, Name: l.Name,
+		Description: l.Description, DescriptorType: l.DescriptorType, Version: l.Version, Status: l.Status, UpdatedAt: l.UpdatedAt,
+		HasApproved: r.Approved != nil, DisplayName: l.DisplayName, Provenance: l.Provenance, CreatedBy: r.CreatedBy}
 }
 
 // wantKind fails the test unless err is a *registry.Error of kind want.
@@ -179,4 +199,35 @@ func sortedCopy(names []string) []string {
 	s := slices.Clone(names)
 	slices.Sort(s)
 	return s
+}
+
+// SummarySamples stores records whose summaries test a store's summary
+// columns (text JSON must escape, empty fields) in a new registry, and
+// returns them, for tests of a store's migrations.
+func SummarySamples(t *testing.T, s registry.Store) []registry.Record {
+	t.Helper()
+	reg := sampleRegistry("summaries")
+	createRegistries(t, s, reg)
+	odd := sampleRecord(reg.ID, "odd")
+	odd.Latest.Description = "quotes \" back\\slash <tag> & \u2028 line\nnext, emoji \U0001F600, NUL \x00."
+	odd.Latest.Version = "2.0.0-rc.1+build\"x\""
+	odd.Latest.UpdatedAt = t0.Add(90*time.Minute + 123*time.Millisecond)
+	bare := sampleRecord(reg.ID, "bare")
+	bare.Latest.Description, bare.Latest.Version = "", ""
+	createRecords(t, s, odd, bare)
+	return []registry.Record{bare, odd}
+}
+
+// CheckSummaries fails the test unless the store lists recs, all of one
+// registry and in the order of their names, with their summaries.
+func CheckSummaries(t *testing.T, s registry.Store, recs []registry.Record) {
+	t.Helper()
+	got := read(t, s, func(tx registry.Tx) ([]registry.RecordSummary, error) {
+		return tx.ListRecordSummaries(registry.RecordQuery{RegistryID: recs[0].RegistryID, Limit: 100})
+	})
+	want := make([]registry.RecordSummary, len(recs))
+	for i, r := range recs {
+		want[i] = summaryOf(r)
+	}
+	wantSame(t, "summaries", got, want)
 }

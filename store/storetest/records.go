@@ -192,6 +192,11 @@ var recordTests = []test{
 			t.Errorf("deleting it through another registry removed the record: %v", err)
 		}
 	}},
+	{"Summaries", func(t *testing.T, s Store) {
+		// The fields of a summary come from what is stored: text that JSON
+		// must escape, and fields left out when empty.
+		CheckSummaries(t, s, SummarySamples(t, s))
+	}},
 	{"Count", func(t *testing.T, s Store) {
 		a, b, empty := sampleRegistry("a"), sampleRegistry("b"), sampleRegistry("empty")
 		createRegistries(t, s, a, b, empty)

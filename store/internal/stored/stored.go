@@ -213,10 +213,8 @@ func EncodeRevision(r registry.Revision) []byte {
 		},
 		Version: r.Version, Status: string(r.Status), StatusReason: r.StatusReason, UpdatedAt: r.UpdatedAt.UnixMilli(),
 		DisplayName: r.DisplayName,
-		Provenance: convertAll(r.Provenance, func(p registry.Provenance) provenance {
-			return provenance{Relation: p.Relation, SourceID: p.SourceID, SourceType: p.SourceType, SourceDetails: p.SourceDetails}
-		}),
-		SyncType: r.SyncType, Sync: convert(r.Sync, encodeSync),
+		Provenance:  convertAll(r.Provenance, encodeProvenance),
+		SyncType:    r.SyncType, Sync: convert(r.Sync, encodeSync),
 	})
 	return b
 }
@@ -251,10 +249,8 @@ func DecodeRevision(b []byte) (registry.Revision, error) {
 		Version: r.Version, Status: registry.RecordStatus(r.Status), StatusReason: r.StatusReason,
 		UpdatedAt:   time.UnixMilli(r.UpdatedAt).UTC(),
 		DisplayName: r.DisplayName,
-		Provenance: convertAll(r.Provenance, func(p provenance) registry.Provenance {
-			return registry.Provenance{Relation: p.Relation, SourceID: p.SourceID, SourceType: p.SourceType, SourceDetails: p.SourceDetails}
-		}),
-		SyncType: r.SyncType, Sync: convert(r.Sync, decodeSync),
+		Provenance:  convertAll(r.Provenance, decodeProvenance),
+		SyncType:    r.SyncType, Sync: convert(r.Sync, decodeSync),
 	}, nil
 }
 
@@ -381,6 +377,51 @@ func DecodeRecordExtra(b []byte, r *registry.Record) error {
 	}
 	r.Tags, r.CreatedBy = e.Tags, e.CreatedBy
 	return nil
+}
+
+// summaryExtra is what a record summary shows of the latest revision
+// beyond the list columns: the GA members.
+type summaryExtra struct {
+	DisplayName string       `json:"displayName,omitempty"`
+	Provenance  []provenance `json:"provenance,omitempty"`
+}
+
+// EncodeSummaryExtra returns the stored JSON of what a summary shows of r's
+// latest revision beyond the list columns, nil when there is nothing.
+func EncodeSummaryExtra(r registry.Revision) []byte {
+	if r.DisplayName == "" && r.Provenance == nil {
+		return nil
+	}
+	b, _ := json.Marshal(summaryExtra{DisplayName: r.DisplayName, Provenance: convertAll(r.Provenance, encodeProvenance)})
+	return b
+}
+
+// DecodeSummary completes s from the stored JSON of its record's extra
+// column and of its summary extra (EncodeSummaryExtra); nil means none.
+func DecodeSummary(recordExtra, summary []byte, s *registry.RecordSummary) error {
+	if recordExtra != nil {
+		var r registry.Record
+		if err := DecodeRecordExtra(recordExtra, &r); err != nil {
+			return err
+		}
+		s.CreatedBy = r.CreatedBy
+	}
+	if summary != nil {
+		var e summaryExtra
+		if err := json.Unmarshal(summary, &e); err != nil {
+			return err
+		}
+		s.DisplayName, s.Provenance = e.DisplayName, convertAll(e.Provenance, decodeProvenance)
+	}
+	return nil
+}
+
+func encodeProvenance(p registry.Provenance) provenance {
+	return provenance{Relation: p.Relation, SourceID: p.SourceID, SourceType: p.SourceType, SourceDetails: p.SourceDetails}
+}
+
+func decodeProvenance(p provenance) registry.Provenance {
+	return registry.Provenance{Relation: p.Relation, SourceID: p.SourceID, SourceType: p.SourceType, SourceDetails: p.SourceDetails}
 }
 
 // convert applies f to *p; nil stays nil.

@@ -1,0 +1,159 @@
+package search
+
+import "math"
+
+// The exact semantic scan compares the query with every record's vector.
+// Reading each vector as float32 made that scan most of a hybrid search's
+// cost (a 256-number vector is 1 KB, ten megabytes per query at 10,000
+// records), so it runs in two stages: a first pass over int8 copies of the
+// vectors, a quarter of the bytes, with the query in int16, which also
+// bounds each record's error; then the float32 dot product, as before, for
+// the records whose bound leaves them a chance of ranking in the top k.
+// The result is the exact scan's, record for record and score for score.
+
+// vecs8 are a shard's vectors in int8, by slot and back to back, so that
+// the first stage reads nothing else: slot i's vector is approximately
+// scale[i] * q[i*dim:(i+1)*dim], and the length of the difference at most
+// resid[i]. A slot without a vector of length dim has scale 0.
+type vecs8 struct {
+	dim   int // the length of the first vector set; 0 before
+	q     []int8
+	scale []float32
+	resid []float32
+}
+
+// grow makes room for slots up to slot.
+func (v *vecs8) grow(slot int) {
+	for len(v.scale) <= slot {
+		v.scale, v.resid = append(v.scale, 0), append(v.resid, 0)
+		v.q = append(v.q, make([]int8, v.dim)...)
+	}
+}
+
+// set stores vec, nil or not, as slot's vector.
+func (v *vecs8) set(slot int, vec []float32) {
+	if v.dim == 0 && len(vec) > 0 {
+		// The first vector, possibly after slots without one (a record's
+		// vector comes after it is indexed).
+		v.dim = len(vec)
+		v.q = make([]int8, len(v.scale)*v.dim)
+	}
+	v.grow(slot)
+	v.scale[slot], v.resid[slot] = 0, 0
+	if len(vec) != v.dim || v.dim == 0 {
+		return
+	}
+	v.scale[slot], v.resid[slot] = quantize(v.q[slot*v.dim:(slot+1)*v.dim], vec)
+}
+
+// copySlot sets slot to the vector of slot from of o, which has the same
+// dim.
+func (v *vecs8) copySlot(slot int, o *vecs8, from int) {
+	v.grow(slot)
+	v.scale[slot], v.resid[slot] = o.scale[from], o.resid[from]
+	copy(v.q[slot*v.dim:(slot+1)*v.dim], o.q[from*o.dim:(from+1)*o.dim])
+}
+
+// quantize writes vec into dst in int8, scaled so that its largest entry
+// is ±127, and returns the scale and a bound on the length of the
+// difference; a zero scale for a vector of zeros.
+func quantize(dst []int8, vec []float32) (scale, resid float32) {
+	var big float64
+	for _, x := range vec {
+		big = max(big, math.Abs(float64(x)))
+	}
+	if big == 0 || math.IsNaN(big) || math.IsInf(big, 0) {
+		clear(dst)
+		return 0, 0
+	}
+	s := big / 127
+	var sq float64
+	for i, x := range vec {
+		n := max(-127, min(127, math.Round(float64(x)/s)))
+		dst[i] = int8(n)
+		d := float64(x) - n*s
+		sq += d * d
+	}
+	// Rounded up, so that it is a bound whatever float32 makes of it.
+	return float32(s), float32(math.Sqrt(sq)*(1+1e-6) + 1e-9)
+}
+
+// query16 is a query vector in int16 and the constants that bound the
+// first stage's error for each record.
+type query16 struct {
+	q     []int16
+	scale float32 // qvec ≈ scale * q
+	// A record's float32 dot product lies within
+	// min(byScale*v.scale, byResid*v.resid) + slack of its first-stage
+	// score (see bound).
+	byScale, byResid, slack float32
+}
+
+// quantizeQuery fills qq with qvec in int16, scaled so that no dot product
+// with an int8 vector of its length can overflow an int32. It reports
+// false for a vector it cannot use.
+func quantizeQuery(qq *query16, qvec []float32) bool {
+	var big float64
+	for _, x := range qvec {
+		big = max(big, math.Abs(float64(x)))
+	}
+	if big == 0 || math.IsNaN(big) || math.IsInf(big, 0) || len(qvec) == 0 {
+		return false
+	}
+	top := min(32767, float64(math.MaxInt32/(127*len(qvec))))
+	if top < 1 {
+		return false
+	}
+	scale := big / top
+	qq.q = qq.q[:0]
+	var l1, l2, resid float64
+	for _, x := range qvec {
+		n := max(-top, min(top, math.Round(float64(x)/scale)))
+		qq.q = append(qq.q, int16(n))
+		l1 += math.Abs(n)
+		l2 += n * n
+		d := float64(x) - n*scale
+		resid += d * d
+	}
+	// With qvec = s·q + e and a record's vector v = t·w + r (q, w the
+	// integers, |r| ≤ resid), qvec·v = s·t·(q·w) + s·(q·r) + e·v, where
+	// |s·(q·r)| is at most s·|q|₁·t/2 (each entry of r is at most t/2) and
+	// at most s·|q|₂·|r|, and |e·v| ≤ |e|·|v| with |v| = 1 (vectors are
+	// unit length; 1.001 leaves room for float32). The slack adds what
+	// float32 arithmetic may change in the dot product of the exact stage.
+	qq.scale = float32(scale)
+	qq.byScale = float32(scale * l1 / 2 * (1 + 1e-6))
+	qq.byResid = float32(scale * math.Sqrt(l2) * (1 + 1e-6))
+	qq.slack = float32(math.Sqrt(resid)*1.001) + 1e-4
+	return true
+}
+
+// bound is how far a record's float32 dot product with the query may be
+// from its first-stage score, given its vector's scale and resid.
+func (qq *query16) bound(scale, resid float32) float32 {
+	return min(qq.byScale*scale, qq.byResid*resid) + qq.slack
+}
+
+// dot8 returns the dot product of an int8 and an int16 vector of the same
+// length.
+func dot8(v []int8, q []int16) int32 {
+	q = q[:len(v)]
+	n := len(v) &^ 15
+	var sum int32
+	if n > 0 && haveDot8 {
+		sum = dot8SIMD(&v[0], &q[0], n)
+	} else {
+		n = 0
+	}
+	return sum + dot8Go(v[n:], q[n:])
+}
+
+// dot8Go is dot8 in plain Go.
+func dot8Go(v []int8, q []int16) int32 {
+	q = q[:len(v)]
+	var sum int32
+	for i, x := range v {
+		sum += int32(x) * int32(q[i])
+	}
+	return sum
+}

@@ -1,0 +1,114 @@
+package search
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/viterin/vek/vek32"
+)
+
+// The assembly and the plain Go dot products agree, at every length and
+// at the extremes of both types.
+func TestDot8MatchesGo(t *testing.T) {
+	if !haveDot8 {
+		t.Skip("no SIMD dot product on this machine")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 300; n++ {
+		for trial := range 4 {
+			v, q := make([]int8, n), make([]int16, n)
+			for i := range v {
+				switch trial {
+				case 0: // the extremes
+					v[i], q[i] = -128, -32768
+				case 1:
+					v[i], q[i] = 127, -32768
+				default:
+					v[i], q[i] = int8(r.IntN(256)-128), int16(r.IntN(65536)-32768)
+				}
+			}
+			if n > 128 && trial < 2 {
+				continue // would overflow int32 in either
+			}
+			if got, want := dot8(v, q), dot8Go(v, q); got != want {
+				t.Fatalf("n=%d trial %d: SIMD %d, Go %d", n, trial, got, want)
+			}
+		}
+	}
+}
+
+// The first stage's bound holds: a record's float32 dot product with the
+// query is never further from its first-stage score than bound says.
+func TestQuantizedBoundHolds(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	unit := func(dim int, skew float64) []float32 {
+		v := make([]float32, dim)
+		var s float64
+		for i := range v {
+			x := r.NormFloat64() * math.Pow(float64(i+1), -skew)
+			v[i] = float32(x)
+			s += x * x
+		}
+		for i := range v {
+			v[i] /= float32(math.Sqrt(s))
+		}
+		return v
+	}
+	var qq query16
+	worst := 0.0
+	for trial := range 20000 {
+		dim := []int{3, 16, 64, 256, 384, 1024}[trial%6]
+		skew := float64(trial%4) / 2
+		qvec, v := unit(dim, skew), unit(dim, skew)
+		if trial%7 == 0 {
+			copy(v, qvec) // nearly the same vector
+		}
+		if !quantizeQuery(&qq, qvec) {
+			t.Fatal("query refused")
+		}
+		w := make([]int8, dim)
+		scale, resid := quantize(w, v)
+		approx := float32(dot8(w, qq.q)) * qq.scale * scale
+		exact := vek32.Dot(v, qvec)
+		b := qq.bound(scale, resid)
+		if d := math.Abs(float64(exact - approx)); d > float64(b) {
+			t.Fatalf("dim %d: |%v - %v| = %v exceeds the bound %v", dim, exact, approx, d, b)
+		} else {
+			worst = max(worst, d/float64(b))
+		}
+	}
+	t.Logf("largest error: %.2f of the bound", worst)
+}
+
+// vecs8 takes the first vector after slots without one, ignores vectors
+// of another length, and copies slots.
+func TestVecs8(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var v vecs8
+	v.set(0, nil)
+	v.set(1, nil)
+	a, b := randomUnit(r, 32), randomUnit(r, 32)
+	v.set(1, a)
+	v.set(2, randomUnit(r, 16)) // another length: no vector
+	v.set(3, b)
+	if v.dim != 32 || len(v.scale) != 4 || len(v.q) != 4*32 {
+		t.Fatalf("dim %d, %d slots, %d bytes", v.dim, len(v.scale), len(v.q))
+	}
+	for slot, want := range [][]float32{nil, a, nil, b} {
+		if (v.scale[slot] != 0) != (want != nil) {
+			t.Fatalf("slot %d: scale %v", slot, v.scale[slot])
+		}
+		for i, x := range want {
+			if d := float64(x) - float64(v.scale[slot])*float64(v.q[slot*32+i]); math.Abs(d) > float64(v.scale[slot])/2+1e-7 {
+				t.Fatalf("slot %d entry %d: %v stored as %v", slot, i, x, float64(v.scale[slot])*float64(v.q[slot*32+i]))
+			}
+		}
+	}
+	w := vecs8{dim: v.dim}
+	w.copySlot(0, &v, 3)
+	if w.scale[0] != v.scale[3] || w.resid[0] != v.resid[3] || !slices.Equal(w.q, v.q[3*32:]) {
+		t.Fatal("copySlot did not copy")
+	}
+}
