@@ -666,7 +666,7 @@ func TestSummaryMigrationFillsColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.Exec(t.Context(), `ALTER TABLE records DROP COLUMN summary;
+	_, err = conn.Exec(t.Context(), `ALTER TABLE records DROP COLUMN summary, DROP COLUMN summary_extra;
 		DELETE FROM schema_migrations WHERE version = 4`)
 	conn.Close(t.Context())
 	if err != nil {

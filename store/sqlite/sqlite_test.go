@@ -197,7 +197,8 @@ func TestSummaryMigrationFillsColumns(t *testing.T) {
 	// Back to the schema before 0004, with the records in it.
 	write, _ := s.Pools()
 	for _, stmt := range []string{`ALTER TABLE records DROP COLUMN description`, `ALTER TABLE records DROP COLUMN version`,
-		`ALTER TABLE records DROP COLUMN updated_at`, `DELETE FROM schema_migrations WHERE version = 4`} {
+		`ALTER TABLE records DROP COLUMN updated_at`, `ALTER TABLE records DROP COLUMN summary_extra`,
+		`DELETE FROM schema_migrations WHERE version = 4`} {
 		if _, err := write.ExecContext(ctx, stmt); err != nil {
 			t.Fatal(err)
 		}
