@@ -48,6 +48,14 @@ type Fusion struct {
 	// Candidates is how many of each leg's best records are fused
 	// (default 100).
 	Candidates int
+	// MinSimilarity and MinCoverage are the cut-off: a record is left out
+	// of the results when its similarity to the query (the semantic leg's
+	// cosine) is below MinSimilarity and its lexical score is below
+	// MinCoverage times that of a record matching every query word that
+	// the registry has. Defaults 0.16 and 0.02, chosen on the evaluation
+	// sets and frozen (docs/search-quality.md); a negative MinSimilarity
+	// turns the cut-off off.
+	MinSimilarity, MinCoverage float64
 }
 
 func (f Fusion) resolve() Fusion {
@@ -62,6 +70,12 @@ func (f Fusion) resolve() Fusion {
 	}
 	if f.Candidates <= 0 {
 		f.Candidates = 100
+	}
+	if f.MinSimilarity == 0 {
+		f.MinSimilarity = 0.16
+	}
+	if f.MinCoverage <= 0 {
+		f.MinCoverage = 0.02
 	}
 	return f
 }
@@ -365,9 +379,30 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 	return acc.sem
 }
 
-// fuse combines two rankings (best first) into the best k.
-func fuse(lex, sem []scored, f Fusion, k int) []scored {
+// fused is one record of a ranking: its score, its relevance (0 to 1)
+// and, in a hybrid one, its raw score in each leg (0 when a leg did not
+// return it).
+type fused struct {
+	slot                 uint32
+	score, rel, lex, sem float32
+}
+
+// fuse combines two rankings (best first) into the best k, without the
+// records that fall below the fusion's cut-off. lexKnown is the lexical
+// score of a record that matched every query word that some record has.
+func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
 	score := map[uint32]float64{}
+	raw := map[uint32]*fused{}
+	for _, c := range lex {
+		raw[c.slot] = &fused{slot: c.slot, lex: c.score}
+	}
+	for _, c := range sem {
+		if r := raw[c.slot]; r != nil {
+			r.sem = c.score
+		} else {
+			raw[c.slot] = &fused{slot: c.slot, sem: c.score}
+		}
+	}
 	switch f.Method {
 	case FusionConvex:
 		norm := func(list []scored, w float64) {
@@ -403,9 +438,17 @@ func fuse(lex, sem []scored, f Fusion, k int) []scored {
 			order[c.slot] = len(lex) + i
 		}
 	}
-	out := make([]scored, 0, len(score))
+	out := make([]fused, 0, len(score))
 	for slot, v := range score {
-		out = append(out, scored{slot: slot, score: float32(v)})
+		r := raw[slot]
+		// The cut-off: a record neither close in meaning nor sharing
+		// enough of the query's words is not an answer, however it ranks.
+		if f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
+			(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage) {
+			continue
+		}
+		r.score, r.rel = float32(v), float32(v)
+		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].score != out[j].score {

@@ -52,6 +52,24 @@ func liveMCPSets(t testing.TB) (servers, tools evalSet) {
 	return evalSet{s}, evalSet{tl}
 }
 
+func noAnswerSet(t testing.TB) evalSet {
+	t.Helper()
+	s, err := searcheval.LoadNoAnswer(evalDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evalSet{s}
+}
+
+func userReportedSet(t testing.TB) evalSet {
+	t.Helper()
+	s, err := searcheval.LoadUserReported(evalDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evalSet{s}
+}
+
 func (s evalSet) run(t testing.TB, opts search.Options) searcheval.Result {
 	t.Helper()
 	var mu sync.Mutex
@@ -134,17 +152,19 @@ func TestQualityTable(t *testing.T) {
 	m := qualityModelUnderTest(t)
 	single, multi := metatoolSets(t)
 	servers, tools := liveMCPSets(t)
-	sets := []evalSet{single, multi, servers, tools, paraphraseSet(t)}
+	sets := []evalSet{single, multi, servers, tools, paraphraseSet(t), userReportedSet(t)}
+	noAnswer := noAnswerSet(t)
 	fmt.Printf("model %s\n\n", m.Fingerprint())
-	fmt.Println("| method | MetaTool single | MetaTool multi | LiveMCPBench server | LiveMCPBench tool | paraphrase |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("| method | MetaTool single | MetaTool multi | LiveMCPBench server | LiveMCPBench tool | paraphrase | user-reported | no answer: results |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, v := range []struct {
 		name string
 		opts search.Options
 	}{
 		{"lexical only (BM25F)", search.Options{}},
 		{"RRF, k=60, equal weights", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionRRF}}},
-		{"**convex, 0.45 lexical (default)**", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}}},
+		{"**convex, 0.45 lexical, cut-off (default)**", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}}},
+		{"convex, 0.45 lexical, no cut-off", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex, MinSimilarity: -1}}},
 		{"semantic only (lexical weight 1e-6)", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex, LexicalWeight: 1e-6}}},
 	} {
 		var cells []string
@@ -152,6 +172,7 @@ func TestQualityTable(t *testing.T) {
 			r := s.run(t, v.opts)
 			cells = append(cells, fmt.Sprintf("%.3f / %.3f / %.3f", r.NDCG10, r.Recall10, r.MRR10))
 		}
+		cells = append(cells, fmt.Sprintf("%.2f", noAnswer.run(t, v.opts).Returned))
 		fmt.Printf("| %s | %s |\n", v.name, strings.Join(cells, " | "))
 	}
 }
