@@ -107,7 +107,7 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 			RecordID: h.RecordID, Name: rev.Name, Description: rev.Description, DescriptorType: rev.DescriptorType,
 			Descriptors: rev.Descriptors, Version: rev.Version, Status: rev.Status,
 			CreatedAt: timestamp(h.CreatedAt), UpdatedAt: timestamp(rev.UpdatedAt),
-			RelevanceScore: relevanceScore(h.Score),
+			RelevanceScore: relevanceScore(h.Relevance),
 		})
 	}
 	return out, nil
