@@ -109,10 +109,10 @@ func qualityModelUnderTest(t testing.TB) *Model {
 }
 
 // TestQualityFloors is the regression gate of the built-in model in the
-// hybrid default (convex fusion, 0.45 lexical). The floors are the
-// issue's targets (MetaTool nDCG@10 .61 and Recall@10 .76, LiveMCPBench
-// servers .63 and .73, tools Recall@10 .45), a little under the figures
-// of docs/model.md.
+// hybrid default (convex fusion, 0.45 lexical, the relevance cut-off).
+// The floors are what was reached (docs/search-quality.md), rounded down;
+// issue 16's targets (MetaTool .66 / .80, LiveMCPBench servers Recall@10
+// .82, tools .55, paraphrases nDCG@10 .50) are not reached yet.
 func TestQualityFloors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("evaluation skipped in -short mode")
@@ -121,13 +121,19 @@ func TestQualityFloors(t *testing.T) {
 	single := metatoolSingle(t)
 	servers, tools := liveMCPSets(t)
 	opts := search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}}
+	// Requests no server of the seed answers get few results.
+	if res := noAnswerSet(t).run(t, opts); res.Returned > 7.5 {
+		t.Errorf("no-answer set: %.2f results on average, want at most 7.5", res.Returned)
+	}
 	for _, c := range []struct {
 		set            evalSet
 		ndcg, recall10 float64
 	}{
-		{single, 0.61, 0.76},
-		{servers, 0.63, 0.73},
-		{tools, 0.37, 0.45},
+		{single, 0.63, 0.78},
+		{servers, 0.67, 0.77},
+		{tools, 0.40, 0.50},
+		{paraphraseSet(t), 0.40, 0.59},
+		{userReportedSet(t), 0.85, 0.90},
 	} {
 		res := c.set.run(t, opts)
 		t.Logf("%-20s queries=%d nDCG@10=%.4f Recall@10=%.4f MRR@10=%.4f", c.set.Name, res.Queries, res.NDCG10, res.Recall10, res.MRR10)
