@@ -391,71 +391,66 @@ type fused struct {
 // records that fall below the fusion's cut-off. lexKnown is the lexical
 // score of a record that matched every query word that some record has.
 func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
-	score := map[uint32]float64{}
-	raw := map[uint32]*fused{}
+	// One entry per record, in the order of first appearance (the lexical
+	// ranking, then the semantic one's newcomers), which breaks ties.
+	all := make([]fused, 0, len(lex)+len(sem))
+	sums := make([]float64, 0, len(lex)+len(sem))
+	at := make(map[uint32]int, len(lex)+len(sem))
 	for _, c := range lex {
-		raw[c.slot] = &fused{slot: c.slot, lex: c.score}
+		at[c.slot] = len(all)
+		all = append(all, fused{slot: c.slot, lex: c.score})
+		sums = append(sums, 0)
 	}
-	for _, c := range sem {
-		if r := raw[c.slot]; r != nil {
-			r.sem = c.score
-		} else {
-			raw[c.slot] = &fused{slot: c.slot, sem: c.score}
+	semAt := make([]int, len(sem))
+	for i, c := range sem {
+		j, ok := at[c.slot]
+		if !ok {
+			j = len(all)
+			at[c.slot] = j
+			all = append(all, fused{slot: c.slot})
+			sums = append(sums, 0)
 		}
+		all[j].sem = c.score
+		semAt[i] = j
 	}
 	switch f.Method {
 	case FusionConvex:
-		norm := func(list []scored, w float64) {
+		norm := func(list []scored, w float64, index func(i int) int) {
 			if len(list) == 0 {
 				return
 			}
 			hi, lo := float64(list[0].score), float64(list[len(list)-1].score)
-			for _, c := range list {
+			for i, c := range list {
 				v := 1.0
 				if hi > lo {
 					v = (float64(c.score) - lo) / (hi - lo)
 				}
-				score[c.slot] += w * v
+				sums[index(i)] += w * v
 			}
 		}
-		norm(lex, f.LexicalWeight)
-		norm(sem, 1-f.LexicalWeight)
+		norm(lex, f.LexicalWeight, func(i int) int { return i })
+		norm(sem, 1-f.LexicalWeight, func(i int) int { return semAt[i] })
 	default:
-		for i, c := range lex {
-			score[c.slot] += f.LexicalWeight / (f.K + float64(i+1))
+		for i := range lex {
+			sums[i] += f.LexicalWeight / (f.K + float64(i+1))
 		}
-		for i, c := range sem {
-			score[c.slot] += (1 - f.LexicalWeight) / (f.K + float64(i+1))
-		}
-	}
-	// Ties keep the lexical order, then the semantic one.
-	order := map[uint32]int{}
-	for i, c := range lex {
-		order[c.slot] = i
-	}
-	for i, c := range sem {
-		if _, ok := order[c.slot]; !ok {
-			order[c.slot] = len(lex) + i
+		for i := range sem {
+			sums[semAt[i]] += (1 - f.LexicalWeight) / (f.K + float64(i+1))
 		}
 	}
-	out := make([]fused, 0, len(score))
-	for slot, v := range score {
-		r := raw[slot]
+	out := all[:0]
+	for i, r := range all {
 		// The cut-off: a record neither close in meaning nor sharing
 		// enough of the query's words is not an answer, however it ranks.
 		if f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
 			(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage) {
 			continue
 		}
-		r.score, r.rel = float32(v), float32(v)
-		out = append(out, *r)
+		r.score = float32(sums[i])
+		r.rel = r.score
+		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].score != out[j].score {
-			return out[i].score > out[j].score
-		}
-		return order[out[i].slot] < order[out[j].slot]
-	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	if len(out) > k {
 		out = out[:k]
 	}
