@@ -55,9 +55,6 @@ type docText struct {
 	// paramText holds the FieldBody strings that describe tool
 	// parameters, which the semantic leg leaves out.
 	paramText map[string]bool
-	// lexicalOnly holds the FieldDescription strings of product
-	// knowledge, which the semantic leg leaves out too.
-	lexicalOnly map[string]bool
 }
 
 // add appends s to field f unless it is empty, already there or over the
@@ -128,7 +125,7 @@ func (d *docText) embedText() string {
 			switch {
 			case f == FieldToolDescription:
 				s = summary(s)
-			case f == FieldBody && d.paramText[s], f == FieldDescription && d.lexicalOnly[s]:
+			case f == FieldBody && d.paramText[s]:
 				continue
 			}
 			if b.Len() > 0 {

@@ -5,11 +5,9 @@ import "strings"
 // products says what well-known products are, for records that name one
 // without saying what it is: "Neon" is a Postgres database, "Playwright"
 // drives a browser. A record whose name, title or description has one of
-// these words gets the phrase as description text of the lexical leg: a
-// query for "postgres" then finds the Neon server, and "take a screenshot
-// of a web page" the browser automation servers. The semantic leg's text
-// leaves it out: there it moved records away from paraphrased requests
-// (paraphrase nDCG@10 with the cut-off .427 -> .392). Keep it to products whose
+// these words gets the phrase as description text, for both legs: a query
+// for "postgres" then finds the Neon server, and "take a screenshot of a
+// web page" the browser automation servers. Keep it to products whose
 // name is unambiguous in a registry of agents and tools; a loose
 // association belongs to the semantic leg. "github" is not here: it is
 // the namespace of most server names (io.github.owner/name).
@@ -58,14 +56,7 @@ func addProductKnowledge(d *docText) {
 		}
 	}
 	for _, p := range found {
-		n := len(d.fields[FieldDescription])
 		d.add(FieldDescription, p)
-		if len(d.fields[FieldDescription]) > n {
-			if d.lexicalOnly == nil {
-				d.lexicalOnly = map[string]bool{}
-			}
-			d.lexicalOnly[p] = true
-		}
 	}
 }
 
