@@ -48,9 +48,9 @@ type Fusion struct {
 	// Candidates is how many of each leg's best records are fused
 	// (default 100).
 	Candidates int
-	// MinSimilarity and MinCoverage are the cut-off: a record is left out
-	// of the results when its similarity to the query (the semantic leg's
-	// cosine) is below MinSimilarity and its lexical score is below
+	// MinSimilarity and MinCoverage are the cut-off: the results end at
+	// the first record whose similarity to the query (the semantic leg's
+	// cosine) is below MinSimilarity and whose lexical score is below
 	// MinCoverage times that of a record matching every query word that
 	// the registry has. Defaults 0.16 and 0.02, chosen on the evaluation
 	// sets and frozen (docs/search-quality.md); a negative MinSimilarity
@@ -387,8 +387,8 @@ type fused struct {
 	score, rel, lex, sem float32
 }
 
-// fuse combines two rankings (best first) into the best k, without the
-// records that fall below the fusion's cut-off. lexKnown is the lexical
+// fuse combines two rankings (best first) into the best k, ending at the
+// first record that falls below the fusion's cut-off. lexKnown is the lexical
 // score of a record that matched every query word that some record has.
 func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
 	// One entry per record, in the order of first appearance (the lexical
@@ -438,21 +438,19 @@ func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
 			sums[semAt[i]] += (1 - f.LexicalWeight) / (f.K + float64(i+1))
 		}
 	}
-	out := all[:0]
-	for i, r := range all {
-		// The cut-off: a record neither close in meaning nor sharing
-		// enough of the query's words is not an answer, however it ranks.
+	for i := range all {
+		all[i].score = float32(sums[i])
+		all[i].rel = all[i].score
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].score > all[j].score })
+	out := all[:min(k, len(all))]
+	// The cut-off: the results end at the first record that is neither
+	// close in meaning nor shares enough of the query's words.
+	for i, r := range out {
 		if f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
 			(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage) {
-			continue
+			return out[:i]
 		}
-		r.score = float32(sums[i])
-		r.rel = r.score
-		out = append(out, r)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
-	if len(out) > k {
-		out = out[:k]
 	}
 	return out
 }

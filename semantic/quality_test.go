@@ -122,8 +122,8 @@ func TestQualityFloors(t *testing.T) {
 	servers, tools := liveMCPSets(t)
 	opts := search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}}
 	// Requests no server of the seed answers get few results.
-	if res := noAnswerSet(t).run(t, opts); res.Returned > 7.5 {
-		t.Errorf("no-answer set: %.2f results on average, want at most 7.5", res.Returned)
+	if res := noAnswerSet(t).run(t, opts); res.Returned > 7 {
+		t.Errorf("no-answer set: %.2f results on average, want at most 7", res.Returned)
 	}
 	for _, c := range []struct {
 		set            evalSet
