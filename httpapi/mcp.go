@@ -82,9 +82,11 @@ var (
           "version": {"type": "string"},
           "status": {"type": "string"},
           "createdAt": {"type": "string", "format": "date-time"},
-          "updatedAt": {"type": "string", "format": "date-time"}
+          "updatedAt": {"type": "string", "format": "date-time"},
+          "relevanceScore": {"type": "number", "minimum": 0, "maximum": 1,
+            "description": "How well the record matches the query, 0 to 1: the fused score of the lexical and semantic rankings. Results are sorted by it, and end before the first record that matches the query too weakly."}
         },
-        "required": ["registryArn", "recordArn", "recordId", "name", "descriptorType", "descriptors", "status", "createdAt", "updatedAt"]
+        "required": ["registryArn", "recordArn", "recordId", "name", "descriptorType", "descriptors", "status", "createdAt", "updatedAt", "relevanceScore"]
       }
     }
   },

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -33,6 +34,10 @@ type searchRecordJSON struct {
 	Status         registry.RecordStatus   `json:"status"`
 	CreatedAt      timestamp               `json:"createdAt"`
 	UpdatedAt      timestamp               `json:"updatedAt"`
+	// RelevanceScore is agentry's own member (the AWS SDKs ignore members
+	// they do not know): how well the record matches the query, 0 to 1,
+	// docs/api.md.
+	RelevanceScore float64 `json:"relevanceScore"`
 }
 
 type searchResultJSON struct {
@@ -103,9 +108,16 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 			RecordID: h.RecordID, Name: rev.Name, Description: rev.Description, DescriptorType: rev.DescriptorType,
 			Descriptors: rev.Descriptors, Version: rev.Version, Status: rev.Status,
 			CreatedAt: timestamp(h.CreatedAt), UpdatedAt: timestamp(rev.UpdatedAt),
+			RelevanceScore: relevanceScore(h.Relevance),
 		})
 	}
 	return out, nil
+}
+
+// relevanceScore rounds a hit's score to 4 decimals: more digits would
+// only show noise.
+func relevanceScore(v float64) float64 {
+	return math.Round(min(max(v, 0), 1)*1e4) / 1e4
 }
 
 // answerBytes estimates the size of hits in an answer: their text, a

@@ -193,6 +193,7 @@ func extract(rev *registry.Revision) *docText {
 	if c := ds.Custom; c != nil {
 		extractNamedJSON(d, c.InlineContent)
 	}
+	addProductKnowledge(d)
 	return d
 }
 

@@ -21,8 +21,13 @@ type Query struct {
 
 // Hit is one record found, best first.
 type Hit struct {
-	RecordID  string
-	Score     float64
+	RecordID string
+	Score    float64 // the ranking's own score: BM25F, or the fused score
+	// Relevance is how well the record matches the query, 0 to 1: the
+	// fused score of a hybrid ranking, or for a lexical one the BM25F
+	// score over that of a record matching every query word as strongly
+	// as BM25 can. Results are sorted by it.
+	Relevance float64
 	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
 }
@@ -68,19 +73,25 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 
-	var ranked []scored
+	var ranked []fused
 	if qvec == nil {
-		ranked = sh.lexical(&ix.set, acc, groups, q.Filter, k)
+		for _, c := range sh.lexical(&ix.set, acc, groups, q.Filter, k) {
+			rel := float32(0)
+			if acc.lexMax > 0 {
+				rel = c.score / acc.lexMax
+			}
+			ranked = append(ranked, fused{slot: c.slot, score: c.score, rel: rel})
+		}
 	} else {
 		n := max(k, ix.set.fusion.Candidates)
 		lex := slices.Clone(sh.lexical(&ix.set, acc, groups, q.Filter, n))
 		sem := sh.semantic(acc, qvec, q.Filter, n)
-		ranked = fuse(lex, sem, ix.set.fusion, k)
+		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown)
 	}
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Revision: d.revision(), CreatedAt: d.createdAt}
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt}
 	}
 	return hits, nil
 }
@@ -152,6 +163,12 @@ type accumulator struct {
 	q16      query16   // the query of the semantic scan, in int16
 	first    []scored  // the scan's first stage: candidates and their upper bounds
 	lower    []float32 // and a min-heap of the k best lower bounds
+
+	// lexMax is what the lexical leg's score of the last query would be
+	// for a record that matched every query word as strongly as BM25 can:
+	// the sum of the words' weights, a word no record has counting as
+	// the rarest; lexUnknown is the part of it that such words make up.
+	lexMax, lexUnknown float32
 }
 
 var accPool = sync.Pool{New: func() any { return new(accumulator) }}
@@ -187,6 +204,7 @@ type qterm struct {
 // their postings instead of a full scan. The ranking is exact; common
 // words in a large registry just stop costing a pass over their lists.
 func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f *Filter, k int) []scored {
+	acc.lexMax, acc.lexUnknown = 0, 0
 	if s.live == 0 || len(groups) == 0 {
 		return nil
 	}
@@ -205,8 +223,13 @@ func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f 
 				cost += len(s.postings[id].slots)
 			}
 		}
+		idf := g.weight * bm25IDF(n, float64(df))
+		acc.lexMax += idf
+		if len(idBuf) == start {
+			acc.lexUnknown += idf
+		}
 		if len(idBuf) > start {
-			terms = append(terms, qterm{ids: idBuf[start:len(idBuf):len(idBuf)], idf: g.weight * bm25IDF(n, float64(df)), cost: cost})
+			terms = append(terms, qterm{ids: idBuf[start:len(idBuf):len(idBuf)], idf: idf, cost: cost})
 		}
 	}
 	acc.terms, acc.ids = terms, idBuf

@@ -48,6 +48,14 @@ type Fusion struct {
 	// Candidates is how many of each leg's best records are fused
 	// (default 100).
 	Candidates int
+	// MinSimilarity and MinCoverage are the cut-off: the results end at
+	// the first record whose similarity to the query (the semantic leg's
+	// cosine) is below MinSimilarity and whose lexical score is below
+	// MinCoverage times that of a record matching every query word that
+	// the registry has. Defaults 0.16 and 0.02, chosen on the evaluation
+	// sets and frozen (docs/search-quality.md); a negative MinSimilarity
+	// turns the cut-off off.
+	MinSimilarity, MinCoverage float64
 }
 
 func (f Fusion) resolve() Fusion {
@@ -62,6 +70,12 @@ func (f Fusion) resolve() Fusion {
 	}
 	if f.Candidates <= 0 {
 		f.Candidates = 100
+	}
+	if f.MinSimilarity == 0 {
+		f.MinSimilarity = 0.16
+	}
+	if f.MinCoverage <= 0 {
+		f.MinCoverage = 0.02
 	}
 	return f
 }
@@ -445,56 +459,78 @@ func (s *shard) scanFloat(acc *accumulator, qvec []float32, f *Filter, k int) []
 	return acc.sem
 }
 
-// fuse combines two rankings (best first) into the best k.
-func fuse(lex, sem []scored, f Fusion, k int) []scored {
-	score := map[uint32]float64{}
+// fused is one record of a ranking: its score, its relevance (0 to 1)
+// and, in a hybrid one, its raw score in each leg (0 when a leg did not
+// return it).
+type fused struct {
+	slot                 uint32
+	score, rel, lex, sem float32
+}
+
+// fuse combines two rankings (best first) into the best k, ending at the
+// first record that falls below the fusion's cut-off. lexKnown is the lexical
+// score of a record that matched every query word that some record has.
+func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
+	// One entry per record, in the order of first appearance (the lexical
+	// ranking, then the semantic one's newcomers), which breaks ties.
+	all := make([]fused, 0, len(lex)+len(sem))
+	sums := make([]float64, 0, len(lex)+len(sem))
+	at := make(map[uint32]int, len(lex)+len(sem))
+	for _, c := range lex {
+		at[c.slot] = len(all)
+		all = append(all, fused{slot: c.slot, lex: c.score})
+		sums = append(sums, 0)
+	}
+	semAt := make([]int, len(sem))
+	for i, c := range sem {
+		j, ok := at[c.slot]
+		if !ok {
+			j = len(all)
+			at[c.slot] = j
+			all = append(all, fused{slot: c.slot})
+			sums = append(sums, 0)
+		}
+		all[j].sem = c.score
+		semAt[i] = j
+	}
 	switch f.Method {
 	case FusionConvex:
-		norm := func(list []scored, w float64) {
+		norm := func(list []scored, w float64, index func(i int) int) {
 			if len(list) == 0 {
 				return
 			}
 			hi, lo := float64(list[0].score), float64(list[len(list)-1].score)
-			for _, c := range list {
+			for i, c := range list {
 				v := 1.0
 				if hi > lo {
 					v = (float64(c.score) - lo) / (hi - lo)
 				}
-				score[c.slot] += w * v
+				sums[index(i)] += w * v
 			}
 		}
-		norm(lex, f.LexicalWeight)
-		norm(sem, 1-f.LexicalWeight)
+		norm(lex, f.LexicalWeight, func(i int) int { return i })
+		norm(sem, 1-f.LexicalWeight, func(i int) int { return semAt[i] })
 	default:
-		for i, c := range lex {
-			score[c.slot] += f.LexicalWeight / (f.K + float64(i+1))
+		for i := range lex {
+			sums[i] += f.LexicalWeight / (f.K + float64(i+1))
 		}
-		for i, c := range sem {
-			score[c.slot] += (1 - f.LexicalWeight) / (f.K + float64(i+1))
-		}
-	}
-	// Ties keep the lexical order, then the semantic one.
-	order := map[uint32]int{}
-	for i, c := range lex {
-		order[c.slot] = i
-	}
-	for i, c := range sem {
-		if _, ok := order[c.slot]; !ok {
-			order[c.slot] = len(lex) + i
+		for i := range sem {
+			sums[semAt[i]] += (1 - f.LexicalWeight) / (f.K + float64(i+1))
 		}
 	}
-	out := make([]scored, 0, len(score))
-	for slot, v := range score {
-		out = append(out, scored{slot: slot, score: float32(v)})
+	for i := range all {
+		all[i].score = float32(sums[i])
+		all[i].rel = all[i].score
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].score != out[j].score {
-			return out[i].score > out[j].score
+	sort.SliceStable(all, func(i, j int) bool { return all[i].score > all[j].score })
+	out := all[:min(k, len(all))]
+	// The cut-off: the results end at the first record that is neither
+	// close in meaning nor shares enough of the query's words.
+	for i, r := range out {
+		if f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
+			(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage) {
+			return out[:i]
 		}
-		return order[out[i].slot] < order[out[j].slot]
-	})
-	if len(out) > k {
-		out = out[:k]
 	}
 	return out
 }

@@ -77,10 +77,20 @@ func callSearch(t *testing.T, s *mcp.ClientSession, args map[string]any) (*mcp.C
 	}
 	raw, _ := json.Marshal(res.StructuredContent)
 	var out struct {
-		RegistryRecords []struct{ Name string } `json:"registryRecords"`
+		RegistryRecords []struct {
+			Name           string
+			RelevanceScore *float64 `json:"relevanceScore"`
+		} `json:"registryRecords"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("structuredContent %s: %v", raw, err)
+	}
+	for i, r := range out.RegistryRecords {
+		// Every record says how relevant it is, best first.
+		if r.RelevanceScore == nil || *r.RelevanceScore <= 0 || *r.RelevanceScore > 1 ||
+			(i > 0 && *r.RelevanceScore > *out.RegistryRecords[i-1].RelevanceScore) {
+			t.Fatalf("record %d %s: relevanceScore %v in %s", i, r.Name, r.RelevanceScore, raw)
+		}
 	}
 	var text string
 	if len(res.Content) > 0 {

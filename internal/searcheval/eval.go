@@ -32,18 +32,20 @@ type Query struct {
 
 // Result holds the mean metrics over the queries that have at least
 // one relevant record, with binary relevance: nDCG@10, Recall@10,
-// MRR@10 and precision at 1.
+// MRR@10 and precision at 1; and the mean number of results returned
+// over all queries, those without a relevant record included.
 type Result struct {
 	Queries  int
 	NDCG10   float64
 	Recall10 float64
 	MRR10    float64
 	P1       float64
+	Returned float64
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("queries=%d nDCG@10=%.3f Recall@10=%.3f MRR@10=%.3f P@1=%.3f",
-		r.Queries, r.NDCG10, r.Recall10, r.MRR10, r.P1)
+	return fmt.Sprintf("queries=%d nDCG@10=%.3f Recall@10=%.3f MRR@10=%.3f P@1=%.3f returned=%.2f",
+		r.Queries, r.NDCG10, r.Recall10, r.MRR10, r.P1, r.Returned)
 }
 
 // ReadQueries reads labelled queries as JSON Lines; blank lines are
@@ -90,11 +92,12 @@ type Ranking func(ctx context.Context, text string) ([]Ranked, error)
 
 // EvaluateRanking scores rank on the queries with the given number of
 // concurrent searches. A hit is relevant when its record id or name is
-// listed; queries without relevant records are not counted.
+// listed; queries without relevant records count only in Returned.
 func EvaluateRanking(ctx context.Context, queries []Query, rank Ranking, workers int) (Result, error) {
 	type metrics struct{ ndcg, recall, rr, p1 float64 }
 	per := make([]metrics, len(queries))
 	counted := make([]bool, len(queries))
+	returned := make([]int, len(queries))
 	errs := make([]error, len(queries))
 	var wg sync.WaitGroup
 	workers = min(max(1, workers), max(1, len(queries)))
@@ -108,13 +111,14 @@ func EvaluateRanking(ctx context.Context, queries []Query, rank Ranking, workers
 				for _, r := range q.Relevant {
 					relevant[r] = true
 				}
-				if len(relevant) == 0 {
-					continue
-				}
 				hits, err := rank(ctx, q.Text)
 				if err != nil {
 					errs[i] = fmt.Errorf("query %q: %w", q.ID, err)
 					return
+				}
+				returned[i] = len(hits)
+				if len(relevant) == 0 {
+					continue
 				}
 				var m metrics
 				found := map[string]bool{}
@@ -151,6 +155,7 @@ func EvaluateRanking(ctx context.Context, queries []Query, rank Ranking, workers
 		if errs[i] != nil {
 			return Result{}, errs[i]
 		}
+		res.Returned += float64(returned[i])
 		if !counted[i] {
 			continue
 		}
@@ -163,6 +168,9 @@ func EvaluateRanking(ctx context.Context, queries []Query, rank Ranking, workers
 	if res.Queries > 0 {
 		n := float64(res.Queries)
 		res.NDCG10, res.Recall10, res.MRR10, res.P1 = res.NDCG10/n, res.Recall10/n, res.MRR10/n, res.P1/n
+	}
+	if len(queries) > 0 {
+		res.Returned /= float64(len(queries))
 	}
 	return res, nil
 }

@@ -34,7 +34,9 @@ func TestEvaluateMetrics(t *testing.T) {
 	// DCG 1, ideal 1 + 1/log2(3); recall 1/2.
 	ndcg2 := 1 / (1 + 1/math.Log2(3))
 	want := Result{Queries: 2, NDCG10: (1 + ndcg2) / 2, Recall10: 0.75, MRR10: 1, P1: 1}
-	if res.Queries != want.Queries || math.Abs(res.NDCG10-want.NDCG10) > 1e-9 || res.Recall10 != want.Recall10 || res.MRR10 != want.MRR10 || res.P1 != want.P1 {
+	// Returned counts every query: 1 (apple), 2 (banana, apple), 0.
+	want.Returned = 1
+	if res.Queries != want.Queries || math.Abs(res.NDCG10-want.NDCG10) > 1e-9 || res.Recall10 != want.Recall10 || res.MRR10 != want.MRR10 || res.P1 != want.P1 || res.Returned != want.Returned {
 		t.Errorf("Evaluate = %+v, want %+v", res, want)
 	}
 	if _, err := ReadQueries(strings.NewReader("{bad")); err == nil || !strings.Contains(err.Error(), "line 1") {

@@ -162,7 +162,20 @@ func LoadLiveMCPBench(dir string, withSchemas bool) (servers, tools Set, err err
 // record named by its seed name) with the paraphrase queries of
 // paraphrase/seed_paraphrase.jsonl, whose relevant records are seed names.
 func LoadParaphrase(dir string) (Set, error) {
-	set := Set{Name: "paraphrase (MCP Registry seed)"}
+	return loadSeedSet(dir, "paraphrase (MCP Registry seed)", filepath.Join("paraphrase", "seed_paraphrase.jsonl"))
+}
+
+// LoadNoAnswer returns the MCP Registry seed with the requests of
+// no-answer/seed_no_answer.jsonl, which no server of the seed answers:
+// what counts is how few results they get (Result.Returned).
+func LoadNoAnswer(dir string) (Set, error) {
+	return loadSeedSet(dir, "no answer (MCP Registry seed)", filepath.Join("no-answer", "seed_no_answer.jsonl"))
+}
+
+// loadSeedSet returns the MCP Registry seed's servers as records named by
+// their seed names, with the queries of file (relevant: seed names).
+func loadSeedSet(dir, name, file string) (Set, error) {
+	set := Set{Name: name}
 	b, err := os.ReadFile(filepath.Join(dir, "mcp-registry-seed", "seed_2025_05_16.json"))
 	if err != nil {
 		return set, err
@@ -178,20 +191,56 @@ func LoadParaphrase(dir string) (Set, error) {
 		server := map[string]any{"name": s.Name, "description": s.Description, "version": "1.0.0"}
 		set.Records = append(set.Records, Record(recordID("seed", i), name, s.Description, server, nil))
 	}
-	if set.Queries, err = readJSONL[Query](filepath.Join(dir, "paraphrase", "seed_paraphrase.jsonl")); err != nil {
+	if set.Queries, err = readJSONL[Query](filepath.Join(dir, file)); err != nil {
 		return set, err
 	}
-	for i := range set.Queries {
-		q := &set.Queries[i]
+	if err := relabel(set.Queries, names, file); err != nil {
+		return set, err
+	}
+	return set, nil
+}
+
+// relabel replaces the server names of queries' relevant lists by record
+// names; a name that is not in names is an error.
+func relabel(queries []Query, names map[string]string, file string) error {
+	for i := range queries {
+		q := &queries[i]
 		for j, r := range q.Relevant {
 			name, ok := names[r]
 			if !ok {
-				return set, fmt.Errorf("paraphrase query %s: %q is not in the seed", q.ID, r)
+				return fmt.Errorf("%s: query %s: %q is not in the registry", file, q.ID, r)
 			}
 			q.Relevant[j] = name
 		}
 	}
-	return set, nil
+	return nil
+}
+
+// LoadUserReported returns the small registry of user-reported/servers.jsonl
+// (about 50 MCP servers, each a record with a server.json of its name,
+// title and description) with the queries of user-reported/queries.jsonl,
+// which users reported as badly ranked (relevant: server names).
+func LoadUserReported(dir string) (Set, error) {
+	set := Set{Name: "user-reported"}
+	type server struct{ Name, Title, Description string }
+	list, err := readJSONL[server](filepath.Join(dir, "user-reported", "servers.jsonl"))
+	if err != nil {
+		return set, err
+	}
+	names := map[string]string{}
+	for i, s := range list {
+		name := recordName(s.Name)
+		names[s.Name] = name
+		srv := map[string]any{"name": s.Name, "description": s.Description, "version": "1.0.0"}
+		if s.Title != "" {
+			srv["title"] = s.Title
+		}
+		set.Records = append(set.Records, Record(recordID("ur", i), name, s.Description, srv, nil))
+	}
+	if set.Queries, err = readJSONL[Query](filepath.Join(dir, "user-reported", "queries.jsonl")); err != nil {
+		return set, err
+	}
+	return set, relabel(set.Queries, names, "user-reported/queries.jsonl")
 }
 
 var epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
