@@ -36,6 +36,9 @@ func TestPackRevisionRoundTrip(t *testing.T) {
 	n := 0
 	fillStrings(reflect.ValueOf(&full).Elem(), &n)
 	full.UpdatedAt = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	// How a record is synchronized (its source and credential providers)
+	// is control-plane state that no search answer shows: not packed.
+	full.SyncType, full.Sync = "", nil
 
 	cases := map[string]registry.Revision{
 		"every field set": full,
