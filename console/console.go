@@ -124,8 +124,8 @@ type Console struct {
 	oauthClient   *http.Client
 	pending       pendingSignIns
 
-	pages     map[string]*template.Template
-	mux       *http.ServeMux
+	pages map[string]*template.Template
+	mux   *http.ServeMux
 }
 
 // New builds the console.
