@@ -118,6 +118,9 @@ func (p *pendingSignIns) take(state string, now time.Time) *pendingSignIn {
 func (c *Console) oauthStart(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	regID := strings.TrimSpace(q.Get("registry"))
+	if len(regID) > 64 {
+		regID = regID[:64] // no registry id is longer; the page shows it back
+	}
 	next := Prefix + "search?registry=" + url.QueryEscape(regID)
 	// Such a session may only search and connect: another next page
 	// would only refuse it.

@@ -163,8 +163,9 @@ func TestSignInWithIdentityProvider(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if resp, _ := b.get("/console/connect?registry=" + regID); resp.StatusCode != http.StatusOK {
-			t.Errorf("connect: %d", resp.StatusCode)
+		if resp, body := b.get("/console/connect?registry=" + regID); resp.StatusCode != http.StatusOK ||
+			!strings.Contains(body, `value="`+ts.URL+`/console/oauth/start?registry=`+regID+`"`) {
+			t.Errorf("connect: %d, want the sign-in link to share", resp.StatusCode)
 		}
 		// Nothing a bearer token may not do: not list, not read records,
 		// not another registry, not a change.
