@@ -47,7 +47,7 @@ func (c *Console) connectPage(w http.ResponseWriter, r *http.Request, s *session
 		return "", v, err
 	}
 	d.Registry = &reg
-	d.MCPURL = c.publicURL + "/registry/" + reg.ID + "/mcp"
+	d.MCPURL = c.mcpURL(reg.ID)
 	d.Name = "agentry-" + strings.ToLower(strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
 			return r

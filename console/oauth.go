@@ -68,6 +68,7 @@ const (
 // back.
 type pendingSignIn struct {
 	registryID   string
+	resource     string
 	discoveryURL string
 	clientID     string
 	tokenURL     string
@@ -159,7 +160,7 @@ func (c *Console) oauthStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state, verifier := randomToken(), randomToken()
-	p := &pendingSignIn{registryID: reg.ID, discoveryURL: cfg.DiscoveryURL, clientID: clientID, tokenURL: ep.Token,
+	p := &pendingSignIn{registryID: reg.ID, resource: c.mcpURL(reg.ID), discoveryURL: cfg.DiscoveryURL, clientID: clientID, tokenURL: ep.Token,
 		verifier: verifier, next: next, expires: c.now().Add(oauthTimeout)}
 	challenge := sha256.Sum256([]byte(verifier))
 	params := url.Values{
@@ -169,6 +170,10 @@ func (c *Console) oauthStart(w http.ResponseWriter, r *http.Request) {
 		"state":                 {state},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
 		"code_challenge_method": {"S256"},
+		// RFC 8707: the token is for the registry's MCP endpoint, as an
+		// MCP client asks for it, so that IdPs which issue JWT access
+		// tokens only for a resource (and set aud to it) issue one.
+		"resource": {c.mcpURL(reg.ID)},
 	}
 	scopes := jwtauth.AdvertisedScopes(cfg)
 	if ep.OpenID {
@@ -189,6 +194,11 @@ func (c *Console) oauthStart(w http.ResponseWriter, r *http.Request) {
 	}
 	target.RawQuery = tq.Encode()
 	http.Redirect(w, r, target.String(), http.StatusSeeOther)
+}
+
+// mcpURL is a registry's MCP endpoint, the resource its tokens are for.
+func (c *Console) mcpURL(registryID string) string {
+	return c.publicURL + "/registry/" + registryID + "/mcp"
 }
 
 // redirectURI is where the identity provider sends the browser back; it
@@ -293,7 +303,7 @@ type tokenAnswer struct {
 // public client: the PKCE verifier proves it is the one that asked.
 func (c *Console) exchangeCode(ctx context.Context, p *pendingSignIn, code string) (tokenAnswer, error) {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {c.redirectURI()},
-		"client_id": {p.clientID}, "code_verifier": {p.verifier}}
+		"client_id": {p.clientID}, "code_verifier": {p.verifier}, "resource": {p.resource}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return tokenAnswer{}, err

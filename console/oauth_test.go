@@ -133,12 +133,12 @@ func TestSignInWithIdentityProvider(t *testing.T) {
 		// nonce and openid; the code redeemed with the verifier, no secret.
 		if az.Get("code_challenge_method") != "S256" || az.Get("state") == "" || az.Get("nonce") == "" ||
 			az.Get("scope") != "openid" || az.Get("client_id") != p.ClientID || az.Get("response_type") != "code" ||
-			az.Get("redirect_uri") != ts.URL+"/console/oauth/callback" {
+			az.Get("redirect_uri") != ts.URL+"/console/oauth/callback" || az.Get("resource") != ts.URL+"/registry/"+regID+"/mcp" {
 			t.Errorf("authorization request %v", az)
 		}
 		sum := sha256.Sum256([]byte(tok.Get("code_verifier")))
 		if tok.Get("code_verifier") == "" || base64.RawURLEncoding.EncodeToString(sum[:]) != az.Get("code_challenge") ||
-			tok.Has("client_secret") || tok.Get("grant_type") != "authorization_code" {
+			tok.Has("client_secret") || tok.Get("grant_type") != "authorization_code" || tok.Get("resource") != az.Get("resource") {
 			t.Errorf("token request %v", tok)
 		}
 		for _, c := range resp.Cookies() {
