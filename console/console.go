@@ -12,8 +12,15 @@
 // hides what the policies deny, and the server refuses it regardless of
 // the page. Changes are POST forms carrying the session's CSRF token.
 //
+// A consumer of a CUSTOM_JWT registry may instead sign in with that
+// registry's identity provider (authorization code with PKCE, oauth.go):
+// the access token is verified as the API verifies bearer tokens, on
+// every request, and the session may do what such a token may do at the
+// API (search that registry), nothing else.
+//
 // Where to find what: console.go builds the handler and renders;
-// session.go signs in and out and checks CSRF; registries.go, records.go,
+// session.go signs in and out and checks CSRF; oauth.go signs in with an
+// identity provider; registries.go, records.go,
 // queue.go, search.go and connect.go are the pages; view.go turns
 // descriptors into what the record page shows (tools, skills, front
 // matter, the diff of two revisions).
