@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/agentry/agentry/registry"
@@ -14,6 +15,9 @@ type connectData struct {
 	Region     string
 	Name       string // a client-side server name derived from the registry's
 	Configs    []clientConfig
+	// SignIn is the link that signs a CUSTOM_JWT registry's consumers in
+	// to the console with its identity provider, to share.
+	SignIn string
 }
 
 // clientConfig is one ready-to-paste set-up.
@@ -43,7 +47,7 @@ func (c *Console) connectPage(w http.ResponseWriter, r *http.Request, s *session
 		return "", v, err
 	}
 	d.Registry = &reg
-	d.MCPURL = c.publicURL + "/registry/" + reg.ID + "/mcp"
+	d.MCPURL = c.mcpURL(reg.ID)
 	d.Name = "agentry-" + strings.ToLower(strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
 			return r
@@ -52,6 +56,7 @@ func (c *Console) connectPage(w http.ResponseWriter, r *http.Request, s *session
 	}, reg.Name))
 	if reg.AuthorizerType == registry.AuthorizerCustomJWT {
 		d.Configs = jwtConfigs(d.Name, d.MCPURL)
+		d.SignIn = c.publicURL + oauthPath + "start?registry=" + url.QueryEscape(reg.ID)
 	} else {
 		d.Configs = iamConfigs(d.Name, d.MCPURL, c.arns.Region)
 	}

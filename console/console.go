@@ -12,8 +12,15 @@
 // hides what the policies deny, and the server refuses it regardless of
 // the page. Changes are POST forms carrying the session's CSRF token.
 //
+// A consumer of a CUSTOM_JWT registry may instead sign in with that
+// registry's identity provider (authorization code with PKCE, oauth.go):
+// the access token is verified as the API verifies bearer tokens, on
+// every request, and the session may do what such a token may do at the
+// API (search that registry), nothing else.
+//
 // Where to find what: console.go builds the handler and renders;
-// session.go signs in and out and checks CSRF; registries.go, records.go,
+// session.go signs in and out and checks CSRF; oauth.go signs in with an
+// identity provider; registries.go, records.go,
 // queue.go, search.go and connect.go are the pages; view.go turns
 // descriptors into what the record page shows (tools, skills, front
 // matter, the diff of two revisions).
@@ -88,6 +95,15 @@ type Config struct {
 	// PublicURL is the base URL clients reach the server at, without a
 	// trailing slash; the connect page builds endpoint URLs from it.
 	PublicURL string
+	// JWT verifies CUSTOM_JWT registries' tokens (the API's
+	// *jwtauth.Verifier); nil turns sign-in with an identity provider off.
+	JWT JWTVerifier
+	// OAuthClientID is the client id the console signs people in with at
+	// an identity provider; "" = each registry's first allowed client.
+	OAuthClientID string
+	// OAuthHTTPClient redeems authorization codes at token endpoints (a
+	// safehttp client); nil = http.DefaultClient.
+	OAuthHTTPClient *http.Client
 	// SessionTTL is how long a sign-in lasts; 0 = DefaultSessionTTL.
 	SessionTTL time.Duration
 	Logger     *slog.Logger
@@ -109,8 +125,14 @@ type Console struct {
 	now       func() time.Time
 	sessions  *sessions
 	failures  *failures
-	pages     map[string]*template.Template
-	mux       *http.ServeMux
+
+	jwt           JWTVerifier
+	oauthClientID string
+	oauthClient   *http.Client
+	pending       pendingSignIns
+
+	pages map[string]*template.Template
+	mux   *http.ServeMux
 }
 
 // New builds the console.
@@ -131,6 +153,10 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.jwt, c.oauthClientID, c.oauthClient = cfg.JWT, cfg.OAuthClientID, cfg.OAuthHTTPClient
+	if c.oauthClient == nil {
+		c.oauthClient = http.DefaultClient
+	}
 	c.pages = pages
 	c.mux = http.NewServeMux()
 	c.routes()
@@ -148,6 +174,8 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+Prefix+"signin", c.signInPage)
 	m.HandleFunc("POST "+Prefix+"signin", c.signIn)
 	m.Handle("POST "+Prefix+"signout", c.change(c.signOut))
+	m.HandleFunc("GET "+oauthPath+"start", c.oauthStart)
+	m.HandleFunc("GET "+oauthPath+"callback", c.oauthCallback)
 
 	m.Handle("GET "+Prefix+"registries", c.page(c.registriesPage))
 	m.Handle("POST "+Prefix+"registries", c.change(c.createRegistry))
@@ -227,6 +255,9 @@ type view struct {
 	Error   string
 	Fields  map[string]string // field name -> the API's message
 	Data    any
+	// Refresh is a meta refresh element for the head (signing in with an
+	// identity provider), built from a checked console path.
+	Refresh template.HTML
 }
 
 // pageFunc serves a page to a signed-in user; it returns the template
@@ -389,16 +420,36 @@ func parsePages() (map[string]*template.Template, error) {
 // operation name such as "UpdateRegistryRecordStatus") on resource,
 // asking exactly what the API asks.
 func (c *Console) allowed(r *http.Request, s *session, operation, resource string) bool {
-	return s.principal.Authorize(c.iamRequest(r, operation, resource)) == iam.Allow
+	return c.decide(r, s, operation, resource) == iam.Allow
+}
+
+// decide asks the principal's policies; a session signed in with a
+// registry's identity provider may do what its token may do at the API:
+// jwtOperations on that registry.
+func (c *Console) decide(r *http.Request, s *session, operation, resource string) iam.Decision {
+	if s.jwt != nil {
+		if jwtOperations[operation] && resource == c.arns.Registry(s.jwt.registryID) {
+			return iam.Allow
+		}
+		return iam.ImplicitDeny
+	}
+	return s.principal.Authorize(c.iamRequest(r, operation, resource))
 }
 
 // authorize is allowed as an error: the API's AccessDeniedException
 // message.
 func (c *Console) authorize(r *http.Request, s *session, operation, resource string) error {
 	action := "bedrock-agentcore:" + operation
-	switch s.principal.Authorize(c.iamRequest(r, operation, resource)) {
+	switch c.decide(r, s, operation, resource) {
 	case iam.Allow:
 		return nil
+	case iam.ImplicitDeny:
+		if s.jwt != nil {
+			return &registry.Error{Kind: registry.KindForbidden, Message: "A sign-in with registry " + s.jwt.registryID +
+				"'s identity provider may search that registry, as its bearer tokens may, and nothing else; " +
+				"sign in with an access key for more."}
+		}
+		return &registry.Error{Kind: registry.KindForbidden, Message: iam.DenyMessage(s.principal.ARN, action, resource)}
 	case iam.ExplicitDeny:
 		return &registry.Error{Kind: registry.KindForbidden, Message: iam.ExplicitDenyMessage(s.principal.ARN, action, resource)}
 	default:

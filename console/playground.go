@@ -39,7 +39,15 @@ func (c *Console) searchPage(w http.ResponseWriter, r *http.Request, s *session)
 	v := view{Title: "Search playground", Nav: "search"}
 	q := r.URL.Query()
 	d := searchData{RegistryID: strings.TrimSpace(q.Get("registry")), Query: q.Get("q"), Filter: q.Get("filter"), Max: 10}
-	if regs, err := c.allRegistries(r, s); err == nil {
+	if s.jwt != nil {
+		// Signed in with a registry's identity provider: that registry.
+		if reg, err := c.svc.GetRegistry(r.Context(), s.jwt.registryID); err == nil {
+			d.Registries = []registry.Registry{reg}
+		}
+		if d.RegistryID == "" {
+			d.RegistryID = s.jwt.registryID
+		}
+	} else if regs, err := c.allRegistries(r, s); err == nil {
 		for _, reg := range regs {
 			if reg.AuthorizerType == registry.AuthorizerAWSIAM {
 				d.Registries = append(d.Registries, reg)
@@ -65,8 +73,8 @@ func (c *Console) searchPage(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return "", v, err
 	}
-	if reg.AuthorizerType != registry.AuthorizerAWSIAM {
-		v.Error = "This registry's consumers authenticate with bearer tokens (CUSTOM_JWT); the console searches AWS_IAM registries only."
+	if reg.AuthorizerType != registry.AuthorizerAWSIAM && s.jwt == nil {
+		v.Error = "This registry's consumers authenticate with bearer tokens (CUSTOM_JWT): sign in with its identity provider to search it here."
 		return "search", v, nil
 	}
 	if n := utf8.RuneCountInString(d.Query); n < 1 || n > maxSearchQuery {

@@ -34,6 +34,9 @@ type session struct {
 	CSRF        string
 	expires     time.Time
 	principal   *iam.Principal
+	// jwt is set for a session signed in with a registry's identity
+	// provider (oauth.go); accessKeyID is then empty.
+	jwt *jwtGrant
 }
 
 // Name is the principal's name, for the page header.
@@ -53,7 +56,9 @@ func newSessions(ttl time.Duration, now func() time.Time) *sessions {
 	return &sessions{ttl: ttl, now: now, m: map[string]*session{}}
 }
 
-func (ss *sessions) create(accessKeyID string) *session {
+// create starts a session for an access key, or for a grant of an
+// identity provider; it ends at until when that is earlier than the TTL.
+func (ss *sessions) create(accessKeyID string, g *jwtGrant, until time.Time) *session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	now := ss.now()
@@ -70,7 +75,10 @@ func (ss *sessions) create(accessKeyID string) *session {
 			delete(ss.m, oldest.id)
 		}
 	}
-	s := &session{id: randomToken(), accessKeyID: accessKeyID, CSRF: randomToken(), expires: now.Add(ss.ttl)}
+	s := &session{id: randomToken(), accessKeyID: accessKeyID, jwt: g, CSRF: randomToken(), expires: now.Add(ss.ttl)}
+	if !until.IsZero() && until.Before(s.expires) {
+		s.expires = until
+	}
 	ss.m[s.id] = s
 	return s
 }
@@ -111,6 +119,15 @@ func (c *Console) sessionOf(r *http.Request) *session {
 	if !ok {
 		return nil
 	}
+	if s.jwt != nil {
+		if c.jwt == nil || !c.jwtSessionValid(r, s.jwt) {
+			return nil
+		}
+		// A principal with no policies: what the session may do is
+		// decided by decide, from jwtOperations.
+		s.principal = &iam.Principal{Name: s.jwt.subject, ARN: s.jwt.issuer + "#" + s.jwt.subject}
+		return &s
+	}
 	p, _, ok := c.creds.Lookup(s.accessKeyID)
 	if !ok {
 		return nil
@@ -132,6 +149,7 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 type signInData struct {
 	Next        string
 	AccessKeyID string
+	RegistryID  string // for sign-in with a registry's identity provider
 }
 
 // signIn checks an access key id and its secret against the credentials
@@ -166,14 +184,18 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 			Data:  signInData{Next: next, AccessKeyID: id}})
 		return
 	}
-	s := c.sessions.create(id)
-	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: s.id, Path: Prefix,
-		MaxAge: int(time.Until(s.expires).Seconds()), Expires: s.expires,
-		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode,
-	})
+	s := c.sessions.create(id, nil, time.Time{})
+	c.setSessionCookie(w, r, s)
 	c.log.Info("console sign-in", "principal", p.ARN)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (c *Console) setSessionCookie(w http.ResponseWriter, r *http.Request, s *session) {
+	http.SetCookie(w, &http.Cookie{
+		Name: cookieName, Value: s.id, Path: Prefix,
+		MaxAge: int(s.expires.Sub(c.now()).Seconds()), Expires: s.expires,
+		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode,
+	})
 }
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *session) error {

@@ -64,3 +64,46 @@ func TestRFC8414DiscoveryURL(t *testing.T) {
 		wantCode(t, err, CodeInvalidToken)
 	}
 }
+
+// Endpoints reads the sign-in endpoints of RFC 8414 metadata and of OpenID
+// discovery, and refuses a document without them, or with one the URL
+// policy refuses, as a configuration to change.
+func TestEndpoints(t *testing.T) {
+	var srv *httptest.Server
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/oauth-authorization-server/full", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL + "/full", "jwks_uri": srv.URL + "/jwks",
+			"authorization_endpoint": srv.URL + "/authorize", "token_endpoint": srv.URL + "/token"})
+	})
+	mux.HandleFunc("/.well-known/oauth-authorization-server/none", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL + "/none", "jwks_uri": srv.URL + "/jwks"})
+	})
+	mux.HandleFunc("/oidc"+DiscoverySuffix, func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL + "/oidc", "jwks_uri": srv.URL + "/jwks",
+			"authorization_endpoint": srv.URL + "/authorize", "token_endpoint": srv.URL + "/token"})
+	})
+	mux.HandleFunc("/.well-known/oauth-authorization-server/file", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL + "/file", "jwks_uri": srv.URL + "/jwks",
+			"authorization_endpoint": srv.URL + "/authorize", "token_endpoint": "file:///etc/token"})
+	})
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+
+	v := newVerifier(t, Options{AllowPrivate: true})
+	e, err := v.Endpoints(ctx, srv.URL+"/.well-known/oauth-authorization-server/full")
+	want := Endpoints{Issuer: srv.URL + "/full", Authorization: srv.URL + "/authorize", Token: srv.URL + "/token"}
+	if err != nil || e != want {
+		t.Fatalf("Endpoints = %+v, %v; want %+v", e, err, want)
+	}
+	_, err = v.Endpoints(ctx, srv.URL+"/.well-known/oauth-authorization-server/none")
+	wantMisconfigured(t, err, "the identity provider's discovery document names no authorization_endpoint or token_endpoint")
+	e, err = v.Endpoints(ctx, srv.URL+"/oidc"+DiscoverySuffix)
+	if err != nil || !e.OpenID {
+		t.Fatalf("OpenID discovery: %+v, %v", e, err)
+	}
+
+	// A token endpoint that is not http(s) is refused by the URL policy.
+	_, err = v.Endpoints(ctx, srv.URL+"/.well-known/oauth-authorization-server/file")
+	wantMisconfigured(t, err, "the identity provider's authorization_endpoint or token_endpoint is refused by the URL policy")
+}

@@ -102,6 +102,10 @@ type Verifier struct {
 type discoveryDoc struct {
 	issuer  string
 	jwksURI string
+	// The endpoints of a sign-in (Endpoints); empty when the document
+	// names none or names one the URL policy refuses.
+	authorizationEndpoint string
+	tokenEndpoint         string
 }
 
 // New returns a Verifier and starts its background refresher; Close stops
@@ -272,6 +276,41 @@ func (v *Verifier) Issuer(ctx context.Context, discoveryURL string) (string, err
 	return doc.issuer, nil
 }
 
+// Endpoints are where a client sends a person to sign in (authorization
+// code with PKCE) and where it exchanges the code for tokens.
+type Endpoints struct {
+	Issuer        string
+	Authorization string
+	Token         string
+	// OpenID is set when the discovery URL is OpenID Connect discovery:
+	// the client may ask for the openid scope and gets an ID token.
+	OpenID bool
+}
+
+// Endpoints returns the sign-in endpoints named by the discovery document
+// at discoveryURL. Both must be present and pass the URL policy (https,
+// and public addresses unless Options.AllowPrivate): the error is an
+// *Error with Misconfigured set when they do not, Unavailable when the
+// document cannot be fetched for now.
+func (v *Verifier) Endpoints(ctx context.Context, discoveryURL string) (Endpoints, error) {
+	doc, err := v.discover(ctx, discoveryURL)
+	if err != nil {
+		return Endpoints{}, err
+	}
+	e := Endpoints{Issuer: doc.issuer, Authorization: doc.authorizationEndpoint, Token: doc.tokenEndpoint,
+		OpenID: strings.HasSuffix(discoveryURL, DiscoverySuffix)}
+	for _, s := range []string{e.Authorization, e.Token} {
+		u, err := url.Parse(s)
+		if s == "" || err != nil {
+			return Endpoints{}, misconfigured("the identity provider's discovery document names no authorization_endpoint or token_endpoint", nil)
+		}
+		if err := safehttp.CheckURL(u, v.allowPrivate); err != nil {
+			return Endpoints{}, misconfigured("the identity provider's authorization_endpoint or token_endpoint is refused by the URL policy", err)
+		}
+	}
+	return e, nil
+}
+
 func (v *Verifier) discover(ctx context.Context, discoveryURL string) (*discoveryDoc, error) {
 	if err := v.checkDiscoveryURL(discoveryURL); err != nil {
 		return nil, misconfigured(descRefusedURL, err)
@@ -330,8 +369,10 @@ func (v *Verifier) fetchDiscovery(ctx context.Context, discoveryURL string) (*di
 		return nil, 0, err
 	}
 	var d struct {
-		Issuer  any `json:"issuer"`
-		JWKSURI any `json:"jwks_uri"`
+		Issuer                any `json:"issuer"`
+		JWKSURI               any `json:"jwks_uri"`
+		AuthorizationEndpoint any `json:"authorization_endpoint"`
+		TokenEndpoint         any `json:"token_endpoint"`
 	}
 	if err := json.Unmarshal(body, &d); err != nil {
 		return nil, 0, fmt.Errorf("%w: discovery document is not valid JSON: %w", errUnusable, err)
@@ -351,7 +392,10 @@ func (v *Verifier) fetchDiscovery(ctx context.Context, discoveryURL string) (*di
 	// The issuer is not required to equal the discovery URL's prefix (OIDC
 	// Discovery 4.3): the administrator chose this URL, and IdPs such as
 	// Entra ID's multi-tenant endpoints break that rule.
-	return &discoveryDoc{issuer: iss, jwksURI: jwks}, v.discoveryTTL, nil
+	doc := &discoveryDoc{issuer: iss, jwksURI: jwks}
+	doc.authorizationEndpoint, _ = d.AuthorizationEndpoint.(string)
+	doc.tokenEndpoint, _ = d.TokenEndpoint.(string)
+	return doc, v.discoveryTTL, nil
 }
 
 func (v *Verifier) fetchJWKS(ctx context.Context, jwksURI string) (*keySet, time.Duration, error) {

@@ -49,6 +49,10 @@ type Config struct {
 	// AllowPrivateURLs lets the server fetch from loopback and private
 	// addresses (OIDC discovery and JWKS of CUSTOM_JWT registries).
 	AllowPrivateURLs bool
+	// ConsoleOAuthClientID is the public client the web console signs
+	// people in with at a CUSTOM_JWT registry's identity provider; ""
+	// means the registry's first allowed client.
+	ConsoleOAuthClientID string
 	// JWTClockSkew is the clock tolerance for the exp, nbf and iat of
 	// CUSTOM_JWT bearer tokens (jwtauth.Options.Skew): 0 = the default
 	// (60 s), negative = none. Tests shorten it to see tokens expire.
@@ -207,6 +211,15 @@ var Settings = []Setting{
 	{Flag: "allow-private-urls", Env: "AGENTRY_ALLOW_PRIVATE_URLS", Switch: true,
 		Help: "allow fetching OIDC discovery, JWKS and synchronized records over http and from loopback and private addresses",
 		set:  boolean(func(c *Config, b bool) { c.AllowPrivateURLs = b })},
+	{Flag: "console-oauth-client-id", Env: "AGENTRY_CONSOLE_OAUTH_CLIENT_ID",
+		Help: "client id the web console signs people in with at CUSTOM_JWT registries' identity providers; default: each registry's first allowed client",
+		set: func(c *Config, v string) error {
+			if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+				return errors.New("must be at most 256 printable ASCII characters without spaces")
+			}
+			c.ConsoleOAuthClientID = v
+			return nil
+		}},
 	{Flag: "sync-credentials-file", Env: "AGENTRY_SYNC_CREDENTIALS_FILE",
 		Help: "credential-provider file (mode 0600) mapping the providerArn and roleArn of synchronized records to secrets, reloaded on change",
 		set:  func(c *Config, v string) error { c.SyncCredentialsFile = v; return nil }},

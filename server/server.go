@@ -217,7 +217,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	// The web console acts through the same service, credentials and IAM
 	// policies as the API.
 	con, err := console.New(console.Config{Service: svc, ARNs: svc.ARNs, Index: index, Credentials: principals,
-		PublicURL: publicURL, Logger: cfg.Logger})
+		PublicURL: publicURL, Logger: cfg.Logger,
+		JWT: jwt, OAuthClientID: cfg.ConsoleOAuthClientID, OAuthHTTPClient: safehttp.NewClient(cfg.AllowPrivateURLs)})
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -55,7 +55,7 @@ var allowed = map[string][]string{
 	"store/storetest":       {"registry", "search"},
 	"httpapi":               {"registry", "search", "iam", "sigv4", "jwtauth", "mcpregistry"},
 	"mcpregistry":           {"registry"},
-	"console":               {"registry", "search", "iam"},
+	"console":               {"registry", "search", "iam", "jwtauth"},
 
 	// Wiring.
 	"server": {"audit", "console", "credentials", "embedding", "events", "httpapi", "iam", "jwtauth", "mcpregistry", "metrics", "registry", "safehttp",
