@@ -29,7 +29,8 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`
 	sqlDeadLetters = `SELECT webhook, seq, event_id, attempts, last_error, at, body FROM event_dead_letters
 		WHERE $1 = '' OR webhook = $1 ORDER BY at, seq`
-	sqlAppendAudit = `INSERT INTO audit (at, request_id, operation, principal, access_key_id, source_ip,
+	sqlDeleteDeadLetter = `DELETE FROM event_dead_letters WHERE webhook = $1 AND seq = $2`
+	sqlAppendAudit      = `INSERT INTO audit (at, request_id, operation, principal, access_key_id, source_ip,
 		resource, outcome, status, error, denial, changed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 	sqlSelectAudit = `SELECT seq, at, request_id, operation, principal, access_key_id, source_ip, resource,
 		outcome, status, error, denial, changed FROM audit`
@@ -114,6 +115,15 @@ func (s *Store) DeadLetters(ctx context.Context, webhook string) ([]registry.Dea
 		return nil, registry.Internal(err)
 	}
 	return out, nil
+}
+
+// DeleteDeadLetter removes a webhook's dead letter, once redelivered.
+// Removing one that is not there is no error.
+func (s *Store) DeleteDeadLetter(ctx context.Context, webhook string, seq int64) error {
+	if _, err := s.pool.Exec(ctx, sqlDeleteDeadLetter, webhook, seq); err != nil {
+		return registry.Internal(err)
+	}
+	return nil
 }
 
 // TryLead makes this process the one that delivers webhooks, if no other

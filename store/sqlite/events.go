@@ -103,6 +103,15 @@ func (s *Store) DeadLetters(ctx context.Context, webhook string) ([]registry.Dea
 	return out, nil
 }
 
+// DeleteDeadLetter removes a webhook's dead letter, once redelivered.
+// Removing one that is not there is no error.
+func (s *Store) DeleteDeadLetter(ctx context.Context, webhook string, seq int64) error {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM event_dead_letters WHERE webhook = ? AND seq = ?`, webhook, seq); err != nil {
+		return registry.Internal(err)
+	}
+	return nil
+}
+
 // AppendAudit writes audit entries in one transaction.
 func (s *Store) AppendAudit(ctx context.Context, entries []registry.AuditEntry) error {
 	err := s.inTx(ctx, s.write, func(tx *sql.Tx) error {

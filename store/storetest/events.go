@@ -20,6 +20,7 @@ type eventStore interface {
 	PruneEvents(ctx context.Context, upTo int64) error
 	AddDeadLetter(ctx context.Context, d registry.DeadLetter) error
 	DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error)
+	DeleteDeadLetter(ctx context.Context, webhook string, seq int64) error
 	AppendAudit(ctx context.Context, entries []registry.AuditEntry) error
 	Audit(ctx context.Context, q registry.AuditQuery) ([]registry.AuditEntry, error)
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
@@ -155,6 +156,18 @@ func testDeadLetters(t *testing.T, s Store) {
 	}
 	if all, _ := es.DeadLetters(t.Context(), ""); len(all) != 2 {
 		t.Errorf("DeadLetters() = %d, want 2", len(all))
+	}
+	// Redelivered to ops: gone from ops's list only; a second delete is no error.
+	for range 2 {
+		if err := es.DeleteDeadLetter(t.Context(), "ops", d.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := es.DeadLetters(t.Context(), "ops"); len(got) != 0 {
+		t.Errorf("DeadLetters(ops) after the delete = %+v", got)
+	}
+	if got, _ := es.DeadLetters(t.Context(), ""); len(got) != 1 || got[0].Webhook != "audit" {
+		t.Errorf("DeadLetters() after the delete = %+v, want audit's", got)
 	}
 }
 
