@@ -446,6 +446,7 @@ type database interface {
 	events.Store
 	audit.Store
 	DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error)
+	DeleteDeadLetter(ctx context.Context, webhook string, seq int64) error
 }
 
 // openStore opens PostgreSQL when a database URL is configured, else the
