@@ -43,9 +43,9 @@ var allowed = map[string][]string{
 	"jwtauth":  {"registry", "safehttp"},
 	// URL synchronization: the domain's Fetcher, over safehttp.
 	"synchronize": {"descriptor", "registry", "safehttp"},
-	"events":   {"registry"},
-	"audit":    {"registry"},
-	"tracing":  {"registry", "search"},
+	"events":      {"registry"},
+	"audit":       {"registry"},
+	"tracing":     {"registry", "search"},
 
 	// Adapters around the domain.
 	"store/internal/stored": {"registry"},

@@ -180,7 +180,8 @@ func testAuditTrail(t *testing.T, s Store) {
 			SourceIP: "127.0.0.1", Resource: "arn:aws:bedrock-agentcore:us-east-1:123456789012:registry/*", Outcome: "allowed", Status: 202,
 			Changed: []string{"description", "name"}},
 		{At: base.Add(time.Minute), RequestID: "b", Operation: "UpdateRegistryRecord", Principal: "arn:aws:iam::123456789012:user/p",
-			SourceIP: "10.0.0.1", Resource: reg + "/record/rec000000001", Outcome: "denied", Status: 403, Error: "AccessDeniedException", Denial: "explicit"},
+			SourceIP: "10.0.0.1", Resource: reg + "/record/rec000000001", Outcome: "denied", Status: 403, Error: "AccessDeniedException", Denial: "explicit",
+			DeniedBy: `policies[1].Statement[0] (Sid "NoDeletes")`},
 		{At: base.Add(2 * time.Minute), RequestID: "c", Operation: "DeleteRegistry", Principal: "arn:aws:iam::123456789012:root",
 			SourceIP: "127.0.0.1", Resource: reg, Outcome: "failed", Status: 409, Error: "ConflictException"},
 	}
