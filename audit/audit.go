@@ -153,13 +153,15 @@ type Line struct {
 	ErrorName     string   `json:"errorName,omitempty"`
 	Denial        string   `json:"denial,omitempty"`
 	ChangedFields []string `json:"changedFields,omitempty"`
+	DeniedBy      string   `json:"deniedBy,omitempty"`
 }
 
 // LineOf is e as a Line.
 func LineOf(e registry.AuditEntry) Line {
 	return Line{Seq: e.Seq, Time: e.At.UTC().Format(time.RFC3339Nano), RequestID: e.RequestID, Operation: e.Operation,
 		Principal: e.Principal, AccessKeyID: e.AccessKeyID, SourceIP: e.SourceIP, Resource: e.Resource,
-		Outcome: e.Outcome, Status: e.Status, ErrorName: e.Error, Denial: e.Denial, ChangedFields: e.Changed}
+		Outcome: e.Outcome, Status: e.Status, ErrorName: e.Error, Denial: e.Denial, ChangedFields: e.Changed,
+		DeniedBy: e.DeniedBy}
 }
 
 // MaxPage is the most entries one query returns.

@@ -339,8 +339,12 @@ func (d *Dispatcher) setPending(name string, at time.Time) {
 // attemptTimeout bounds one POST.
 const attemptTimeout = 10 * time.Second
 
-// post sends one signed delivery; a 2xx answer is success.
 func (d *Dispatcher) post(ctx context.Context, w *Webhook, e registry.Event, body []byte) error {
+	return post(ctx, d.opts.Client, w, e.ID, body)
+}
+
+// post sends one signed delivery; a 2xx answer is success.
+func post(ctx context.Context, client *http.Client, w *Webhook, eventID string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytesReader(body))
@@ -350,10 +354,10 @@ func (d *Dispatcher) post(ctx context.Context, w *Webhook, e registry.Event, bod
 	ts := time.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "agentry-webhooks")
-	req.Header.Set(HeaderEventID, e.ID)
+	req.Header.Set(HeaderEventID, eventID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, Sign(w.Secret, ts, body))
-	resp, err := d.opts.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

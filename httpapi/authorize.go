@@ -16,9 +16,9 @@ import (
 // explicitly.
 func (a *api) authorize(r *http.Request, p *iam.Principal, resource string, actions ...string) error {
 	for _, action := range actions {
-		d := p.Authorize(a.iamRequest(r, action, resource))
+		d, m, _ := p.AuthorizeMatch(a.iamRequest(r, action, resource))
 		if d != iam.Allow {
-			noteDenial(r, d)
+			noteDenial(r, d, m)
 		}
 		switch d {
 		case iam.Allow:

@@ -37,6 +37,9 @@ type Finished struct {
 	// Denial is "explicit" when a policy statement denied the call,
 	// "implicit" when none allowed it, "" otherwise.
 	Denial string
+	// DeniedBy names the statement that denied the call explicitly
+	// (iam.Match.String); it is for the audit trail, not a metrics label.
+	DeniedBy string
 	// Changed names the top-level fields a changing call sent.
 	Changed []string
 	// MCPMethod and MCPTool name an MCP request's JSON-RPC method and tool
@@ -57,7 +60,7 @@ const OperationMCP = "MCP"
 func finished(r *http.Request, info *requestInfo, status int, start time.Time) Finished {
 	f := Finished{Context: r.Context(), Time: start, Duration: time.Since(start), RequestID: info.id, Operation: info.operation,
 		Method: r.Method, Status: status, ErrorName: info.errorName, AccessKeyID: info.accessKeyID,
-		Subject: info.subject, Resource: info.resource, Denial: info.denial, Changed: info.changed,
+		Subject: info.subject, Resource: info.resource, Denial: info.denial, DeniedBy: info.deniedBy, Changed: info.changed,
 		MCPMethod: info.mcpMethod, MCPTool: info.mcpTool, Results: info.results}
 	if info.principal != nil {
 		f.Principal = info.principal.ARN
@@ -84,11 +87,11 @@ func noteResource(r *http.Request, arn string) {
 	}
 }
 
-func noteDenial(r *http.Request, d iam.Decision) {
+func noteDenial(r *http.Request, d iam.Decision, m iam.Match) {
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.denial = "implicit"
 		if d == iam.ExplicitDeny {
-			info.denial = "explicit"
+			info.denial, info.deniedBy = "explicit", m.String()
 		}
 	}
 }

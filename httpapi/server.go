@@ -282,6 +282,7 @@ type requestInfo struct {
 	resource    string
 	accessKeyID string
 	denial      string   // "explicit" or "implicit" when IAM refused
+	deniedBy    string   // the statement that denied explicitly (iam.Match.String)
 	changed     []string // the top-level fields of a changing call's body
 	mcpMethod   string
 	mcpTool     string

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,34 +56,69 @@ func (d Decision) Allowed() bool { return d == Allow }
 // the request is implicitly denied. The root principal is always allowed.
 // A nil principal is denied. Authorize does not allocate.
 func (p *Principal) Authorize(req Request) Decision {
+	d, _, _ := p.AuthorizeMatch(req)
+	return d
+}
+
+// Match names the statement that decided a request: for the audit trail,
+// which says which statement denied a call.
+type Match struct {
+	Policy    int    // the policy's index in Principal.Policies
+	PolicyID  string // the policy document's Id, "" when it has none
+	Statement int    // the statement's index in the document's Statement array
+	Sid       string // the statement's Sid, "" when it has none
+}
+
+// String names the statement as a path in the principal's policies, and
+// its Sid and the policy's Id when they have them, e.g.
+// policies[1].Statement[0] (Sid "NoDeletes").
+func (m Match) String() string {
+	s := "policies[" + strconv.Itoa(m.Policy) + "].Statement[" + strconv.Itoa(m.Statement) + "]"
+	switch {
+	case m.Sid != "" && m.PolicyID != "":
+		s += " (Sid " + strconv.Quote(m.Sid) + " of policy Id " + strconv.Quote(m.PolicyID) + ")"
+	case m.Sid != "":
+		s += " (Sid " + strconv.Quote(m.Sid) + ")"
+	case m.PolicyID != "":
+		s += " (of policy Id " + strconv.Quote(m.PolicyID) + ")"
+	}
+	return s
+}
+
+// AuthorizeMatch is Authorize, and for Allow or ExplicitDeny the statement
+// that decided (ok false for an implicit deny, and for the root
+// principal, which no statement allows). It does not allocate.
+func (p *Principal) AuthorizeMatch(req Request) (d Decision, m Match, ok bool) {
 	if p == nil {
-		return ImplicitDeny
+		return ImplicitDeny, Match{}, false
 	}
 	if p.root {
-		return Allow
+		return Allow, Match{}, false
 	}
 	r := newReqCtx(&req, p.ARN)
 	return p.decide(&r)
 }
 
-func (p *Principal) decide(r *reqCtx) Decision {
+func (p *Principal) decide(r *reqCtx) (Decision, Match, bool) {
 	// Deny statements first, across all policies, so that the first match
 	// of either kind is final.
 	for i := range p.Policies {
-		for j := range p.Policies[i].deny {
-			if p.Policies[i].deny[j].applies(r) {
-				return ExplicitDeny
+		pol := &p.Policies[i]
+		for j := range pol.deny {
+			if pol.deny[j].applies(r) {
+				return ExplicitDeny, Match{Policy: i, PolicyID: pol.id, Statement: pol.deny[j].index, Sid: pol.deny[j].sid}, true
 			}
 		}
 	}
 	for i := range p.Policies {
-		for j := range p.Policies[i].allow {
-			if p.Policies[i].allow[j].applies(r) {
-				return Allow
+		pol := &p.Policies[i]
+		for j := range pol.allow {
+			if pol.allow[j].applies(r) {
+				return Allow, Match{Policy: i, PolicyID: pol.id, Statement: pol.allow[j].index, Sid: pol.allow[j].sid}, true
 			}
 		}
 	}
-	return ImplicitDeny
+	return ImplicitDeny, Match{}, false
 }
 
 // DenyMessage is the AccessDeniedException message AWS gives when no

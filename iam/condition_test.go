@@ -150,7 +150,7 @@ func TestConditionMissingKeys(t *testing.T) {
 		p := principal(t, withCondition(tt.cond))
 		r := newActionCtx(act("GetRegistry"))
 		r.resource = regARN("x")
-		if got := p.decide(&r); got != tt.want {
+		if got, _, _ := p.decide(&r); got != tt.want {
 			t.Errorf("%s with the key absent: %v, want %v", tt.cond, got, tt.want)
 		}
 	}

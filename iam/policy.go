@@ -16,6 +16,7 @@ func (p Policy) ID() string { return p.id }
 // statement is one compiled Statement.
 type statement struct {
 	sid         string
+	index       int // in the document's Statement array
 	notAction   bool
 	actions     []actionPattern
 	notResource bool
@@ -121,6 +122,7 @@ func (c *checker) policy(v *value, path string) Policy {
 		if !ok {
 			continue
 		}
+		s.index = i
 		if s.sid != "" {
 			if prev, dup := sids[s.sid]; dup {
 				c.errorf(paths[i], "Sid %q is already used by %s; Sids must be unique within a policy", s.sid, prev)

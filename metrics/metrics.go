@@ -28,6 +28,8 @@ type Metrics struct {
 	mcpCalls     *prometheus.CounterVec
 	searchTime   prometheus.Histogram
 	searchHits   prometheus.Histogram
+	legTime      *prometheus.HistogramVec
+	legHits      *prometheus.HistogramVec
 	refusals     *prometheus.CounterVec
 	fetches      *prometheus.CounterVec
 	deliveries   *prometheus.CounterVec
@@ -50,6 +52,13 @@ func New() *Metrics {
 	m.searchTime = m.histogram("agentry_search_duration_seconds",
 		"Time to answer searches (REST and MCP), both legs fused.", []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5})
 	m.searchHits = m.histogram("agentry_search_results", "Results returned per search.", []float64{0, 1, 2, 5, 10, 20})
+	m.legTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "agentry_search_leg_duration_seconds",
+		Help:    "Time spent in each leg of a search: lexical, semantic, query_embedding, fusion.",
+		Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"leg"})
+	m.legHits = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "agentry_search_leg_results",
+		Help:    "Results (candidates) each leg of a search gave; for query_embedding 1, or 0 when the search fell back to lexical.",
+		Buckets: []float64{0, 1, 2, 5, 10, 20, 50, 100, 200}}, []string{"leg"})
+	m.reg.MustRegister(m.legTime, m.legHits)
 	m.refusals = m.counterVec("agentry_auth_refusals_total",
 		"Requests refused by authentication or authorization, by reason: a SigV4 or bearer token error name, or iam_explicit_deny / iam_implicit_deny.", "reason")
 	m.fetches = m.counterVec("agentry_jwt_fetches_total",
@@ -118,6 +127,16 @@ func (m *Metrics) Search(d time.Duration, results int) {
 	}
 	m.searchTime.Observe(d.Seconds())
 	m.searchHits.Observe(float64(results))
+}
+
+// SearchLeg records the latency and result count of one leg of a search.
+// leg is one of a fixed few names (search.Leg).
+func (m *Metrics) SearchLeg(leg string, d time.Duration, results int) {
+	if m == nil {
+		return
+	}
+	m.legTime.WithLabelValues(leg).Observe(d.Seconds())
+	m.legHits.WithLabelValues(leg).Observe(float64(results))
 }
 
 // Refused counts a request refused by authentication or authorization.

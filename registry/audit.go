@@ -23,6 +23,10 @@ type AuditEntry struct {
 	// "implicit" when none allowed it.
 	Denial  string
 	Changed []string // the top-level fields a changing call sent
+	// DeniedBy names the policy statement that denied the call explicitly
+	// (iam.Match.String, e.g. policies[1].Statement[0] (Sid "NoDeletes")),
+	// "" otherwise.
+	DeniedBy string
 }
 
 // AuditQuery selects audit entries, oldest first. Zero fields select any.

@@ -40,6 +40,11 @@ type Options struct {
 	// back to the lexical leg (an embedder that is down). It must be safe
 	// for concurrent use.
 	OnError func(error)
+	// Observe, when set, hears how long each leg of a search took and how
+	// many results it gave (for the query embedding: 1, or 0 when the
+	// search fell back to the lexical leg), for metrics. It must be quick
+	// and safe for concurrent use; nil costs nothing per search.
+	Observe func(leg Leg, d time.Duration, results int)
 
 	// Ablation switches features off to measure what each contributes
 	// (internal/searcheval, docs/search-quality.md). It is for evaluation
@@ -123,11 +128,12 @@ type settings struct {
 	queryTimeout time.Duration
 	fusion       Fusion
 	onError      func(error)
+	observe      func(Leg, time.Duration, int)
 }
 
 func resolve(o Options) settings {
 	ab := o.Ablation
-	s := settings{k1: defaultK1, an: &defaultAnalyzer, embedder: o.Embedder, onError: o.OnError,
+	s := settings{k1: defaultK1, an: &defaultAnalyzer, embedder: o.Embedder, onError: o.OnError, observe: o.Observe,
 		vectors: o.Vectors, deferVec: o.DeferVectors,
 		exp: experiment{countRepeats: ab.CountRepeats, flatAvg: ab.FlatAverageLength, singleField: ab.SingleField, noPrune: ab.NoPruning}}
 	if o.K1 > 0 {

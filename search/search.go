@@ -59,12 +59,24 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	}
 	k = min(k, maxHits)
 	groups := ix.queryTerms(q.Text)
+	// Timing each leg costs a clock read per leg, only when observed.
+	var lap time.Time
+	if ix.set.observe != nil {
+		lap = time.Now()
+	}
 
 	var qvec *queryVectors
 	if ix.set.embedder != nil && sh.hasVectors() {
 		qvec = ix.embedQuery(ctx, q.Text)
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if ix.set.observe != nil {
+			embedded := 0
+			if qvec != nil {
+				embedded = 1
+			}
+			lap = ix.observe(LegQueryEmbedding, lap, embedded)
 		}
 	}
 
@@ -82,11 +94,23 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			}
 			ranked = append(ranked, fused{slot: c.slot, score: c.score, rel: rel})
 		}
+		if ix.set.observe != nil {
+			ix.observe(LegLexical, lap, len(ranked))
+		}
 	} else {
 		n := max(k, ix.set.fusion.Candidates)
 		lex := slices.Clone(sh.lexical(&ix.set, acc, groups, q.Filter, n))
+		if ix.set.observe != nil {
+			lap = ix.observe(LegLexical, lap, len(lex))
+		}
 		sem := sh.semantic(acc, qvec, q.Filter, n)
+		if ix.set.observe != nil {
+			lap = ix.observe(LegSemantic, lap, len(sem))
+		}
 		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown)
+		if ix.set.observe != nil {
+			ix.observe(LegFusion, lap, len(ranked))
+		}
 	}
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
@@ -94,6 +118,37 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt}
 	}
 	return hits, nil
+}
+
+// Leg is a part of a search that Options.Observe hears of.
+type Leg uint8
+
+// The legs of a search. A lexical-only search has only LegLexical; a
+// hybrid one embeds the query, runs both legs and fuses them.
+const (
+	LegLexical        Leg = iota // BM25F over the inverted index
+	LegSemantic                  // the query vector against the records' (scan or HNSW)
+	LegQueryEmbedding            // the embedder turning the query into vectors
+	LegFusion                    // combining the two rankings
+	NumLegs
+)
+
+var legNames = [NumLegs]string{"lexical", "semantic", "query_embedding", "fusion"}
+
+// String is the leg's name, as metrics label it.
+func (l Leg) String() string {
+	if l < NumLegs {
+		return legNames[l]
+	}
+	return "unknown"
+}
+
+// observe reports a leg that started at start and returns the time it
+// ended, the start of the next.
+func (ix *Index) observe(leg Leg, start time.Time, results int) time.Time {
+	now := time.Now()
+	ix.set.observe(leg, now.Sub(start), results)
+	return now
 }
 
 // queryGroup is one query word: its tokens (the word and its synonyms,

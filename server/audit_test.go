@@ -76,10 +76,10 @@ func TestAuditTrail(t *testing.T) {
 	ts.clientWith("AKIAUNKNOWN000000001", "whatever-secret-0001").DeleteRegistry(ctx, &ctl.DeleteRegistryInput{RegistryId: aws.String(reg)})
 
 	lines := ts.auditLines(t, "", 7)
-	type row struct{ op, principal, key, outcome, errorName, denial, changed string }
+	type row struct{ op, principal, key, outcome, errorName, denial, deniedBy, changed string }
 	var got []row
 	for _, l := range lines {
-		got = append(got, row{l.Operation, l.Principal, l.AccessKeyID, l.Outcome, l.ErrorName, l.Denial, strings.Join(l.ChangedFields, ",")})
+		got = append(got, row{l.Operation, l.Principal, l.AccessKeyID, l.Outcome, l.ErrorName, l.Denial, l.DeniedBy, strings.Join(l.ChangedFields, ",")})
 		at, err := time.Parse(time.RFC3339Nano, l.Time)
 		if l.SourceIP != "127.0.0.1" || l.RequestID == "" || err != nil || at.Before(start.Truncate(time.Millisecond)) {
 			t.Errorf("entry %+v", l)
@@ -87,13 +87,13 @@ func TestAuditTrail(t *testing.T) {
 	}
 	root, rootKey := "arn:aws:iam::123456789012:root", ts.Key.AccessKeyID
 	want := []row{
-		{"CreateRegistry", root, rootKey, "allowed", "", "", "approvalConfiguration,name"},
-		{"CreateRegistryRecord", root, rootKey, "allowed", "", "", "descriptorType,descriptors,name"},
-		{"UpdateRegistryRecord", root, rootKey, "allowed", "", "", "description"},
-		{"UpdateRegistryRecordStatus", root, rootKey, "failed", "ConflictException", "", "status,statusReason"},
-		{"CreateRegistry", "arn:aws:iam::123456789012:user/consumer", "AKIACONSUMER00000001", "denied", "AccessDeniedException", "implicit", "name"},
-		{"DeleteRegistryRecord", "arn:aws:iam::123456789012:user/curator", "AKIACURATOR000000001", "denied", "AccessDeniedException", "explicit", ""},
-		{"DeleteRegistry", "", "AKIAUNKNOWN000000001", "denied", "UnrecognizedClientException", "", ""},
+		{"CreateRegistry", root, rootKey, "allowed", "", "", "", "approvalConfiguration,name"},
+		{"CreateRegistryRecord", root, rootKey, "allowed", "", "", "", "descriptorType,descriptors,name"},
+		{"UpdateRegistryRecord", root, rootKey, "allowed", "", "", "", "description"},
+		{"UpdateRegistryRecordStatus", root, rootKey, "failed", "ConflictException", "", "", "status,statusReason"},
+		{"CreateRegistry", "arn:aws:iam::123456789012:user/consumer", "AKIACONSUMER00000001", "denied", "AccessDeniedException", "implicit", "", "name"},
+		{"DeleteRegistryRecord", "arn:aws:iam::123456789012:user/curator", "AKIACURATOR000000001", "denied", "AccessDeniedException", "explicit", "policies[0].Statement[1]", ""},
+		{"DeleteRegistry", "", "AKIAUNKNOWN000000001", "denied", "UnrecognizedClientException", "", "", ""},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("the trail:\n got %+v\nwant %+v", got, want)

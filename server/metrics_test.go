@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
@@ -241,5 +242,63 @@ func TestMetricsJWT(t *testing.T) {
 	}
 	if got := value(after, "agentry_auth_refusals_total", "reason", "UnauthorizedException"); got != 1 {
 		t.Errorf("agentry_auth_refusals_total{reason=UnauthorizedException} = %v, want 1", got)
+	}
+}
+
+// TestSearchLegMetrics: each leg of a hybrid search (the query embedding,
+// the lexical and semantic legs, their fusion) reports its latency and
+// result count, labelled by leg only.
+func TestSearchLegMetrics(t *testing.T) {
+	ts := startServerWith(t, func(c *server.Config) { c.BuiltinModel = true })
+	ctx := context.Background()
+	reg := seedCatalog(t, ts)
+	data := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey)
+	search := func() {
+		t.Helper()
+		if _, err := data.SearchRegistryRecords(ctx, &bedrockagentcore.SearchRegistryRecordsInput{
+			RegistryIds: []string{reg}, SearchQuery: aws.String("weather forecast")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Vectors are computed in the background: until they are, searches
+	// are lexical only.
+	for deadline := time.Now().Add(10 * time.Second); value(ts.scrape(t), "agentry_search_leg_duration_seconds", "leg", "fusion") == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no search was hybrid within 10 s")
+		}
+		search()
+	}
+
+	before := ts.scrape(t)
+	search()
+	search()
+	after := ts.scrape(t)
+	for _, leg := range []string{"query_embedding", "lexical", "semantic", "fusion"} {
+		for _, name := range []string{"agentry_search_leg_duration_seconds", "agentry_search_leg_results"} {
+			if got := value(after, name, "leg", leg) - value(before, name, "leg", leg); got != 2 {
+				t.Errorf("%s{leg=%q} moved by %v, want 2", name, leg, got)
+			}
+		}
+	}
+	sum := func(families map[string]*dto.MetricFamily, leg string) float64 {
+		for _, m := range families["agentry_search_leg_results"].GetMetric() {
+			if m.GetLabel()[0].GetValue() == leg {
+				return m.GetHistogram().GetSampleSum()
+			}
+		}
+		return 0
+	}
+	for _, leg := range []string{"lexical", "semantic", "fusion"} {
+		if got := sum(after, leg) - sum(before, leg); got < 2 {
+			t.Errorf("%s leg: %v results over two searches, want the weather records", leg, got)
+		}
+	}
+	if got := sum(after, "query_embedding") - sum(before, "query_embedding"); got != 2 {
+		t.Errorf("query_embedding: %v, want 2 (one embedded query each)", got)
+	}
+	for _, f := range []string{"agentry_search_leg_duration_seconds", "agentry_search_leg_results"} {
+		if n := len(after[f].GetMetric()); n != 4 {
+			t.Errorf("%s has %d series, want one per leg (4)", f, n)
+		}
 	}
 }

@@ -88,7 +88,7 @@ func auditable(f httpapi.Finished) bool {
 func auditEntry(f httpapi.Finished) registry.AuditEntry {
 	e := registry.AuditEntry{At: f.Time.UTC(), RequestID: f.RequestID, Operation: f.Operation, Principal: f.Principal,
 		AccessKeyID: f.AccessKeyID, SourceIP: f.SourceIP, Resource: f.Resource, Status: f.Status, Error: f.ErrorName,
-		Denial: f.Denial, Changed: f.Changed}
+		Denial: f.Denial, DeniedBy: f.DeniedBy, Changed: f.Changed}
 	if e.Operation == "" {
 		e.Operation = "unknown"
 	}

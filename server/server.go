@@ -104,9 +104,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if tp != nil {
 		svcStore = tracing.Store(tp, store)
 	}
+	// The metrics read the index at each scrape, and the index reports to
+	// them each search's legs: they are made once both exist.
+	var m *metrics.Metrics
+	var observeLeg func(search.Leg, time.Duration, int)
+	if !cfg.NoMetrics {
+		observeLeg = func(leg search.Leg, d time.Duration, n int) { m.SearchLeg(leg.String(), d, n) }
+	}
 	index := search.NewIndex(search.Options{
 		Embedder: cfg.Embedder, Fusion: cfg.Fusion, ApproxThreshold: cfg.ApproxThreshold,
-		QueryEmbedTimeout: cfg.QueryEmbedTimeout,
+		QueryEmbedTimeout: cfg.QueryEmbedTimeout, Observe: observeLeg,
 		// Vectors are kept in the store; at start-up the index serves
 		// lexically at once and computes missing vectors in the background.
 		Vectors: store, DeferVectors: true,
@@ -159,7 +166,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ReplayProtection {
 		verifier.Replay = sigv4.NewReplayGuard(0)
 	}
-	var m *metrics.Metrics
 	if !cfg.NoMetrics {
 		m = newMetrics(store, index, feed)
 	}
@@ -441,6 +447,7 @@ type database interface {
 	events.Store
 	audit.Store
 	DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error)
+	DeleteDeadLetter(ctx context.Context, webhook string, seq int64) error
 }
 
 // openStore opens PostgreSQL when a database URL is configured, else the

@@ -45,6 +45,11 @@ Usage:
   agentry audit [flags]     write the audit trail as JSON lines (--from,
                             --to, --principal, --resource, --operation,
                             --limit; docs/audit.md)
+  agentry webhooks dead-letters [--webhook NAME]
+                            list the events webhooks gave up on, as JSON lines
+  agentry webhooks redeliver [--webhook NAME] EVENT-ID|--all
+                            send dead letters again and drop those delivered
+                            (docs/events.md)
   agentry import --registry ID SOURCE...
                             import MCP servers (another MCP Registry v0.1
                             registry, server.json, seed.json), A2A cards and
@@ -81,6 +86,8 @@ func main() {
 		err = keysCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "audit":
 		err = auditCommand(os.Args[2:], os.Stdout, os.Stderr)
+	case "webhooks":
+		err = webhooksCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-version":
 		fmt.Println("agentry", version()+revision())
 	case "help", "-h", "--help":

@@ -29,10 +29,11 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`
 	sqlDeadLetters = `SELECT webhook, seq, event_id, attempts, last_error, at, body FROM event_dead_letters
 		WHERE $1 = '' OR webhook = $1 ORDER BY at, seq`
-	sqlAppendAudit = `INSERT INTO audit (at, request_id, operation, principal, access_key_id, source_ip,
-		resource, outcome, status, error, denial, changed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	sqlDeleteDeadLetter = `DELETE FROM event_dead_letters WHERE webhook = $1 AND seq = $2`
+	sqlAppendAudit      = `INSERT INTO audit (at, request_id, operation, principal, access_key_id, source_ip,
+		resource, outcome, status, error, denial, changed, denied_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 	sqlSelectAudit = `SELECT seq, at, request_id, operation, principal, access_key_id, source_ip, resource,
-		outcome, status, error, denial, changed FROM audit`
+		outcome, status, error, denial, changed, denied_by FROM audit`
 	sqlPruneAudit      = `DELETE FROM audit WHERE at < $1`
 	sqlTryLock         = `SELECT pg_try_advisory_lock($1)`
 	sqlUnlock          = `SELECT pg_advisory_unlock($1)`
@@ -116,6 +117,15 @@ func (s *Store) DeadLetters(ctx context.Context, webhook string) ([]registry.Dea
 	return out, nil
 }
 
+// DeleteDeadLetter removes a webhook's dead letter, once redelivered.
+// Removing one that is not there is no error.
+func (s *Store) DeleteDeadLetter(ctx context.Context, webhook string, seq int64) error {
+	if _, err := s.pool.Exec(ctx, sqlDeleteDeadLetter, webhook, seq); err != nil {
+		return registry.Internal(err)
+	}
+	return nil
+}
+
 // TryLead makes this process the one that delivers webhooks, if no other
 // process is: it holds a session advisory lock on a connection of its own
 // until release is called or the connection ends (the process dies), and
@@ -181,7 +191,7 @@ func (s *Store) AppendAudit(ctx context.Context, entries []registry.AuditEntry) 
 	var b pgx.Batch
 	for _, e := range entries {
 		b.Queue(sqlAppendAudit, millis(e.At), e.RequestID, e.Operation, e.Principal, e.AccessKeyID, e.SourceIP,
-			e.Resource, e.Outcome, e.Status, e.Error, e.Denial, strings.Join(e.Changed, ","))
+			e.Resource, e.Outcome, e.Status, e.Error, e.Denial, strings.Join(e.Changed, ","), e.DeniedBy)
 	}
 	if err := s.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return registry.Internal(err)
@@ -221,7 +231,7 @@ func (s *Store) Audit(ctx context.Context, q registry.AuditQuery) ([]registry.Au
 		var e registry.AuditEntry
 		var changed string
 		err := row.Scan(&e.Seq, &e.At, &e.RequestID, &e.Operation, &e.Principal, &e.AccessKeyID, &e.SourceIP, &e.Resource,
-			&e.Outcome, &e.Status, &e.Error, &e.Denial, &changed)
+			&e.Outcome, &e.Status, &e.Error, &e.Denial, &changed, &e.DeniedBy)
 		e.At = e.At.UTC()
 		if changed != "" {
 			e.Changed = strings.Split(changed, ",")

@@ -103,18 +103,27 @@ func (s *Store) DeadLetters(ctx context.Context, webhook string) ([]registry.Dea
 	return out, nil
 }
 
+// DeleteDeadLetter removes a webhook's dead letter, once redelivered.
+// Removing one that is not there is no error.
+func (s *Store) DeleteDeadLetter(ctx context.Context, webhook string, seq int64) error {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM event_dead_letters WHERE webhook = ? AND seq = ?`, webhook, seq); err != nil {
+		return registry.Internal(err)
+	}
+	return nil
+}
+
 // AppendAudit writes audit entries in one transaction.
 func (s *Store) AppendAudit(ctx context.Context, entries []registry.AuditEntry) error {
 	err := s.inTx(ctx, s.write, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, request_id, operation, principal, access_key_id, source_ip,
-			resource, outcome, status, error, denial, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			resource, outcome, status, error, denial, changed, denied_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, e := range entries {
 			if _, err := stmt.ExecContext(ctx, millis(e.At), e.RequestID, e.Operation, e.Principal, e.AccessKeyID, e.SourceIP,
-				e.Resource, e.Outcome, e.Status, e.Error, e.Denial, strings.Join(e.Changed, ",")); err != nil {
+				e.Resource, e.Outcome, e.Status, e.Error, e.Denial, strings.Join(e.Changed, ","), e.DeniedBy); err != nil {
 				return err
 			}
 		}
@@ -148,7 +157,7 @@ func (s *Store) Audit(ctx context.Context, q registry.AuditQuery) ([]registry.Au
 	}
 	args = append(args, q.Limit)
 	rows, err := s.read.QueryContext(ctx, `SELECT seq, at, request_id, operation, principal, access_key_id, source_ip, resource,
-		outcome, status, error, denial, changed FROM audit WHERE `+strings.Join(where, " AND ")+` ORDER BY seq LIMIT ?`, args...)
+		outcome, status, error, denial, changed, denied_by FROM audit WHERE `+strings.Join(where, " AND ")+` ORDER BY seq LIMIT ?`, args...)
 	if err != nil {
 		return nil, registry.Internal(err)
 	}
@@ -159,7 +168,7 @@ func (s *Store) Audit(ctx context.Context, q registry.AuditQuery) ([]registry.Au
 		var at int64
 		var changed string
 		if err := rows.Scan(&e.Seq, &at, &e.RequestID, &e.Operation, &e.Principal, &e.AccessKeyID, &e.SourceIP, &e.Resource,
-			&e.Outcome, &e.Status, &e.Error, &e.Denial, &changed); err != nil {
+			&e.Outcome, &e.Status, &e.Error, &e.Denial, &changed, &e.DeniedBy); err != nil {
 			return nil, registry.Internal(err)
 		}
 		e.At = fromMillis(at)

@@ -20,6 +20,7 @@ type eventStore interface {
 	PruneEvents(ctx context.Context, upTo int64) error
 	AddDeadLetter(ctx context.Context, d registry.DeadLetter) error
 	DeadLetters(ctx context.Context, webhook string) ([]registry.DeadLetter, error)
+	DeleteDeadLetter(ctx context.Context, webhook string, seq int64) error
 	AppendAudit(ctx context.Context, entries []registry.AuditEntry) error
 	Audit(ctx context.Context, q registry.AuditQuery) ([]registry.AuditEntry, error)
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
@@ -156,6 +157,18 @@ func testDeadLetters(t *testing.T, s Store) {
 	if all, _ := es.DeadLetters(t.Context(), ""); len(all) != 2 {
 		t.Errorf("DeadLetters() = %d, want 2", len(all))
 	}
+	// Redelivered to ops: gone from ops's list only; a second delete is no error.
+	for range 2 {
+		if err := es.DeleteDeadLetter(t.Context(), "ops", d.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := es.DeadLetters(t.Context(), "ops"); len(got) != 0 {
+		t.Errorf("DeadLetters(ops) after the delete = %+v", got)
+	}
+	if got, _ := es.DeadLetters(t.Context(), ""); len(got) != 1 || got[0].Webhook != "audit" {
+		t.Errorf("DeadLetters() after the delete = %+v, want audit's", got)
+	}
 }
 
 func testAuditTrail(t *testing.T, s Store) {
@@ -167,7 +180,8 @@ func testAuditTrail(t *testing.T, s Store) {
 			SourceIP: "127.0.0.1", Resource: "arn:aws:bedrock-agentcore:us-east-1:123456789012:registry/*", Outcome: "allowed", Status: 202,
 			Changed: []string{"description", "name"}},
 		{At: base.Add(time.Minute), RequestID: "b", Operation: "UpdateRegistryRecord", Principal: "arn:aws:iam::123456789012:user/p",
-			SourceIP: "10.0.0.1", Resource: reg + "/record/rec000000001", Outcome: "denied", Status: 403, Error: "AccessDeniedException", Denial: "explicit"},
+			SourceIP: "10.0.0.1", Resource: reg + "/record/rec000000001", Outcome: "denied", Status: 403, Error: "AccessDeniedException", Denial: "explicit",
+			DeniedBy: `policies[1].Statement[0] (Sid "NoDeletes")`},
 		{At: base.Add(2 * time.Minute), RequestID: "c", Operation: "DeleteRegistry", Principal: "arn:aws:iam::123456789012:root",
 			SourceIP: "127.0.0.1", Resource: reg, Outcome: "failed", Status: 409, Error: "ConflictException"},
 	}

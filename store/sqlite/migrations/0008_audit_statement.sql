@@ -1,0 +1,3 @@
+-- The policy statement that denied a call explicitly
+-- (iam.Match.String), for the audit trail; '' for other entries.
+ALTER TABLE audit ADD COLUMN denied_by TEXT NOT NULL DEFAULT '';
