@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -567,4 +568,33 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n-3], "") + "..."
+}
+
+// SourceSync is the synchronization a GA descriptor source asks for: the
+// source of the descriptor a record of type typ is fetched into (MCP
+// mcpServer, A2A a2aAgentCard, AGENT_SKILLS skillMd), or nil when that
+// descriptor has none. Sources of other descriptors (http, agui, a
+// gateway's) describe where a resource lives; nothing is fetched from them.
+func SourceSync(typ DescriptorType, d Descriptors) (*SyncConfig, error) {
+	var src *DescriptorSource
+	switch {
+	case typ == DescriptorMCP && d.MCP != nil:
+		src = d.MCP.Source
+	case typ == DescriptorA2A && d.A2A != nil:
+		src = d.A2A.Source
+	case typ == DescriptorAgentSkills && d.AgentSkills != nil && d.AgentSkills.SkillMd != nil:
+		src = d.AgentSkills.SkillMd.Source
+	}
+	if src == nil {
+		return nil, nil
+	}
+	f := &FromURLSync{URL: src.URL}
+	if len(src.CredentialProviders) > 0 {
+		if err := json.Unmarshal(src.CredentialProviders, &f.CredentialProviderConfigurations); err != nil {
+			var fe fieldErrors
+			fe.add("synchronizationConfiguration.fromUrl.credentialProviderConfigurations", "must be a list of credential provider configurations")
+			return nil, fe.err()
+		}
+	}
+	return &SyncConfig{FromURL: f}, nil
 }
