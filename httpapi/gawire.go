@@ -581,6 +581,9 @@ type gaRecordJSON struct {
 	ProvenanceSummaryList  []gaProvenanceJSON `json:"provenanceSummaryList,omitempty"`
 	CreatedByAutoDetection *bool              `json:"createdByAutoDetection,omitempty"`
 	CreatedBy              string             `json:"createdBy,omitempty"`
+	// RelevanceScore is agentry's own member of search results, as in the
+	// preview's (docs/api.md); nil elsewhere.
+	RelevanceScore *float64 `json:"relevanceScore,omitempty"`
 }
 
 // recordForm says which of the GA record shapes to build.
