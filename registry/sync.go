@@ -455,10 +455,14 @@ func (s *Service) finishSync(ctx context.Context, j SyncJob, d *Descriptors, fer
 		} else if err != nil {
 			return 0, err
 		}
+		previous := r.Latest.Status
 		if j.Periodic {
 			var changed bool
 			if outcome, changed = s.applyPeriodic(&r, d, ferr); !changed {
 				return 0, nil
+			}
+			if err := s.recordEvent(ctx, tx, r, previous); err != nil {
+				return 0, err
 			}
 			return s.putRecord(tx, r)
 		}
@@ -478,6 +482,14 @@ func (s *Service) finishSync(ctx context.Context, j SyncJob, d *Descriptors, fer
 		}
 		s.applySync(&r, j, d, ferr)
 		outcome = string(r.Latest.Status)
+		// A synchronization that ends in a new DRAFT or a failure sends its
+		// event; one that returns a record to the status it had sends none
+		// (it was not approved, say, again).
+		if st := r.Latest.Status; st == StatusDraft || st == StatusCreateFailed || st == StatusUpdateFailed {
+			if err := s.recordEvent(ctx, tx, r, previous); err != nil {
+				return 0, err
+			}
+		}
 		return s.putRecord(tx, r)
 	})
 	if err != nil {

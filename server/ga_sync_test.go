@@ -161,3 +161,66 @@ func TestGASyncFromSource(t *testing.T) {
 		"descriptors": map[string]any{"mcpServer": map[string]any{"source": fromURL("https://127.0.0.1/mcp")}}}, 400, "ValidationException"),
 		"descriptors.mcpServer.source.fromUrl.url")
 }
+
+// TestGAEventsAndSyncEvents: changes made through the GA API send events
+// with source aws.agent-registry and GA ARNs (its detail-type "Registry
+// Ready" for a new registry); preview changes keep aws.bedrock-agentcore;
+// and a synchronization job sends the event of the state it moves a
+// record to.
+func TestGAEventsAndSyncEvents(t *testing.T) {
+	mcpServer := mcp.NewServer(&mcp.Implementation{Name: "io.example/weather", Version: "1.0.0"}, nil)
+	addTool(mcpServer, "get_forecast", "Tells the weather forecast for a city.")
+	source := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcpServer }, nil))
+	defer source.Close()
+	missing := httptest.NewServer(http.NotFoundHandler())
+	defer missing.Close()
+	rc := newReceiver(t)
+	ts := startWithWebhook(t, rc, func(*server.Config) {})
+	c := ts.gaClient()
+	reg := gaRegistry(t, c, "ga-events")
+	base := "/registries/" + reg + "/records"
+	fromURL := func(u string) map[string]any { return map[string]any{"fromUrl": map[string]any{"url": u}} }
+
+	// Through GA: a synchronized record (CREATING -> DRAFT, sent by the
+	// job), submitted; then a failing synchronization.
+	out := gaCall(t, c, "POST", base, map[string]any{"name": "weather", "recordType": "MCP",
+		"descriptors": map[string]any{"mcpServer": map[string]any{"source": fromURL(source.URL + "/mcp")}}}, 202, "")
+	rec := idOf(str(out["recordArn"]))
+	gaWaitSettled(t, c, base+"/"+rec)
+	gaCall(t, c, "POST", base+"/"+rec+"/submit-for-approval", nil, 202, "")
+	failing := idOf(str(gaCall(t, c, "POST", base, map[string]any{"name": "gone", "recordType": "MCP",
+		"descriptors": map[string]any{"mcpServer": map[string]any{"source": fromURL(missing.URL + "/mcp")}}}, 202, "")["recordArn"]))
+	gaWaitSettled(t, c, base+"/"+failing)
+	// Through the preview: the same record approved.
+	ts.setStatus(t, reg, rec, types.RegistryRecordStatusApproved)
+
+	gaReg := "arn:aws:agent-registry:us-east-1:123456789012:registry/" + reg
+	pvReg := "arn:aws:bedrock-agentcore:us-east-1:123456789012:registry/" + reg
+	want := []struct{ detailType, previous, status, source, resource string }{
+		{"Registry Ready", "CREATING", "READY", "aws.agent-registry", gaReg},
+		{"Registry Record State changed to Draft", "CREATING", "DRAFT", "aws.bedrock-agentcore", pvReg + "/record/" + rec},
+		{"Registry Record State changed to Pending Approval", "DRAFT", "PENDING_APPROVAL", "aws.agent-registry", gaReg + "/record/" + rec},
+		{"Registry Record State changed to Create Failed", "CREATING", "CREATE_FAILED", "aws.bedrock-agentcore", pvReg + "/record/" + failing},
+		{"Registry Record State changed to Approved", "PENDING_APPROVAL", "APPROVED", "aws.bedrock-agentcore", pvReg + "/record/" + rec},
+	}
+	rc.waitFor(t, len(want), 10*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	got := rc.got()
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		e := got[i]
+		var d struct {
+			eventDetail
+			RegistryArn string `json:"registryArn"`
+			RecordArn   string `json:"recordArn"`
+		}
+		json.Unmarshal(e.Detail, &d)
+		if e.DetailType != w.detailType || d.PreviousStatus != w.previous || d.Status != w.status || e.Source != w.source ||
+			len(e.Resources) != 1 || e.Resources[0] != w.resource || !strings.HasPrefix(w.resource, d.RegistryArn) ||
+			(d.RecordArn != "" && d.RecordArn != w.resource) {
+			t.Errorf("event %d: %q %s -> %s from %s on %v, detail %s; want %+v", i, e.DetailType, d.PreviousStatus, d.Status, e.Source, e.Resources, e.Detail, w)
+		}
+	}
+}
