@@ -108,6 +108,24 @@ func TestGASyncFromSource(t *testing.T) {
 		t.Fatalf("after triggerSynchronization: %v %v %s", got["status"], got["statusReason"], descriptorsOf(got))
 	}
 
+	// A new source on the descriptor of a synchronized record replaces its
+	// source and synchronizes from it.
+	other := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
+		s := mcp.NewServer(&mcp.Implementation{Name: "io.example/tides", Version: "2.0.0"}, nil)
+		addTool(s, "get_tides", "Tells the tides of a harbour.")
+		return s
+	}, nil))
+	defer other.Close()
+	upd = gaCall(t, c, "PATCH", path, map[string]any{"descriptors": map[string]any{"optionalValue": map[string]any{"mcpServer": map[string]any{
+		"optionalValue": map[string]any{"source": map[string]any{"optionalValue": fromURL(other.URL)}}}}}}, 202, "")
+	if upd["status"] != "UPDATING" {
+		t.Fatalf("a new source answered %v, want UPDATING", upd["status"])
+	}
+	if got = gaWaitSettled(t, c, path); got["status"] != "DRAFT" || !strings.Contains(descriptorsOf(got), "get_tides") ||
+		!strings.Contains(descriptorsOf(got), `"url":"`+other.URL+`"`) || strings.Contains(descriptorsOf(got), source.URL) {
+		t.Fatalf("after a new source: %v %v %s", got["status"], got["statusReason"], descriptorsOf(got))
+	}
+
 	// A2A card and SKILL.md.
 	for _, tt := range []struct{ typ, member, url, want string }{
 		{"AGENT", "a2aAgentCard", source.URL, `Recipe Agent`},
