@@ -64,7 +64,7 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 				r.Tags = nil
 			}
 			if syncing {
-				if err := s.startSync(tx, &r, true); err != nil {
+				if err := s.startSync(ctx, tx, &r, true); err != nil {
 					return Created{}, err
 				}
 			}
@@ -363,7 +363,7 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 			if !syncing {
 				return 0, nil
 			}
-			if err := s.startSync(tx, &r, false); err != nil {
+			if err := s.startSync(ctx, tx, &r, false); err != nil {
 				return 0, err
 			}
 			started = true
@@ -386,7 +386,7 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		next.Status, next.StatusReason, next.UpdatedAt = r.Latest.Status, r.Latest.StatusReason, r.Latest.UpdatedAt
 		r.Latest = next
 		if syncing {
-			if err := s.startSync(tx, &r, false); err != nil {
+			if err := s.startSync(ctx, tx, &r, false); err != nil {
 				return 0, err
 			}
 		}

@@ -98,7 +98,10 @@ type SyncJob struct {
 	// Periodic marks a re-synchronization the server started on its own:
 	// the record stays in its status meanwhile, a failure is only logged,
 	// and only changed content makes a new DRAFT revision.
-	Periodic   bool
+	Periodic bool
+	// Namespace is the ARN namespace of the API that started the job
+	// ("" = the preview's, NamespaceGA): its events are that API's.
+	Namespace  string
 	Attempts   int       // claims so far
 	LeaseUntil time.Time // a claim holds the job until then; zero = unclaimed
 	CreatedAt  time.Time
@@ -185,9 +188,9 @@ func checkURL(raw string, policy func(string) error) error {
 }
 
 // startSync moves r to CREATING or UPDATING and queues its job, in tx.
-func (s *Service) startSync(tx Tx, r *Record, creating bool) error {
+func (s *Service) startSync(ctx context.Context, tx Tx, r *Record, creating bool) error {
 	now := s.clock()
-	job := SyncJob{RegistryID: r.RegistryID, RecordID: r.ID, CreatedAt: now}
+	job := SyncJob{RegistryID: r.RegistryID, RecordID: r.ID, CreatedAt: now, Namespace: namespaceOf(ctx)}
 	if creating {
 		r.Latest.Status = StatusCreating
 	} else {
@@ -439,6 +442,9 @@ func (s *Service) runSyncJob(ctx context.Context, j SyncJob, o SyncOptions) {
 // reason it failed, with neither it only drops the job.
 func (s *Service) finishSync(ctx context.Context, j SyncJob, d *Descriptors, ferr error, o SyncOptions) {
 	var outcome string
+	if j.Namespace != "" {
+		ctx = WithNamespace(ctx, j.Namespace) // the events are those of the API that started the job
+	}
 	err := s.update(ctx, func(tx Tx) (int64, error) {
 		cur, ok, err := tx.SyncJob(j.RegistryID, j.RecordID)
 		if err != nil || !ok || !cur.LeaseUntil.Equal(j.LeaseUntil) {

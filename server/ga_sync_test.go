@@ -184,7 +184,7 @@ func TestGASyncFromSource(t *testing.T) {
 // with source aws.agent-registry and GA ARNs (its detail-type "Registry
 // Ready" for a new registry); preview changes keep aws.bedrock-agentcore;
 // and a synchronization job sends the event of the state it moves a
-// record to.
+// record to, as the API that started it.
 func TestGAEventsAndSyncEvents(t *testing.T) {
 	mcpServer := mcp.NewServer(&mcp.Implementation{Name: "io.example/weather", Version: "1.0.0"}, nil)
 	addTool(mcpServer, "get_forecast", "Tells the weather forecast for a city.")
@@ -216,9 +216,9 @@ func TestGAEventsAndSyncEvents(t *testing.T) {
 	pvReg := "arn:aws:bedrock-agentcore:us-east-1:123456789012:registry/" + reg
 	want := []struct{ detailType, previous, status, source, resource string }{
 		{"Registry Ready", "CREATING", "READY", "aws.agent-registry", gaReg},
-		{"Registry Record State changed to Draft", "CREATING", "DRAFT", "aws.bedrock-agentcore", pvReg + "/record/" + rec},
+		{"Registry Record State changed to Draft", "CREATING", "DRAFT", "aws.agent-registry", gaReg + "/record/" + rec},
 		{"Registry Record State changed to Pending Approval", "DRAFT", "PENDING_APPROVAL", "aws.agent-registry", gaReg + "/record/" + rec},
-		{"Registry Record State changed to Create Failed", "CREATING", "CREATE_FAILED", "aws.bedrock-agentcore", pvReg + "/record/" + failing},
+		{"Registry Record State changed to Create Failed", "CREATING", "CREATE_FAILED", "aws.agent-registry", gaReg + "/record/" + failing},
 		{"Registry Record State changed to Approved", "PENDING_APPROVAL", "APPROVED", "aws.bedrock-agentcore", pvReg + "/record/" + rec},
 	}
 	rc.waitFor(t, len(want), 10*time.Second)
