@@ -19,14 +19,19 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/agentry/agentry/registry"
 )
 
-// Source is the envelope's source for the bedrock-agentcore API.
-const Source = "aws.bedrock-agentcore"
+// Sources of the envelope: the preview bedrock-agentcore API's, and the
+// GA agent-registry API's for the changes made through it.
+const (
+	Source   = "aws.bedrock-agentcore"
+	SourceGA = "aws.agent-registry"
+)
 
 // Store is what a Dispatcher needs of the store: the outbox, the settings
 // that keep each webhook's position, and the dead-letter list.
@@ -383,14 +388,23 @@ type envelope struct {
 }
 
 func (d *Dispatcher) envelope(e registry.Event) ([]byte, error) {
-	resource := d.opts.ARNs.Registry(e.RegistryID)
-	if e.RecordID != "" {
-		resource = d.opts.ARNs.Record(e.RegistryID, e.RecordID)
+	var detail struct {
+		RegistryArn string `json:"registryArn"`
 	}
-	if !json.Valid(e.Detail) {
+	if err := json.Unmarshal(e.Detail, &detail); err != nil {
 		return nil, errors.New("the stored detail is not JSON")
 	}
-	return json.Marshal(envelope{Version: "0", ID: e.ID, DetailType: e.DetailType, Source: Source,
+	// The detail names resources in the namespace of the API the change
+	// came through; the envelope follows it.
+	arns, source := d.opts.ARNs, Source
+	if ga := arns.GA(); strings.HasPrefix(detail.RegistryArn, ga.Registry("")) {
+		arns, source = ga, SourceGA
+	}
+	resource := arns.Registry(e.RegistryID)
+	if e.RecordID != "" {
+		resource = arns.Record(e.RegistryID, e.RecordID)
+	}
+	return json.Marshal(envelope{Version: "0", ID: e.ID, DetailType: e.DetailType, Source: source,
 		Account: d.opts.ARNs.AccountID, Time: e.At.UTC().Format(time.RFC3339), Region: d.opts.ARNs.Region,
 		Resources: []string{resource}, Detail: e.Detail})
 }

@@ -68,8 +68,13 @@ func (a *api) operationAs(name string, actions []string, resource resourceFunc, 
 		if err := a.authorize(r, info.principal, info.resource, actions...); err != nil {
 			return err
 		}
-		// Lifecycle events name the principal of a change.
-		return h(w, r.WithContext(registry.WithPrincipal(r.Context(), info.principal.ARN)))
+		// Lifecycle events name the principal of a change and the API it
+		// came through.
+		ctx := registry.WithPrincipal(r.Context(), info.principal.ARN)
+		if a.arns.Namespace != "" {
+			ctx = registry.WithNamespace(ctx, a.arns.Namespace)
+		}
+		return h(w, r.WithContext(ctx))
 	})
 	authenticated := a.authenticate(a.maxBody, authorized)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -45,6 +45,24 @@ const gaRecordSchema = `{
   "required": ["registryArn", "recordArn", "recordId", "name", "recordType", "descriptors", "recordVersion", "status", "createdAt", "updatedAt"]
 }`
 
+// gaSearchRecordSchema is a search result: gaRecordSchema and agentry's
+// relevanceScore, as in the preview's search answers.
+const gaSearchRecordSchema = `{
+  "type": "object",
+  "properties": {
+    "registryArn": {"type": "string"}, "recordArn": {"type": "string"}, "recordId": {"type": "string"},
+    "name": {"type": "string"}, "displayName": {"type": "string"}, "description": {"type": "string"},
+    "recordType": {"type": "string", "enum": ["MCP", "AGENT", "CUSTOM", "SKILL", "GATEWAY"]},
+    "descriptors": {"type": "object",
+      "description": "Exactly one of mcpServer, a2aAgentCard, agentSkillsDefinition, custom, http or agui; data members are JSON or markdown strings."},
+    "recordVersion": {"type": "string"}, "status": {"type": "string"},
+    "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"},
+    "relevanceScore": {"type": "number", "minimum": 0, "maximum": 1,
+      "description": "How well the record matches the query, 0 to 1: the fused score of the lexical and semantic rankings. Results are sorted by it, and end before the first record that matches the query too weakly."}
+  },
+  "required": ["registryArn", "recordArn", "recordId", "name", "recordType", "descriptors", "recordVersion", "status", "createdAt", "updatedAt", "relevanceScore"]
+}`
+
 var (
 	gaSearchInputSchema = mustSchema(`{
   "type": "object",
@@ -59,7 +77,7 @@ var (
 }`)
 	gaSearchOutputSchema = mustSchema(`{
   "type": "object",
-  "properties": {"registryRecords": {"type": "array", "items": ` + gaRecordSchema + `}},
+  "properties": {"registryRecords": {"type": "array", "items": ` + gaSearchRecordSchema + `}},
   "required": ["registryRecords"]
 }`)
 	gaListInputSchema = mustSchema(`{

@@ -108,13 +108,23 @@ func (g *gaAPI) createRecord(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	d := in.Descriptors.domain()
-	out, err := g.svc.CreateRecord(r.Context(), registry.CreateRecordInput{
+	cin := registry.CreateRecordInput{
 		RegistryID: regID, Name: *in.Name, Description: in.Description, DescriptorType: *typ, Descriptors: &d,
 		Version: in.RecordVersion, ClientToken: in.ClientToken,
 		DisplayName: in.DisplayName, Provenance: provenanceDomain(in.Provenance), Tags: in.Tags, CreatedBy: accountOf(principal.ARN),
-	})
+	}
+	// A source without inline content is a URL synchronization: the
+	// record is CREATING until its content has been fetched.
+	if onlySource(*typ, d) {
+		cfg, err := registry.SourceSync(*typ, d)
+		if err != nil {
+			return gaSyncError(*typ, err)
+		}
+		cin.Descriptors, cin.SynchronizationType, cin.Sync = nil, registry.SyncURL, cfg
+	}
+	out, err := g.svc.CreateRecord(r.Context(), cin)
 	if err != nil {
-		return gaRecordError(err)
+		return gaSyncError(*typ, gaRecordError(err))
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"recordArn": g.arns.Record(regID, out.ID), "status": out.Status})
 	return nil
@@ -215,6 +225,15 @@ func (g *gaAPI) updateRecord(w http.ResponseWriter, r *http.Request) error {
 	}
 	rec, err := g.svc.UpdateRecord(r.Context(), upd)
 	if err != nil {
+		if typ == nil {
+			// Name the source member of the record's own type.
+			if cur, gerr := g.svc.GetRecord(r.Context(), regID, recID); gerr == nil {
+				typ = &cur.Latest.DescriptorType
+			}
+		}
+		if typ != nil {
+			return gaSyncError(*typ, gaRecordError(err))
+		}
 		return gaRecordError(err)
 	}
 	writeJSON(w, http.StatusAccepted, g.recordJSON(rec, rec.Latest, formDetail))
@@ -307,4 +326,47 @@ func fromSummary(s registry.RecordSummary) (registry.Record, registry.Revision) 
 	return registry.Record{RegistryID: s.RegistryID, ID: s.ID, CreatedAt: s.CreatedAt, CreatedBy: s.CreatedBy},
 		registry.Revision{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description, DescriptorType: s.DescriptorType,
 			Version: s.Version, Status: s.Status, UpdatedAt: s.UpdatedAt, Provenance: s.Provenance}
+}
+
+// onlySource reports whether d holds just the descriptor a record of type
+// typ is synchronized into, with a source and no inline content.
+func onlySource(typ registry.DescriptorType, d registry.Descriptors) bool {
+	if d.Custom != nil || d.HTTP != nil || d.AGUI != nil {
+		return false
+	}
+	switch typ {
+	case registry.DescriptorMCP:
+		return d.A2A == nil && d.AgentSkills == nil && d.MCP != nil && d.MCP.Source != nil && d.MCP.Server == nil && d.MCP.Tools == nil
+	case registry.DescriptorA2A:
+		return d.MCP == nil && d.AgentSkills == nil && d.A2A != nil && d.A2A.Source != nil && d.A2A.AgentCard == nil
+	case registry.DescriptorAgentSkills:
+		s := d.AgentSkills
+		return d.MCP == nil && d.A2A == nil && s != nil && s.SkillDefinition == nil && s.SkillMd != nil &&
+			s.SkillMd.Source != nil && s.SkillMd.InlineContent == ""
+	}
+	return false
+}
+
+// sourceMember is the GA member a record of type typ is synchronized
+// into; "" for a type that is not synchronized.
+func sourceMember(typ registry.DescriptorType) string {
+	switch typ {
+	case registry.DescriptorMCP:
+		return "descriptors.mcpServer.source"
+	case registry.DescriptorA2A:
+		return "descriptors.a2aAgentCard.source"
+	case registry.DescriptorAgentSkills:
+		return "descriptors.agentSkillsDefinition.additionalData.skillMd.source"
+	}
+	return ""
+}
+
+// gaSyncError names the domain's synchronization members by the GA
+// descriptor source they came from.
+func gaSyncError(typ registry.DescriptorType, err error) error {
+	m := sourceMember(typ)
+	if m == "" {
+		return err
+	}
+	return gaFieldNames(err, map[string]string{"synchronizationConfiguration": m, "triggerSynchronization": "triggerSynchronization"})
 }

@@ -210,6 +210,42 @@ func gaDescriptors(d registry.Descriptors, dataPlane bool) gaDescriptorsJSON {
 	return g
 }
 
+// withSyncSource is rev's descriptors with the source of its URL
+// synchronization, if any, on the descriptor it fills (GA shows a
+// synchronized record's source there; the domain keeps it in Sync).
+func withSyncSource(rev registry.Revision) registry.Descriptors {
+	d := rev.Descriptors
+	if rev.SyncType != registry.SyncURL || rev.Sync == nil || rev.Sync.FromURL == nil {
+		return d
+	}
+	src := &registry.DescriptorSource{URL: rev.Sync.FromURL.URL}
+	if c := rev.Sync.FromURL.CredentialProviderConfigurations; len(c) > 0 {
+		src.CredentialProviders, _ = json.Marshal(c)
+	}
+	switch rev.DescriptorType {
+	case registry.DescriptorMCP:
+		m := clone(d.MCP)
+		if m.Source == nil {
+			m.Source = src
+		}
+		d.MCP = m
+	case registry.DescriptorA2A:
+		a := clone(d.A2A)
+		if a.Source == nil {
+			a.Source = src
+		}
+		d.A2A = a
+	case registry.DescriptorAgentSkills:
+		s := clone(d.AgentSkills)
+		s.SkillMd = clone(s.SkillMd)
+		if s.SkillMd.Source == nil {
+			s.SkillMd.Source = src
+		}
+		d.AgentSkills = s
+	}
+	return d
+}
+
 // descriptorKeys are the GA member names of d's set descriptors: the
 // values of ListDiscoverableRegistryRecords' descriptorTypes (§6.6).
 func descriptorKeys(d registry.Descriptors) []string {
@@ -545,6 +581,9 @@ type gaRecordJSON struct {
 	ProvenanceSummaryList  []gaProvenanceJSON `json:"provenanceSummaryList,omitempty"`
 	CreatedByAutoDetection *bool              `json:"createdByAutoDetection,omitempty"`
 	CreatedBy              string             `json:"createdBy,omitempty"`
+	// RelevanceScore is agentry's own member of search results, as in the
+	// preview's (docs/api.md); nil elsewhere.
+	RelevanceScore *float64 `json:"relevanceScore,omitempty"`
 }
 
 // recordForm says which of the GA record shapes to build.
@@ -571,7 +610,7 @@ func (g *gaAPI) recordJSON(r registry.Record, rev registry.Revision, form record
 	no := false
 	switch form {
 	case formDetail:
-		d := gaDescriptors(rev.Descriptors, false)
+		d := gaDescriptors(withSyncSource(rev), false)
 		out.Descriptors, out.StatusReason, out.Provenance = &d, rev.StatusReason, provenanceWire(rev.Provenance)
 		out.CreatedByAutoDetection, out.CreatedBy = &no, r.CreatedBy
 	case formSummary:
@@ -581,7 +620,7 @@ func (g *gaAPI) recordJSON(r registry.Record, rev registry.Revision, form record
 			out.ProvenanceSummaryList = append(out.ProvenanceSummaryList, p)
 		}
 	case formDiscovered:
-		d := gaDescriptors(rev.Descriptors, true)
+		d := gaDescriptors(withSyncSource(rev), true)
 		out.Descriptors = &d
 	case formDiscoverable:
 		out.DescriptorTypes = descriptorKeys(rev.Descriptors)

@@ -25,12 +25,18 @@ const (
 	// EventRecordDeleted is agentry's own: AWS documents no event for a
 	// deleted record.
 	EventRecordDeleted = "Registry Record Deleted"
+	// EventRecordCreateFailed and EventRecordUpdateFailed are agentry's
+	// own too: a URL synchronization failed (AWS documents no event).
+	EventRecordCreateFailed = "Registry Record State changed to Create Failed"
+	EventRecordUpdateFailed = "Registry Record State changed to Update Failed"
 )
 
 // Detail-types of registry events. agentry creates and updates registries
 // at once, so it never emits AWS's "Failed" ones.
 const (
-	EventRegistryReady    = "Registry State transitions from Creating to Ready"
+	EventRegistryReady = "Registry State transitions from Creating to Ready"
+	// EventRegistryReadyGA is EventRegistryReady as the GA API names it.
+	EventRegistryReadyGA  = "Registry Ready"
 	EventRegistryUpdating = "Registry Updating"
 	EventRegistryDeleting = "Registry Deleting"
 )
@@ -38,12 +44,13 @@ const (
 // EventDetailTypes are the detail-types agentry emits.
 var EventDetailTypes = []string{
 	EventRecordDraft, EventRecordPendingApproval, EventRecordApproved, EventRecordRejected, EventRecordDeprecated,
-	EventRecordDeleted, EventRegistryReady, EventRegistryUpdating, EventRegistryDeleting,
+	EventRecordDeleted, EventRecordCreateFailed, EventRecordUpdateFailed, EventRegistryReady, EventRegistryReadyGA, EventRegistryUpdating, EventRegistryDeleting,
 }
 
 var recordEvents = map[RecordStatus]string{
 	StatusDraft: EventRecordDraft, StatusPendingApproval: EventRecordPendingApproval,
 	StatusApproved: EventRecordApproved, StatusRejected: EventRecordRejected, StatusDeprecated: EventRecordDeprecated,
+	StatusCreateFailed: EventRecordCreateFailed, StatusUpdateFailed: EventRecordUpdateFailed,
 }
 
 // Event is one lifecycle event in the outbox.
@@ -97,6 +104,21 @@ func principalOf(ctx context.Context) string {
 	return arn
 }
 
+type namespaceKey struct{}
+
+// WithNamespace returns ctx saying which API the change comes through, by
+// its ARN namespace (NamespaceGA, or "" for the preview's): its events
+// name resources in that namespace, and package events gives them that
+// API's source.
+func WithNamespace(ctx context.Context, ns string) context.Context {
+	return context.WithValue(ctx, namespaceKey{}, ns)
+}
+
+func namespaceOf(ctx context.Context) string {
+	ns, _ := ctx.Value(namespaceKey{}).(string)
+	return ns
+}
+
 // NewEventID returns a random UUID (version 4).
 func NewEventID() string {
 	var b [16]byte
@@ -123,9 +145,16 @@ func (s *Service) appendEvent(ctx context.Context, tx Tx, detailType string, at 
 	if !s.events || detailType == "" {
 		return nil
 	}
-	d.RegistryArn = s.ARNs.Registry(d.RegistryID)
+	arns := s.ARNs
+	if ns := namespaceOf(ctx); ns != "" {
+		arns.Namespace = ns
+		if detailType == EventRegistryReady {
+			detailType = EventRegistryReadyGA
+		}
+	}
+	d.RegistryArn = arns.Registry(d.RegistryID)
 	if d.RegistryRecordID != "" {
-		d.RecordArn = s.ARNs.Record(d.RegistryID, d.RegistryRecordID)
+		d.RecordArn = arns.Record(d.RegistryID, d.RegistryRecordID)
 	}
 	d.Principal = principalOf(ctx)
 	detail, err := json.Marshal(d)

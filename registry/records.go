@@ -64,7 +64,7 @@ func (s *Service) CreateRecord(ctx context.Context, in CreateRecordInput) (Creat
 				r.Tags = nil
 			}
 			if syncing {
-				if err := s.startSync(tx, &r, true); err != nil {
+				if err := s.startSync(ctx, tx, &r, true); err != nil {
 					return Created{}, err
 				}
 			}
@@ -284,9 +284,14 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		return Record{}, err
 	}
 	// A new source, or a trigger, starts a synchronization.
-	syncing := in.TriggerSync || in.Sync.Value != nil || in.SynchronizationType.Value != nil
-	var r Record
+	asked := in.TriggerSync || in.Sync.Value != nil || in.SynchronizationType.Value != nil
+	var (
+		r       Record
+		started bool
+	)
 	err = s.update(ctx, func(tx Tx) (int64, error) {
+		syncing := asked
+		started = false
 		if _, err := tx.Registry(regID); err != nil {
 			return 0, err
 		}
@@ -330,6 +335,18 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		if next.SyncType == "" {
 			next.Sync = nil
 		}
+		// A GA descriptor source synchronizes the record when a
+		// synchronization is triggered, and replaces the source of a
+		// synchronized one.
+		if in.TriggerSync || next.SyncType != "" {
+			cfg, err := SourceSync(next.DescriptorType, next.Descriptors)
+			if err != nil {
+				return 0, err
+			}
+			if cfg != nil && (in.TriggerSync || !sameSync(next.Sync, cfg)) {
+				next.SyncType, next.Sync, syncing = SyncURL, cfg, true
+			}
+		}
 		var fe fieldErrors
 		if next.SyncType != "" {
 			checkSyncConfig(&fe, next.DescriptorType, next.SyncType, next.Sync, s.urlPolicy)
@@ -346,9 +363,10 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 			if !syncing {
 				return 0, nil
 			}
-			if err := s.startSync(tx, &r, false); err != nil {
+			if err := s.startSync(ctx, tx, &r, false); err != nil {
 				return 0, err
 			}
+			started = true
 			return s.putRecord(tx, r)
 		}
 		if !syncing {
@@ -368,16 +386,17 @@ func (s *Service) UpdateRecord(ctx context.Context, in UpdateRecordInput) (Recor
 		next.Status, next.StatusReason, next.UpdatedAt = r.Latest.Status, r.Latest.StatusReason, r.Latest.UpdatedAt
 		r.Latest = next
 		if syncing {
-			if err := s.startSync(tx, &r, false); err != nil {
+			if err := s.startSync(ctx, tx, &r, false); err != nil {
 				return 0, err
 			}
 		}
 		if err := s.recordEvent(ctx, tx, r, previous); err != nil {
 			return 0, err
 		}
+		started = syncing
 		return s.putRecord(tx, r)
 	})
-	if err == nil && syncing {
+	if err == nil && started {
 		s.kickSync()
 	}
 	return r, err
@@ -389,6 +408,12 @@ func (s *Service) putRecord(tx Tx, r Record) (seq int64, err error) {
 		return 0, err
 	}
 	return tx.AppendChange(r.RegistryID, r.ID, r.Latest.UpdatedAt)
+}
+
+func sameSync(a, b *SyncConfig) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
 }
 
 func sameContent(a, b Revision) bool {

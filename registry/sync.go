@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -97,7 +98,10 @@ type SyncJob struct {
 	// Periodic marks a re-synchronization the server started on its own:
 	// the record stays in its status meanwhile, a failure is only logged,
 	// and only changed content makes a new DRAFT revision.
-	Periodic   bool
+	Periodic bool
+	// Namespace is the ARN namespace of the API that started the job
+	// ("" = the preview's, NamespaceGA): its events are that API's.
+	Namespace  string
 	Attempts   int       // claims so far
 	LeaseUntil time.Time // a claim holds the job until then; zero = unclaimed
 	CreatedAt  time.Time
@@ -184,9 +188,9 @@ func checkURL(raw string, policy func(string) error) error {
 }
 
 // startSync moves r to CREATING or UPDATING and queues its job, in tx.
-func (s *Service) startSync(tx Tx, r *Record, creating bool) error {
+func (s *Service) startSync(ctx context.Context, tx Tx, r *Record, creating bool) error {
 	now := s.clock()
-	job := SyncJob{RegistryID: r.RegistryID, RecordID: r.ID, CreatedAt: now}
+	job := SyncJob{RegistryID: r.RegistryID, RecordID: r.ID, CreatedAt: now, Namespace: namespaceOf(ctx)}
 	if creating {
 		r.Latest.Status = StatusCreating
 	} else {
@@ -438,6 +442,9 @@ func (s *Service) runSyncJob(ctx context.Context, j SyncJob, o SyncOptions) {
 // reason it failed, with neither it only drops the job.
 func (s *Service) finishSync(ctx context.Context, j SyncJob, d *Descriptors, ferr error, o SyncOptions) {
 	var outcome string
+	if j.Namespace != "" {
+		ctx = WithNamespace(ctx, j.Namespace) // the events are those of the API that started the job
+	}
 	err := s.update(ctx, func(tx Tx) (int64, error) {
 		cur, ok, err := tx.SyncJob(j.RegistryID, j.RecordID)
 		if err != nil || !ok || !cur.LeaseUntil.Equal(j.LeaseUntil) {
@@ -454,10 +461,14 @@ func (s *Service) finishSync(ctx context.Context, j SyncJob, d *Descriptors, fer
 		} else if err != nil {
 			return 0, err
 		}
+		previous := r.Latest.Status
 		if j.Periodic {
 			var changed bool
 			if outcome, changed = s.applyPeriodic(&r, d, ferr); !changed {
 				return 0, nil
+			}
+			if err := s.recordEvent(ctx, tx, r, previous); err != nil {
+				return 0, err
 			}
 			return s.putRecord(tx, r)
 		}
@@ -477,6 +488,14 @@ func (s *Service) finishSync(ctx context.Context, j SyncJob, d *Descriptors, fer
 		}
 		s.applySync(&r, j, d, ferr)
 		outcome = string(r.Latest.Status)
+		// A synchronization that ends in a new DRAFT or a failure sends its
+		// event; one that returns a record to the status it had sends none
+		// (it was not approved, say, again).
+		if st := r.Latest.Status; st == StatusDraft || st == StatusCreateFailed || st == StatusUpdateFailed {
+			if err := s.recordEvent(ctx, tx, r, previous); err != nil {
+				return 0, err
+			}
+		}
 		return s.putRecord(tx, r)
 	})
 	if err != nil {
@@ -567,4 +586,33 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n-3], "") + "..."
+}
+
+// SourceSync is the synchronization a GA descriptor source asks for: the
+// source of the descriptor a record of type typ is fetched into (MCP
+// mcpServer, A2A a2aAgentCard, AGENT_SKILLS skillMd), or nil when that
+// descriptor has none. Sources of other descriptors (http, agui, a
+// gateway's) describe where a resource lives; nothing is fetched from them.
+func SourceSync(typ DescriptorType, d Descriptors) (*SyncConfig, error) {
+	var src *DescriptorSource
+	switch {
+	case typ == DescriptorMCP && d.MCP != nil:
+		src = d.MCP.Source
+	case typ == DescriptorA2A && d.A2A != nil:
+		src = d.A2A.Source
+	case typ == DescriptorAgentSkills && d.AgentSkills != nil && d.AgentSkills.SkillMd != nil:
+		src = d.AgentSkills.SkillMd.Source
+	}
+	if src == nil {
+		return nil, nil
+	}
+	f := &FromURLSync{URL: src.URL}
+	if len(src.CredentialProviders) > 0 {
+		if err := json.Unmarshal(src.CredentialProviders, &f.CredentialProviderConfigurations); err != nil {
+			var fe fieldErrors
+			fe.add("synchronizationConfiguration.fromUrl.credentialProviderConfigurations", "must be a list of credential provider configurations")
+			return nil, fe.err()
+		}
+	}
+	return &SyncConfig{FromURL: f}, nil
 }

@@ -210,7 +210,7 @@ type Provenance struct {
 }
 
 // DescriptorSource is where a descriptor's content is synchronized from
-// (GA "source.fromUrl"). agentry stores it but does not synchronize yet.
+// (GA "source.fromUrl"); SourceSync makes it a record's SyncConfig.
 type DescriptorSource struct {
 	URL string
 	// CredentialProviders is the credentialProviderConfigurations list as

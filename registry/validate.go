@@ -272,7 +272,7 @@ func checkDescriptors(fe *fieldErrors, typ DescriptorType, d Descriptors) {
 }
 
 // checkSource validates a descriptor source (GA source.fromUrl); nil is
-// none. agentry stores sources but does not synchronize from them yet.
+// none. A source that is fetched is checked again as a SyncConfig.
 func checkSource(fe *fieldErrors, field string, s *DescriptorSource) {
 	if s == nil {
 		return

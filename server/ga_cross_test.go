@@ -153,7 +153,31 @@ func TestGACrossAPI(t *testing.T) {
 	if hit["displayName"] != "Weather" || hit["recordType"] != "MCP" || hit["recordVersion"] != "1.0.0" || hit["status"] != "APPROVED" {
 		t.Fatalf("GA search hit = %v", hit)
 	}
+	// Search results carry the preview's relevanceScore, through REST and
+	// the MCP tool (whose output schema requires it); lists do not.
+	mcpOut, msg := callTool(t, sGA, "search_discoverable_registry_records", map[string]any{"searchQuery": "weather"})
+	if msg != "" {
+		t.Fatal(msg)
+	}
+	restScore, _ := hit["relevanceScore"].(float64)
+	mcpHit := mcpOut["registryRecords"].([]any)[0].(map[string]any)
+	if restScore <= 0 || restScore > 1 || mcpHit["relevanceScore"] != restScore {
+		t.Fatalf("relevanceScore: REST %v, MCP %v", hit["relevanceScore"], mcpHit["relevanceScore"])
+	}
+	tools, err := sGA.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		schema, _ := json.Marshal(tool.OutputSchema)
+		if has := strings.Contains(string(schema), `"relevanceScore"`); has != (tool.Name == "search_discoverable_registry_records" || tool.Name == "search_registry_records") {
+			t.Fatalf("tool %s: relevanceScore in its output schema %v", tool.Name, has)
+		}
+	}
 	list, msg := callTool(t, sGA, "list_discoverable_registry_records", map[string]any{"filters": []any{map[string]any{"name": "descriptorType", "values": []string{"mcpServer"}}}})
+	if l, _ := list["registryRecords"].([]any); len(l) > 0 && l[0].(map[string]any)["relevanceScore"] != nil {
+		t.Fatalf("GA MCP list carries a relevanceScore: %v", l[0])
+	}
 	if msg != "" || !slices.Equal(recordNames(list["registryRecords"]), []string{"weather"}) {
 		t.Fatalf("GA MCP list = %v %s", list, msg)
 	}

@@ -12,12 +12,12 @@ import (
 // ---- synchronization jobs ----
 
 const (
-	syncJobColumns = `registry_id, record_id, prior_status, prior_reason, periodic, attempts, lease_until, created_at`
+	syncJobColumns = `registry_id, record_id, prior_status, prior_reason, periodic, attempts, lease_until, created_at, namespace`
 	sqlSyncJob     = `SELECT ` + syncJobColumns + ` FROM sync_jobs WHERE registry_id = $1 AND record_id = $2`
-	sqlPutSyncJob  = `INSERT INTO sync_jobs (` + syncJobColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	sqlPutSyncJob  = `INSERT INTO sync_jobs (` + syncJobColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (registry_id, record_id) DO UPDATE SET prior_status = excluded.prior_status,
 		prior_reason = excluded.prior_reason, periodic = excluded.periodic, attempts = excluded.attempts, lease_until = excluded.lease_until,
-		created_at = excluded.created_at`
+		created_at = excluded.created_at, namespace = excluded.namespace`
 	sqlDeleteSyncJob = `DELETE FROM sync_jobs WHERE registry_id = $1 AND record_id = $2`
 	// SKIP LOCKED: a replica claiming at the same time takes other jobs
 	// instead of waiting for, then failing on, these.
@@ -35,7 +35,7 @@ func scanSyncJob(row pgx.Row) (registry.SyncJob, error) {
 		prior string
 		lease *time.Time
 	)
-	err := row.Scan(&j.RegistryID, &j.RecordID, &prior, &j.PriorReason, &j.Periodic, &j.Attempts, &lease, &j.CreatedAt)
+	err := row.Scan(&j.RegistryID, &j.RecordID, &prior, &j.PriorReason, &j.Periodic, &j.Attempts, &lease, &j.CreatedAt, &j.Namespace)
 	j.PriorStatus, j.CreatedAt = registry.RecordStatus(prior), j.CreatedAt.UTC()
 	if lease != nil {
 		j.LeaseUntil = lease.UTC()
@@ -57,7 +57,7 @@ func (t *txn) PutSyncJob(j registry.SyncJob) error {
 		l := millis(j.LeaseUntil)
 		lease = &l
 	}
-	_, err := t.exec(sqlPutSyncJob, j.RegistryID, j.RecordID, string(j.PriorStatus), j.PriorReason, j.Periodic, j.Attempts, lease, millis(j.CreatedAt))
+	_, err := t.exec(sqlPutSyncJob, j.RegistryID, j.RecordID, string(j.PriorStatus), j.PriorReason, j.Periodic, j.Attempts, lease, millis(j.CreatedAt), j.Namespace)
 	return err
 }
 

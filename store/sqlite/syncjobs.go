@@ -10,7 +10,7 @@ import (
 
 // ---- synchronization jobs ----
 
-const syncJobColumns = `registry_id, record_id, prior_status, prior_reason, periodic, attempts, lease_until, created_at`
+const syncJobColumns = `registry_id, record_id, prior_status, prior_reason, periodic, attempts, lease_until, created_at, namespace`
 
 func scanSyncJob(row interface{ Scan(...any) error }) (registry.SyncJob, error) {
 	var (
@@ -18,7 +18,7 @@ func scanSyncJob(row interface{ Scan(...any) error }) (registry.SyncJob, error) 
 		prior          string
 		lease, created int64
 	)
-	err := row.Scan(&j.RegistryID, &j.RecordID, &prior, &j.PriorReason, &j.Periodic, &j.Attempts, &lease, &created)
+	err := row.Scan(&j.RegistryID, &j.RecordID, &prior, &j.PriorReason, &j.Periodic, &j.Attempts, &lease, &created, &j.Namespace)
 	j.PriorStatus, j.CreatedAt = registry.RecordStatus(prior), fromMillis(created)
 	if lease != 0 {
 		j.LeaseUntil = fromMillis(lease)
@@ -43,8 +43,8 @@ func (t *txn) SyncJob(registryID, recordID string) (registry.SyncJob, bool, erro
 }
 
 func (t *txn) PutSyncJob(j registry.SyncJob) error {
-	_, err := t.exec(`INSERT OR REPLACE INTO sync_jobs (`+syncJobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		j.RegistryID, j.RecordID, string(j.PriorStatus), j.PriorReason, j.Periodic, j.Attempts, leaseMillis(j.LeaseUntil), millis(j.CreatedAt))
+	_, err := t.exec(`INSERT OR REPLACE INTO sync_jobs (`+syncJobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.RegistryID, j.RecordID, string(j.PriorStatus), j.PriorReason, j.Periodic, j.Attempts, leaseMillis(j.LeaseUntil), millis(j.CreatedAt), j.Namespace)
 	return err
 }
 

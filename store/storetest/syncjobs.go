@@ -13,7 +13,7 @@ var syncJobTests = []test{
 	{"PutGetDelete", func(t *testing.T, s Store) {
 		at := time.Date(2025, 5, 1, 9, 0, 0, 123e6, time.UTC)
 		j := registry.SyncJob{RegistryID: "reg", RecordID: "rec", PriorStatus: registry.StatusApproved,
-			PriorReason: "fine", Periodic: true, CreatedAt: at}
+			PriorReason: "fine", Periodic: true, Namespace: registry.NamespaceGA, CreatedAt: at}
 		write(t, s, func(tx registry.Tx) error { return tx.PutSyncJob(j) })
 		wantSyncJob(t, s, j, true)
 		j.Attempts, j.LeaseUntil = 2, at.Add(time.Minute)
