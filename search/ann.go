@@ -56,9 +56,17 @@ type hnsw struct {
 	top   int // the entry node's level; -1 while empty
 	dead  int // tombstones: nodes with noSlot
 	rnd   *rand.Rand
-	// efBuild is the candidates kept while linking a new node: annEfBuild
-	// but in measurements.
+	// q8 and s8 are the nodes' vectors in int8 and their scales (see
+	// vecs8), back to back: linking a node compares it with thousands of
+	// others, and a quarter of the bytes made that several times faster
+	// at the same recall (docs/benchmarks.md). Searches use vecs.
+	q8  []int8
+	s8  []float32
+	dim int
+	// efBuild is the candidates kept while linking a new node, and float
+	// says to link in float32: annEfBuild and false but in measurements.
 	efBuild int
+	float   bool
 	// locks guard the link lists while several builders link nodes at
 	// once (connectAll): node n's lists are under locks[n%annStripes].
 	// Searches do not take them: they never run during a build of the
@@ -139,6 +147,10 @@ type annScratch struct {
 	// reads link lists under their lock, into buf.
 	shared bool
 	buf    []uint32
+	// use8 is set while linking a node: similarities are then taken in
+	// int8 against qq, the node's vector in int16.
+	use8 bool
+	qq   query16
 }
 
 // visit reports whether node is seen for the first time this epoch.
@@ -214,12 +226,22 @@ func (g *hnsw) accepts(node uint32, q *annQuery) bool {
 	return slot != noSlot && !q.s.dead[slot] && q.f.matchDoc(&q.s.docs[slot])
 }
 
+// sim returns the similarity of node to vec: in float32 for searches, from
+// the int8 copy while linking a node (sc.use8, sc.qq holding vec).
+func (g *hnsw) sim(vec []float32, node uint32, sc *annScratch) float32 {
+	if sc.use8 {
+		d := int(node) * g.dim
+		return float32(dot8(g.q8[d:d+g.dim], sc.qq.q)) * sc.qq.scale * g.s8[node]
+	}
+	return vek32.Dot(vec, g.vecs[node])
+}
+
 // greedy walks one layer from ep towards vec, one best step at a time.
 func (g *hnsw) greedy(vec []float32, ep annCand, layer int, sc *annScratch) annCand {
 	for moved := true; moved; {
 		moved = false
 		for _, nb := range g.read(ep.node, layer, sc) {
-			if sim := vek32.Dot(vec, g.vecs[nb]); sim > ep.sim {
+			if sim := g.sim(vec, nb, sc); sim > ep.sim {
 				ep, moved = annCand{sim, nb}, true
 			}
 		}
@@ -254,7 +276,7 @@ func (g *hnsw) searchLayer(vec []float32, eps []annCand, ef, layer int, sc *annS
 				continue
 			}
 			visits++
-			sim := vek32.Dot(vec, g.vecs[nb])
+			sim := g.sim(vec, nb, sc)
 			if len(res) < ef || sim > res[0].sim {
 				cand = heapPush(cand, annCand{-sim, nb})
 				if g.accepts(nb, q) {
@@ -280,6 +302,7 @@ func (g *hnsw) search(vec []float32, ef int, sc *annScratch, q *annQuery) bool {
 		sc.res = sc.res[:0]
 		return true
 	}
+	sc.use8 = false
 	ep := annCand{vek32.Dot(vec, g.vecs[g.entry]), g.entry}
 	for l := g.top; l > 0; l-- {
 		ep = g.greedy(vec, ep, l, sc)
@@ -299,6 +322,12 @@ func (g *hnsw) alloc(vec []float32, slot uint32) uint32 {
 	level := min(int(-math.Log(1-g.rnd.Float64())/math.Log(annM)), annMaxLevel)
 	g.vecs = append(g.vecs, vec)
 	g.slots = append(g.slots, slot)
+	if g.dim == 0 {
+		g.dim = len(vec)
+	}
+	g.q8 = append(g.q8, make([]int8, g.dim)...)
+	scale, _ := quantize(g.q8[int(node)*g.dim:int(node+1)*g.dim], vec)
+	g.s8 = append(g.s8, scale)
 	g.links = append(g.links, make([]uint32, stride0)...)
 	var up []uint32
 	if level > 0 {
@@ -321,6 +350,8 @@ func (g *hnsw) connect(node uint32, sc *annScratch) {
 		g.entry, g.top = node, level
 		return
 	}
+	sc.use8 = !g.float && len(vec) == g.dim && quantizeQuery(&sc.qq, vec)
+	defer func() { sc.use8 = false }()
 	ep := annCand{vek32.Dot(vec, g.vecs[g.entry]), g.entry}
 	for l := g.top; l > level; l-- {
 		ep = g.greedy(vec, ep, l, sc)
@@ -328,8 +359,15 @@ func (g *hnsw) connect(node uint32, sc *annScratch) {
 	eps := append(sc.eps[:0], ep)
 	for l := min(level, g.top); l >= 0; l-- {
 		g.searchLayer(vec, eps, g.efBuild, l, sc, &annQuery{})
-		// The candidates, best first, are the next layer's entry points.
+		// The candidates, best first, are the next layer's entry points;
+		// their similarities are taken again in float32 for the choice
+		// of links.
 		eps = append(eps[:0], sc.res...)
+		if sc.use8 {
+			for i := range eps {
+				eps[i].sim = vek32.Dot(vec, g.vecs[eps[i].node])
+			}
+		}
 		slices.SortFunc(eps, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
 		sc.sel = g.selectNeighbours(sc.sel[:0], eps, annM)
 		g.setNeighbours(node, l, sc.sel)

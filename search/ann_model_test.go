@@ -183,10 +183,10 @@ func percentile(d []time.Duration, p float64) float64 {
 }
 
 // BenchmarkHNSWBuild100k measures building the approximate index over the
-// built-in model's vectors of 100,000 records: one builder (as before
-// builds ran in parallel) against one per processor, alternated in the
-// same run, and with fewer candidates per link; each with the graph's
-// recall@10 against the exact scan.
+// built-in model's vectors of 100,000 records: as before (one builder,
+// float32) against one builder per processor, then with int8
+// similarities, then with fewer candidates per link, alternated in the
+// same run; each with the graph's recall@10 against the exact scan.
 //
 //	go test -run '^$' -bench HNSWBuild100k -benchtime 1x ./search/
 func BenchmarkHNSWBuild100k(b *testing.B) {
@@ -204,17 +204,19 @@ func BenchmarkHNSWBuild100k(b *testing.B) {
 	type run struct {
 		name              string
 		builders, efBuild int
+		float             bool
 	}
-	runs := []run{{"builders=1/ef=128", 1, 128}, {fmt.Sprintf("builders=%d/ef=128", procs), procs, 128}}
-	for _, ef := range []int{96, 64} {
-		runs = append(runs, run{fmt.Sprintf("builders=%d/ef=%d", procs, ef), procs, ef})
+	runs := []run{{"builders=1/ef=128/float32", 1, 128, true}}
+	for _, r := range []run{{"ef=128/float32", procs, 128, true}, {"ef=128/int8", procs, 128, false}, {"ef=96/int8", procs, 96, false}} {
+		r.name = fmt.Sprintf("builders=%d/%s", procs, r.name)
+		runs = append(runs, r)
 	}
 	took := make([][]float64, len(runs))
 	recall := make([]float64, len(runs))
 	b.ResetTimer()
 	for range b.N {
 		for i, r := range runs {
-			d, rc := search.BuildGraph(ix, searcheval.RegistryID, r.builders, r.efBuild, vecs)
+			d, rc := search.BuildGraph(ix, searcheval.RegistryID, r.builders, r.efBuild, r.float, vecs)
 			took[i], recall[i] = append(took[i], d.Seconds()), rc
 		}
 	}

@@ -68,9 +68,9 @@ func ScanLeg(ix *Index, registryID string, qvec []float32, f *Filter, k int, flo
 
 // BuildGraph builds a graph over a registry's vectors as the background
 // builder does, with the given number of builders and candidates per
-// link, and returns how long that took and the graph's recall@10 against
+// link, in float32 or int8, and returns how long that took and the graph's recall@10 against
 // the exact scan for qvecs.
-func BuildGraph(ix *Index, registryID string, builders, efBuild int, qvecs [][]float32) (time.Duration, float64) {
+func BuildGraph(ix *Index, registryID string, builders, efBuild int, float bool, qvecs [][]float32) (time.Duration, float64) {
 	sh := ix.shard(registryID, false)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -85,7 +85,7 @@ func BuildGraph(ix *Index, registryID string, builders, efBuild int, qvecs [][]f
 		scs[i] = new(annScratch)
 	}
 	g := newHNSW()
-	g.efBuild = efBuild
+	g.efBuild, g.float = efBuild, float
 	start := time.Now()
 	for len(entries) > 0 {
 		var nodes []uint32
