@@ -1,6 +1,11 @@
 package search
 
-import "context"
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+)
 
 // Hooks for the tests of package search_test, which may use the built-in
 // model (package semantic imports search, so search's own tests cannot).
@@ -59,4 +64,59 @@ func ScanLeg(ix *Index, registryID string, qvec []float32, f *Filter, k int, flo
 		ids, scores = append(ids, sh.docs[c.slot].recordID), append(scores, c.score)
 	}
 	return ids, scores
+}
+
+// BuildGraph builds a graph over a registry's vectors as the background
+// builder does, with the given number of builders and candidates per
+// link, in float32 or int8, and returns how long that took and the graph's recall@10 against
+// the exact scan for qvecs.
+func BuildGraph(ix *Index, registryID string, builders, efBuild int, float bool, qvecs [][]float32) (time.Duration, float64) {
+	sh := ix.shard(registryID, false)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	var entries []annEntry
+	for i := range sh.docs {
+		if v := sh.docs[i].vec; !sh.dead[i] && len(v) > 0 {
+			entries = append(entries, annEntry{uint32(i), v})
+		}
+	}
+	scs := make([]*annScratch, builders)
+	for i := range scs {
+		scs[i] = new(annScratch)
+	}
+	g := newHNSW()
+	g.efBuild, g.float = efBuild, float
+	start := time.Now()
+	for len(entries) > 0 {
+		var nodes []uint32
+		for len(entries) > 0 && len(nodes) < annChunk*builders {
+			nodes = append(nodes, g.alloc(entries[0].vec, entries[0].slot))
+			entries = entries[1:]
+		}
+		g.connectAll(nodes, scs)
+	}
+	took := time.Since(start)
+	acc := accPool.Get().(*accumulator)
+	defer accPool.Put(acc)
+	hits, total := 0, 0
+	for _, q := range qvecs {
+		if q == nil {
+			continue
+		}
+		want := sh.scan(acc, q, nil, 10)
+		var wantSlots []uint32
+		for _, c := range want {
+			wantSlots = append(wantSlots, c.slot)
+		}
+		g.search(q, annEfSearch, &acc.ann, &annQuery{})
+		res := slices.Clone(acc.ann.res)
+		slices.SortFunc(res, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
+		for _, c := range res[:min(10, len(res))] {
+			if slices.Contains(wantSlots, g.slots[c.node]) {
+				hits++
+			}
+		}
+		total += len(wantSlots)
+	}
+	return took, float64(hits) / float64(max(total, 1))
 }
