@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +20,7 @@ func BenchmarkListRegistryRecords(b *testing.B) {
 	reg := ts.createRegistry(b, "bench", true)
 	populate(b, ts, reg, 1000)
 	parallel8(b)
+	var errs atomic.Int64
 	cpu := processCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -26,12 +28,14 @@ func BenchmarkListRegistryRecords(b *testing.B) {
 		for pb.Next() {
 			out, err := ts.Client.ListRegistryRecords(ctx, &ctl.ListRegistryRecordsInput{RegistryId: aws.String(reg), MaxResults: aws.Int32(100)})
 			if err != nil || len(out.RegistryRecords) != 100 {
+				errs.Add(1)
 				b.Errorf("list: %v", err)
 				return
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(errs.Load()), "errors")
 	// CPU time per request (client and server) depends less on what else
 	// the machine runs.
 	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/req")

@@ -118,7 +118,7 @@ func BenchmarkSearchRegistryRecords(b *testing.B) {
 	dc := ts.dataClient(ts.Key.AccessKeyID, ts.Key.SecretAccessKey)
 	queries := seedQueries(b, 1000)
 	b.Run("10k", func(b *testing.B) {
-		var n atomic.Int64
+		var n, errs atomic.Int64
 		parallel8(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
@@ -126,12 +126,14 @@ func BenchmarkSearchRegistryRecords(b *testing.B) {
 			for pb.Next() {
 				q := queries[n.Add(1)%int64(len(queries))]
 				if _, err := dc.SearchRegistryRecords(ctx, &data.SearchRegistryRecordsInput{RegistryIds: []string{reg}, SearchQuery: aws.String(q)}); err != nil {
+					errs.Add(1)
 					b.Error(err)
 					return
 				}
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		b.ReportMetric(float64(errs.Load()), "errors")
 	})
 }
 
@@ -199,7 +201,7 @@ func BenchmarkMCPSearch(b *testing.B) {
 	b.Cleanup(trivialSrv.Close)
 
 	run := func(b *testing.B, endpoint string, rt http.RoundTripper, call func(i int64) *mcp.CallToolParams) {
-		var n atomic.Int64
+		var n, errs atomic.Int64
 		parallel8(b)
 		cpu := processCPU()
 		b.ResetTimer()
@@ -207,6 +209,7 @@ func BenchmarkMCPSearch(b *testing.B) {
 			c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
 			s, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: &http.Client{Transport: rt}}, nil)
 			if err != nil {
+				errs.Add(1)
 				b.Error(err)
 				return
 			}
@@ -214,12 +217,14 @@ func BenchmarkMCPSearch(b *testing.B) {
 			for pb.Next() {
 				res, err := s.CallTool(context.Background(), call(n.Add(1)))
 				if err != nil || res.IsError {
+					errs.Add(1)
 					b.Errorf("call: %v %v", err, res)
 					return
 				}
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+		b.ReportMetric(float64(errs.Load()), "errors")
 		// CPU time per call (client and server: they share the machine) does
 		// not depend on what else the machine runs.
 		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/call")

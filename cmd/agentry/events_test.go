@@ -10,13 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
 	"github.com/agentry/agentry/credentials"
 )
@@ -59,35 +57,7 @@ func TestKillDuringDeliveryLosesNoEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var acked []string
-	for round := range 3 {
-		c := sdkClient(p.url, key)
-		var wg sync.WaitGroup
-		for w := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					name := fmt.Sprintf("r%d-w%d-%d", round, w, i)
-					_, err := c.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
-						RegistryId: reg.RegistryArn, Name: aws.String(name), DescriptorType: types.DescriptorTypeCustom,
-						Descriptors: &types.Descriptors{Custom: &types.CustomDescriptor{InlineContent: aws.String(`{"n":1}`)}},
-					})
-					if err != nil {
-						return // the server is gone
-					}
-					mu.Lock()
-					acked = append(acked, name)
-					mu.Unlock()
-				}
-			}()
-		}
-		time.Sleep(time.Duration(300+200*round) * time.Millisecond)
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		wg.Wait()
-		<-p.done
-		p = startAgentry(t, dir, env...)
-	}
+	p, acked := writeThroughKills(t, p, dir, key, reg.RegistryArn, env)
 	if len(acked) < 20 {
 		t.Fatalf("only %d writes were acknowledged; the test did not exercise the server", len(acked))
 	}

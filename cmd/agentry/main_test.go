@@ -130,6 +130,47 @@ func sdkClient(url string, key credentials.Key) *ctl.Client {
 	return awstest.Control(url, key.AccessKeyID, key.SecretAccessKey)
 }
 
+// writeThroughKills has four clients create records in the registry while
+// the server is killed with SIGKILL and started again, three times, and
+// returns the server last started and the names of the records whose
+// creation was acknowledged.
+func writeThroughKills(t *testing.T, p *process, dir string, key credentials.Key, registryArn *string, env []string) (*process, []string) {
+	var (
+		mu    sync.Mutex
+		acked []string
+	)
+	ctx := context.Background()
+	for round := range 3 {
+		c := sdkClient(p.url, key)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					name := fmt.Sprintf("r%d-w%d-%d", round, w, i)
+					_, err := c.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
+						RegistryId: registryArn, Name: aws.String(name), DescriptorType: types.DescriptorTypeCustom,
+						Descriptors: &types.Descriptors{Custom: &types.CustomDescriptor{InlineContent: aws.String(`{"n":1}`)}},
+					})
+					if err != nil {
+						return // the server is gone
+					}
+					mu.Lock()
+					acked = append(acked, name)
+					mu.Unlock()
+				}
+			}()
+		}
+		time.Sleep(time.Duration(300+200*round) * time.Millisecond)
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		wg.Wait()
+		<-p.done
+		p = startAgentry(t, dir, env...)
+	}
+	return p, acked
+}
+
 func keyEnv(k credentials.Key) []string {
 	return []string{"AGENTRY_ROOT_ACCESS_KEY_ID=" + k.AccessKeyID, "AGENTRY_ROOT_SECRET_ACCESS_KEY=" + k.SecretAccessKey}
 }
@@ -150,38 +191,7 @@ func TestKillDuringWritesLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var (
-		mu    sync.Mutex
-		acked []string
-	)
-	for round := range 3 {
-		c := sdkClient(p.url, key)
-		var wg sync.WaitGroup
-		for w := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					name := fmt.Sprintf("r%d-w%d-%d", round, w, i)
-					_, err := c.CreateRegistryRecord(ctx, &ctl.CreateRegistryRecordInput{
-						RegistryId: reg.RegistryArn, Name: aws.String(name), DescriptorType: types.DescriptorTypeCustom,
-						Descriptors: &types.Descriptors{Custom: &types.CustomDescriptor{InlineContent: aws.String(`{"n":1}`)}},
-					})
-					if err != nil {
-						return // the server is gone
-					}
-					mu.Lock()
-					acked = append(acked, name)
-					mu.Unlock()
-				}
-			}()
-		}
-		time.Sleep(time.Duration(300+200*round) * time.Millisecond)
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		wg.Wait()
-		<-p.done
-		p = startAgentry(t, dir, keyEnv(key)...)
-	}
+	p, acked := writeThroughKills(t, p, dir, key, reg.RegistryArn, keyEnv(key))
 
 	stored := map[string]bool{}
 	pg := ctl.NewListRegistryRecordsPaginator(sdkClient(p.url, key), &ctl.ListRegistryRecordsInput{RegistryId: reg.RegistryArn, MaxResults: aws.Int32(100)})
