@@ -57,7 +57,7 @@ func TestKillDuringDeliveryLosesNoEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, acked := writeThroughKills(t, p, dir, key, reg.RegistryArn, env)
+	_, acked := writeThroughKills(t, p, dir, key, reg.RegistryArn, env)
 	if len(acked) < 20 {
 		t.Fatalf("only %d writes were acknowledged; the test did not exercise the server", len(acked))
 	}
