@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/agentry/agentry/registry"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -32,6 +33,9 @@ var migrations embed.FS
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+	// Statements of the hottest reads, prepared once per connection of
+	// the read pool (txn.query).
+	readStmts *stmtCache
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -68,7 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s := &Store{write: write, read: read}
+	s := &Store{write: write, read: read, readStmts: &stmtCache{db: read}}
 	if err := write.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -146,13 +150,50 @@ func (s *Store) View(ctx context.Context, fn func(registry.Tx) error) error {
 
 func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(registry.Tx) error) error {
 	err := s.inTx(ctx, db, func(tx *sql.Tx) error {
-		return fn(&txn{ctx: ctx, tx: tx, readOnly: readOnly})
+		t := &txn{ctx: ctx, tx: tx, readOnly: readOnly}
+		if db == s.read {
+			t.stmts = s.readStmts
+		}
+		return fn(t)
 	})
 	var re *registry.Error
 	if err != nil && !errors.As(err, &re) {
 		return registry.Internal(err)
 	}
 	return err
+}
+
+// stmtCache holds prepared statements of one pool by their SQL. The
+// driver parses a query's SQL every time it runs one: for a list of 100
+// records that cost as much as reading a quarter of its rows.
+// database/sql prepares a Stmt once on each connection it runs on.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.RLock()
+	st := c.m[query]
+	c.mu.RUnlock()
+	if st != nil {
+		return st, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.m[query]; st != nil {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	c.m[query] = st
+	return st, nil
 }
 
 // ChangesSince returns change feed entries after seq, oldest first.

@@ -16,6 +16,32 @@ type txn struct {
 	ctx      context.Context
 	tx       *sql.Tx
 	readOnly bool
+	stmts    *stmtCache // of the transaction's pool; nil: none
+}
+
+// query runs a query of a fixed set (the few SQL texts of a hot read,
+// not SQL built from values) through the statement cache, if any.
+func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
+	if t.stmts == nil {
+		return t.tx.QueryContext(t.ctx, query, args...)
+	}
+	st, err := t.stmts.get(t.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+}
+
+// queryRow is query for one row.
+func (t *txn) queryRow(query string, args ...any) *sql.Row {
+	if t.stmts == nil {
+		return t.tx.QueryRowContext(t.ctx, query, args...)
+	}
+	st, err := t.stmts.get(t.ctx, query)
+	if err != nil {
+		return t.tx.QueryRowContext(t.ctx, query, args...)
+	}
+	return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
 }
 
 var errReadOnly = errors.New("sqlite: write in a read-only transaction")
@@ -87,7 +113,7 @@ func registryArgs(r registry.Registry) []any {
 }
 
 func (t *txn) Registry(id string) (registry.Registry, error) {
-	r, err := scanRegistry(t.tx.QueryRowContext(t.ctx, `SELECT `+registryColumns+` FROM registries WHERE id = ?`, id))
+	r, err := scanRegistry(t.queryRow(`SELECT `+registryColumns+` FROM registries WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, registry.Errorf(registry.KindNotFound, "Registry %s was not found.", id)
 	}
@@ -290,7 +316,7 @@ const summaryColumns = `registry_id, id, created_at, name, status, descriptor_ty
 
 func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
 	where, args := recordFilter(q)
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+summaryColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
+	rows, err := t.query(`SELECT `+summaryColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
 		return nil, err
