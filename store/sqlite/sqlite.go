@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/store/internal/stored"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -36,6 +37,7 @@ type Store struct {
 	// Statements of the hottest reads, prepared once per connection of
 	// the read pool (txn.query).
 	readStmts *stmtCache
+	summaries stored.SummaryCache
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -152,7 +154,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(regi
 	err := s.inTx(ctx, db, func(tx *sql.Tx) error {
 		t := &txn{ctx: ctx, tx: tx, readOnly: readOnly}
 		if db == s.read {
-			t.stmts = s.readStmts
+			t.stmts, t.summaries = s.readStmts, &s.summaries
 		}
 		return fn(t)
 	})

@@ -210,3 +210,12 @@ func TestSummaryMigrationFillsColumns(t *testing.T) {
 	defer s.Close()
 	storetest.CheckSummaries(t, s, recs)
 }
+
+// TestReplicas: two stores on one database file, as two processes.
+func TestReplicas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agentry.db")
+	a, b := open(t, path), open(t, path)
+	defer a.Close()
+	defer b.Close()
+	storetest.RunReplicas(t, a, b)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,6 +18,9 @@ type txn struct {
 	tx       *sql.Tx
 	readOnly bool
 	stmts    *stmtCache // of the transaction's pool; nil: none
+	// summaries: of read-only transactions only, which see committed
+	// revs alone (a rolled-back write's rev is given again).
+	summaries *stored.SummaryCache
 }
 
 // query runs a query of a fixed set (the few SQL texts of a hot read,
@@ -312,29 +316,99 @@ func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
 // summaryColumns are what a list shows: columns beside the stored
 // revisions (migration 0004), so that listing reads no JSON.
 const summaryColumns = `registry_id, id, created_at, name, status, descriptor_type, description, version, updated_at,
-	approved IS NOT NULL, extra, summary_extra`
+	approved IS NOT NULL, extra, summary_extra, rev`
 
 func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
 	where, args := recordFilter(q)
-	rows, err := t.query(`SELECT `+summaryColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
+	if t.summaries == nil {
+		read, err := t.readSummaries(t.query, `WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
+		out := make([]registry.RecordSummary, len(read))
+		for i, r := range read {
+			out[i] = r.RecordSummary
+		}
+		return out, err
+	}
+	// The page's ids and revs, then the summaries the cache lacks.
+	rows, err := t.query(`SELECT id, rev FROM records WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id LIMIT ?`,
+		append(args, q.Limit)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []registry.RecordSummary
+	var (
+		out       []registry.RecordSummary
+		revs      []int64
+		missing   []any // ids
+		missingAt []int // their places in out
+	)
 	for rows.Next() {
 		var (
-			r                registry.RecordSummary
+			id  string
+			rev int64
+		)
+		if err := rows.Scan(&id, &rev); err != nil {
+			return nil, err
+		}
+		s, ok := t.summaries.Get(q.RegistryID, id, rev)
+		if !ok {
+			missing, missingAt = append(missing, id), append(missingAt, len(out))
+		}
+		out, revs = append(out, s), append(revs, rev)
+	}
+	if err := rows.Err(); err != nil || len(missing) == 0 {
+		return out, err
+	}
+	// Not prepared: the SQL differs with the number of ids.
+	uncached := func(query string, args ...any) (*sql.Rows, error) { return t.tx.QueryContext(t.ctx, query, args...) }
+	read, err := t.readSummaries(uncached, `WHERE registry_id = ? AND id IN (?`+strings.Repeat(`, ?`, len(missing)-1)+`)`,
+		append([]any{q.RegistryID}, missing...)...)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]int, len(read))
+	for i, s := range read {
+		byID[s.ID] = i
+	}
+	for k, i := range missingAt {
+		id := missing[k].(string)
+		j, ok := byID[id]
+		if !ok || read[j].rev != revs[i] {
+			// Cannot happen in one read transaction: SQLite reads a snapshot.
+			return nil, fmt.Errorf("record %s changed while listed", id)
+		}
+		out[i] = read[j].RecordSummary
+		t.summaries.Put(revs[i], out[i])
+	}
+	return out, nil
+}
+
+// revSummary is a summary and the rev of the row it was read from.
+type revSummary struct {
+	registry.RecordSummary
+	rev int64
+}
+
+// readSummaries reads, with query, the summaries of the records that
+// clause (a WHERE clause and what follows it) selects, in its order.
+func (t *txn) readSummaries(query func(string, ...any) (*sql.Rows, error), clause string, args ...any) ([]revSummary, error) {
+	rows, err := query(`SELECT `+summaryColumns+` FROM records `+clause, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []revSummary
+	for rows.Next() {
+		var (
+			r                revSummary
 			created, updated int64
 			extra, sumExtra  sql.NullString
 		)
 		if err := rows.Scan(&r.RegistryID, &r.ID, &created, &r.Name, &r.Status, &r.DescriptorType,
-			&r.Description, &r.Version, &updated, &r.HasApproved, &extra, &sumExtra); err != nil {
+			&r.Description, &r.Version, &updated, &r.HasApproved, &extra, &sumExtra, &r.rev); err != nil {
 			return nil, err
 		}
 		r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
-		if err := stored.DecodeSummary(nullBytes(extra), nullBytes(sumExtra), &r); err != nil {
+		if err := stored.DecodeSummary(nullBytes(extra), nullBytes(sumExtra), &r.RecordSummary); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
