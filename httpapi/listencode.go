@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"net/http"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/agentry/agentry/registry"
 )
@@ -14,15 +16,20 @@ import (
 // same JSON value encoding/json writes for recordSummaryJSON (only without
 // escaping <, > and & in strings); TestListEncodingMatches holds them equal.
 
+// pageBuffers hold the pages being written: a page of 100 is about 50 KB.
+var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // writeRecordSummaries writes a ListRegistryRecords answer.
 func (a *api) writeRecordSummaries(w http.ResponseWriter, page registry.RecordPage) {
-	b := make([]byte, 0, 64+len(page.NextToken)+len(page.Records)*512)
-	b = append(b, `{"registryRecords":[`...)
+	buf := pageBuffers.Get().(*[]byte)
+	defer pageBuffers.Put(buf)
+	b := append((*buf)[:0], `{"registryRecords":[`...)
+	var arns summaryARNs
 	for i, rec := range page.Records {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = a.appendRecordSummary(b, rec)
+		b = a.appendRecordSummary(b, &arns, rec)
 	}
 	b = append(b, ']')
 	if page.NextToken != "" {
@@ -30,17 +37,43 @@ func (a *api) writeRecordSummaries(w http.ResponseWriter, page registry.RecordPa
 		b = appendJSONString(b, page.NextToken)
 	}
 	b = append(b, '}')
+	*buf = b
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 }
 
+// summaryARNs are the registry ARN of the summaries of a page, all in one
+// registry, as JSON: made once a page instead of twice a summary.
+type summaryARNs struct {
+	registryID string
+	registry   []byte // the registry's ARN as a JSON string
+	records    []byte // the JSON string of the prefix of its records' ARNs, unclosed
+}
+
 // appendRecordSummary appends rec as recordSummaryJSON encodes.
-func (a *api) appendRecordSummary(b []byte, rec registry.RecordSummary) []byte {
+func (a *api) appendRecordSummary(b []byte, arns *summaryARNs, rec registry.RecordSummary) []byte {
+	if arns.registry == nil || arns.registryID != rec.RegistryID {
+		arn := a.arns.Registry(rec.RegistryID)
+		arns.registryID, arns.registry, arns.records = rec.RegistryID, appendJSONString(nil, arn), nil
+		// Escaping a string's parts is escaping the string when they
+		// split it between whole characters.
+		if prefix := arn + "/record/"; utf8.ValidString(prefix) {
+			arns.records = appendJSONString(nil, prefix)
+			arns.records = arns.records[:len(arns.records)-1]
+		}
+	}
 	b = append(b, `{"registryArn":`...)
-	b = appendJSONString(b, a.arns.Registry(rec.RegistryID))
+	b = append(b, arns.registry...)
 	b = append(b, `,"recordArn":`...)
-	b = appendJSONString(b, a.arns.Record(rec.RegistryID, rec.ID))
+	if arns.records != nil {
+		b = append(b, arns.records...)
+		n := len(b)
+		b = appendJSONString(b, rec.ID)
+		b = append(b[:n], b[n+1:]...) // the id's opening quote
+	} else {
+		b = appendJSONString(b, a.arns.Record(rec.RegistryID, rec.ID))
+	}
 	b = append(b, `,"recordId":`...)
 	b = appendJSONString(b, rec.ID)
 	b = append(b, `,"name":`...)

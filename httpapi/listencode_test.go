@@ -26,6 +26,8 @@ func TestListEncodingMatches(t *testing.T) {
 				CreatedAt: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 3, 4, 5, 6, 7, 8_000_000, time.FixedZone("x", 5*3600+1800))},
 			{RegistryID: "reg2", ID: "rec3", Name: "far", DescriptorType: registry.DescriptorMCP, Status: registry.StatusPendingApproval,
 				CreatedAt: time.Date(12345, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedAt: time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC)},
+			{RegistryID: "reg\xe2\x80", ID: "\xa8rec4", Name: "ids that split a character", DescriptorType: registry.DescriptorMCP,
+				Status: registry.StatusApproved, CreatedAt: utc, UpdatedAt: utc},
 		}, NextToken: "next"},
 	}
 	for i, page := range pages {
