@@ -353,6 +353,7 @@ func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSumm
 		if !ok {
 			missing, missingAt = append(missing, id), append(missingAt, len(out))
 		}
+		s.Rev = rev
 		out, revs = append(out, s), append(revs, rev)
 	}
 	if err := rows.Err(); err != nil || len(missing) == 0 {
@@ -378,6 +379,7 @@ func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSumm
 		}
 		out[i] = read[j].RecordSummary
 		t.summaries.Put(revs[i], out[i])
+		out[i].Rev = revs[i]
 	}
 	return out, nil
 }

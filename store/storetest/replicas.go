@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -19,10 +20,22 @@ func RunReplicas(t *testing.T, a, b Store) {
 	r1, r2, r3 := sampleRecord(reg.ID, "one"), sampleRecord(reg.ID, "two"), sampleRecord(reg.ID, "three")
 	createRecords(t, a, r1, r2, r3)
 	q := registry.RecordQuery{RegistryID: reg.ID, Limit: 10}
+	// A Rev, where the store gives them, names one state of a record.
+	states := map[int64]registry.RecordSummary{}
 	lists := func(want ...registry.Record) {
 		t.Helper()
 		for _, s := range []Store{b, a} {
 			sums := read(t, s, func(tx registry.Tx) ([]registry.RecordSummary, error) { return tx.ListRecordSummaries(q) })
+			for i, sum := range sums {
+				if sum.Rev == 0 {
+					continue
+				}
+				sums[i].Rev = 0
+				if seen, ok := states[sum.Rev]; ok {
+					wantSame(t, fmt.Sprintf("summary at rev %d", sum.Rev), sums[i], seen)
+				}
+				states[sum.Rev] = sums[i]
+			}
 			w := make([]registry.RecordSummary, len(want))
 			for i, r := range want {
 				w[i] = summaryOf(r)
