@@ -23,7 +23,15 @@ var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 func (a *api) writeRecordSummaries(w http.ResponseWriter, page registry.RecordPage) {
 	buf := pageBuffers.Get().(*[]byte)
 	defer pageBuffers.Put(buf)
-	b := append((*buf)[:0], `{"registryRecords":[`...)
+	*buf = a.appendRecordSummaries((*buf)[:0], page)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(*buf)
+}
+
+// appendRecordSummaries appends the JSON of a ListRegistryRecords answer.
+func (a *api) appendRecordSummaries(b []byte, page registry.RecordPage) []byte {
+	b = append(b, `{"registryRecords":[`...)
 	var arns summaryARNs
 	for i, rec := range page.Records {
 		if i > 0 {
@@ -36,11 +44,7 @@ func (a *api) writeRecordSummaries(w http.ResponseWriter, page registry.RecordPa
 		b = append(b, `,"nextToken":`...)
 		b = appendJSONString(b, page.NextToken)
 	}
-	b = append(b, '}')
-	*buf = b
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	return append(b, '}')
 }
 
 // summaryARNs are the registry ARN of the summaries of a page, all in one

@@ -62,6 +62,12 @@ func (a *api) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if r.Method == http.MethodGet && acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		if key, ok := a.pageKey(page); a.listPages != nil && ok {
+			a.writeCachedPage(w, key, page)
+			return nil
+		}
+	}
 	a.writeRecordSummaries(w, page)
 	return nil
 }
