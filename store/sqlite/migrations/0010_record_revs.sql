@@ -21,3 +21,7 @@ CREATE TRIGGER records_rev_update AFTER UPDATE ON records WHEN NEW.rev = OLD.rev
     UPDATE record_rev SET n = n + 1;
     UPDATE records SET rev = (SELECT n FROM record_rev) WHERE rowid = NEW.rowid;
 END;
+
+-- A page of a list reads its ids and revs from this index alone, in the
+-- order of the list, filters included.
+CREATE INDEX records_list ON records (registry_id, name, id, rev, status, descriptor_type);
