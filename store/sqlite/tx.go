@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -321,10 +320,9 @@ const summaryColumns = `registry_id, id, created_at, name, status, descriptor_ty
 func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
 	where, args := recordFilter(q)
 	if t.summaries == nil {
-		read, err := t.readSummaries(t.query, `WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
-		out := make([]registry.RecordSummary, len(read))
-		for i, r := range read {
-			out[i] = r.RecordSummary
+		out, err := t.readSummaries(t.query, `WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
+		for i := range out {
+			out[i].Rev = 0 // perhaps a write's that will be rolled back
 		}
 		return out, err
 	}
@@ -336,10 +334,8 @@ func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSumm
 	}
 	defer rows.Close()
 	var (
-		out       []registry.RecordSummary
-		revs      []int64
-		missing   []any // ids
-		missingAt []int // their places in out
+		ids  []string
+		revs []int64
 	)
 	for rows.Next() {
 		var (
@@ -349,68 +345,43 @@ func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSumm
 		if err := rows.Scan(&id, &rev); err != nil {
 			return nil, err
 		}
-		s, ok := t.summaries.Get(q.RegistryID, id, rev)
-		if !ok {
-			missing, missingAt = append(missing, id), append(missingAt, len(out))
-		}
-		s.Rev = rev
-		out, revs = append(out, s), append(revs, rev)
+		ids, revs = append(ids, id), append(revs, rev)
 	}
-	if err := rows.Err(); err != nil || len(missing) == 0 {
-		return out, err
-	}
-	// Not prepared: the SQL differs with the number of ids.
-	uncached := func(query string, args ...any) (*sql.Rows, error) { return t.tx.QueryContext(t.ctx, query, args...) }
-	read, err := t.readSummaries(uncached, `WHERE registry_id = ? AND id IN (?`+strings.Repeat(`, ?`, len(missing)-1)+`)`,
-		append([]any{q.RegistryID}, missing...)...)
-	if err != nil {
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	byID := make(map[string]int, len(read))
-	for i, s := range read {
-		byID[s.ID] = i
-	}
-	for k, i := range missingAt {
-		id := missing[k].(string)
-		j, ok := byID[id]
-		if !ok || read[j].rev != revs[i] {
-			// Cannot happen in one read transaction: SQLite reads a snapshot.
-			return nil, fmt.Errorf("record %s changed while listed", id)
+	return t.summaries.Fill(q.RegistryID, ids, revs, func(ids []string) ([]registry.RecordSummary, error) {
+		// Not prepared: the SQL differs with the number of ids.
+		uncached := func(query string, args ...any) (*sql.Rows, error) { return t.tx.QueryContext(t.ctx, query, args...) }
+		args := []any{q.RegistryID}
+		for _, id := range ids {
+			args = append(args, id)
 		}
-		out[i] = read[j].RecordSummary
-		t.summaries.Put(revs[i], out[i])
-		out[i].Rev = revs[i]
-	}
-	return out, nil
-}
-
-// revSummary is a summary and the rev of the row it was read from.
-type revSummary struct {
-	registry.RecordSummary
-	rev int64
+		return t.readSummaries(uncached, `WHERE registry_id = ? AND id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, args...)
+	})
 }
 
 // readSummaries reads, with query, the summaries of the records that
 // clause (a WHERE clause and what follows it) selects, in its order.
-func (t *txn) readSummaries(query func(string, ...any) (*sql.Rows, error), clause string, args ...any) ([]revSummary, error) {
+func (t *txn) readSummaries(query func(string, ...any) (*sql.Rows, error), clause string, args ...any) ([]registry.RecordSummary, error) {
 	rows, err := query(`SELECT `+summaryColumns+` FROM records `+clause, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []revSummary
+	var out []registry.RecordSummary
 	for rows.Next() {
 		var (
-			r                revSummary
+			r                registry.RecordSummary
 			created, updated int64
 			extra, sumExtra  sql.NullString
 		)
 		if err := rows.Scan(&r.RegistryID, &r.ID, &created, &r.Name, &r.Status, &r.DescriptorType,
-			&r.Description, &r.Version, &updated, &r.HasApproved, &extra, &sumExtra, &r.rev); err != nil {
+			&r.Description, &r.Version, &updated, &r.HasApproved, &extra, &sumExtra, &r.Rev); err != nil {
 			return nil, err
 		}
 		r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
-		if err := stored.DecodeSummary(nullBytes(extra), nullBytes(sumExtra), &r.RecordSummary); err != nil {
+		if err := stored.DecodeSummary(nullBytes(extra), nullBytes(sumExtra), &r); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

@@ -1,6 +1,7 @@
 package stored
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 
@@ -39,6 +40,7 @@ func (c *SummaryCache) Get(registryID, id string, rev int64) (registry.RecordSum
 		return registry.RecordSummary{}, false
 	}
 	s := e.s
+	s.Rev = rev
 	s.Provenance = slices.Clone(s.Provenance) // the caller's to change
 	return s, true
 }
@@ -59,4 +61,44 @@ func (c *SummaryCache) Put(rev int64, s registry.RecordSummary) {
 		}
 	}
 	c.m[k] = cachedSummary{rev, s}
+}
+
+// Fill returns the summaries of the records ids of a registry at revs, in
+// that order, Rev set: those the cache holds at those revs, and the others
+// from read, which returns the summaries (Rev set) of the ids it is given,
+// in any order, read in the same snapshot as ids and revs.
+func (c *SummaryCache) Fill(registryID string, ids []string, revs []int64,
+	read func(ids []string) ([]registry.RecordSummary, error)) ([]registry.RecordSummary, error) {
+	out := make([]registry.RecordSummary, len(ids))
+	var missing []string
+	var missingAt []int
+	for i, id := range ids {
+		s, ok := c.Get(registryID, id, revs[i])
+		if !ok {
+			missing, missingAt = append(missing, id), append(missingAt, i)
+		}
+		s.Rev = revs[i]
+		out[i] = s
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := read(missing)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]int, len(got))
+	for j, s := range got {
+		byID[s.ID] = j
+	}
+	for k, i := range missingAt {
+		j, ok := byID[missing[k]]
+		if !ok || got[j].Rev != revs[i] {
+			// Cannot happen when both reads share a snapshot.
+			return nil, fmt.Errorf("record %s changed while listed", missing[k])
+		}
+		out[i] = got[j]
+		c.Put(revs[i], got[j])
+	}
+	return out, nil
 }
