@@ -33,7 +33,7 @@ const maxCachedPages = 512
 // pageKey is the key of page in a's pageCache, if its records have revs.
 func (a *api) pageKey(page registry.RecordPage) (key [sha256.Size]byte, ok bool) {
 	if len(page.Records) == 0 {
-		return key, false // a few bytes, which the middleware leaves uncompressed
+		return key, false
 	}
 	h := sha256.New()
 	var n [8]byte
@@ -72,10 +72,17 @@ func (a *api) writeCachedPage(w http.ResponseWriter, key [sha256.Size]byte, page
 	body, ok := c.m[key]
 	c.mu.RUnlock()
 	if !ok {
+		plain := a.appendRecordSummaries(nil, page)
+		if len(plain) < compressMinBytes { // as compressJSON: not compressed, nor kept
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			w.Write(plain)
+			return
+		}
 		var buf bytes.Buffer
 		zw := gzipWriters.Get().(*gzip.Writer)
 		zw.Reset(&buf)
-		zw.Write(a.appendRecordSummaries(nil, page))
+		zw.Write(plain)
 		zw.Close() // into a bytes.Buffer: it cannot fail
 		gzipWriters.Put(zw)
 		body = buf.Bytes()
