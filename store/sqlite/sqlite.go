@@ -20,7 +20,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/store/internal/stored"
@@ -74,7 +73,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s := &Store{write: write, read: read, readStmts: &stmtCache{db: read}}
+	s := &Store{write: write, read: read}
 	if err := write.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -82,6 +81,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if s.readStmts, err = newStmtCache(ctx, read); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -165,37 +168,57 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(regi
 	return err
 }
 
-// stmtCache holds prepared statements of one pool by their SQL. The
+// stmtCache holds prepared statements of the read pool by their SQL. The
 // driver parses a query's SQL every time it runs one: for a list of 100
-// records that cost as much as reading a quarter of its rows.
-// database/sql prepares a Stmt once on each connection it runs on.
+// records that cost as much as reading a quarter of its rows. The
+// statements are prepared when the store opens: preparing one on the
+// pool later needs a free connection, which a transaction waiting for it
+// while holding its own may never get. A transaction runs a statement on
+// its own connection (sql.Tx.StmtContext prepares it there once).
 type stmtCache struct {
-	db *sql.DB
-	mu sync.RWMutex
-	m  map[string]*sql.Stmt
+	m map[string]*sql.Stmt // read-only once built
 }
 
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
-	c.mu.RLock()
-	st := c.m[query]
-	c.mu.RUnlock()
-	if st != nil {
-		return st, nil
+// hotReads are the SQL texts stmtCache prepares: a registry by id, and
+// the ids and revs of a page of records with every combination of filters.
+func hotReads() []string {
+	out := []string{sqlRegistry}
+	for mask := range 32 {
+		q := registry.RecordQuery{RegistryID: "r"}
+		if mask&1 != 0 {
+			q.Name = "n"
+		}
+		if mask&2 != 0 {
+			q.Status = "s"
+		}
+		if mask&4 != 0 {
+			q.DescriptorType = "t"
+		}
+		if mask&8 != 0 {
+			q.AfterName = "a"
+		}
+		if mask&16 != 0 {
+			q.AfterID = "a"
+		}
+		where, _ := recordFilter(q)
+		out = append(out, pageRevsSQL(where))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st := c.m[query]; st != nil {
-		return st, nil
+	return out
+}
+
+func newStmtCache(ctx context.Context, db *sql.DB) (*stmtCache, error) {
+	c := &stmtCache{m: map[string]*sql.Stmt{}}
+	for _, q := range hotReads() {
+		if c.m[q] != nil {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		c.m[q] = st
 	}
-	st, err := c.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if c.m == nil {
-		c.m = make(map[string]*sql.Stmt)
-	}
-	c.m[query] = st
-	return st, nil
+	return c, nil
 }
 
 // ChangesSince returns change feed entries after seq, oldest first.

@@ -22,29 +22,29 @@ type txn struct {
 	summaries *stored.SummaryCache
 }
 
-// query runs a query of a fixed set (the few SQL texts of a hot read,
-// not SQL built from values) through the statement cache, if any.
+// query runs query through its prepared statement, if the store prepared
+// one (stmtCache).
 func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
-	if t.stmts == nil {
-		return t.tx.QueryContext(t.ctx, query, args...)
+	if st := t.stmts.get(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
 	}
-	st, err := t.stmts.get(t.ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
 // queryRow is query for one row.
 func (t *txn) queryRow(query string, args ...any) *sql.Row {
-	if t.stmts == nil {
-		return t.tx.QueryRowContext(t.ctx, query, args...)
+	if st := t.stmts.get(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
 	}
-	st, err := t.stmts.get(t.ctx, query)
-	if err != nil {
-		return t.tx.QueryRowContext(t.ctx, query, args...)
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+// get returns the prepared statement of query; nil if none (or c is nil).
+func (c *stmtCache) get(query string) *sql.Stmt {
+	if c == nil {
+		return nil
 	}
-	return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	return c.m[query]
 }
 
 var errReadOnly = errors.New("sqlite: write in a read-only transaction")
@@ -115,8 +115,10 @@ func registryArgs(r registry.Registry) []any {
 		millis(r.CreatedAt), millis(r.UpdatedAt), extra}
 }
 
+const sqlRegistry = `SELECT ` + registryColumns + ` FROM registries WHERE id = ?`
+
 func (t *txn) Registry(id string) (registry.Registry, error) {
-	r, err := scanRegistry(t.queryRow(`SELECT `+registryColumns+` FROM registries WHERE id = ?`, id))
+	r, err := scanRegistry(t.queryRow(sqlRegistry, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, registry.Errorf(registry.KindNotFound, "Registry %s was not found.", id)
 	}
@@ -327,8 +329,7 @@ func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSumm
 		return out, err
 	}
 	// The page's ids and revs, then the summaries the cache lacks.
-	rows, err := t.query(`SELECT id, rev FROM records WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id LIMIT ?`,
-		append(args, q.Limit)...)
+	rows, err := t.query(pageRevsSQL(where), append(args, q.Limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -359,6 +360,12 @@ func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSumm
 		}
 		return t.readSummaries(uncached, `WHERE registry_id = ? AND id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, args...)
 	})
+}
+
+// pageRevsSQL reads the ids and revs of a page of records, the conditions
+// of where (recordFilter) on them.
+func pageRevsSQL(where []string) string {
+	return `SELECT id, rev FROM records WHERE ` + strings.Join(where, " AND ") + ` ORDER BY name, id LIMIT ?`
 }
 
 // readSummaries reads, with query, the summaries of the records that
