@@ -271,10 +271,14 @@ func (s *Store) Update(ctx context.Context, fn func(registry.Tx) error) error {
 			s.prune(ctx, &s.tokens, t.tokenAt)
 			return nil
 		}
-		if !(t.mustRetry || retryable(err)) || attempt == maxAttempts {
+		if !(t.mustRetry || retryable(err)) {
 			return boundary(err)
 		}
-		s.log.DebugContext(ctx, "postgres: transaction failed to serialize; retrying", "attempt", attempt, "err", err)
+		if attempt == maxAttempts {
+			s.log.WarnContext(ctx, "postgres: transaction failed to serialize; giving up", "attempts", attempt, "sqlstate", sqlState(err), "err", err)
+			return boundary(err)
+		}
+		s.log.DebugContext(ctx, "postgres: transaction failed to serialize; retrying", "attempt", attempt, "sqlstate", sqlState(err), "err", err)
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return registry.Internal(err)
 		}
@@ -308,6 +312,15 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, readOnly bool, fn f
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// sqlState returns the SQLSTATE of err, "" if it has none.
+func sqlState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
 }
 
 // boundary lets domain errors through and hides everything else, so no
