@@ -21,13 +21,15 @@
 //     end, on every replica, and keeps new ones out until it commits. That
 //     run's snapshot has every other writer's commits and no writer runs
 //     beside it, so it cannot fail to serialize with one: a valid write
-//     never fails because of contention. Without it, under load (48
-//     writers on three replicas), one write in a few hundred failed on
-//     all of its ten runs and answered HTTP 500: each run took its
-//     snapshot, then queued for the feed lock behind the others, so it
-//     overlapped dozens of commits. Running every writer alone instead
-//     made writes 2-4 times slower, as the feed lock is then held over
-//     every statement of a transaction instead of its last few.
+//     never fails because of contention. Without it, under load (16 to
+//     48 writers on two or three replicas), one write in 300 to 1,500
+//     failed on all of its ten runs and answered HTTP 500: each run took
+//     its snapshot, then queued for the feed lock behind the others, so
+//     it overlapped dozens of commits and failed again. Running every
+//     writer alone, always, made writes 2-4 times slower on a busy
+//     machine: the writers' section then spans every statement of a
+//     transaction instead of its last few (see docs/benchmarks.md,
+//     "PostgreSQL write contention").
 //   - Failures against writes made outside Update (pruning, replicas of an
 //     earlier version during a rolling upgrade) remain possible: runs
 //     alone are retried too, with jittered backoff, up to maxAttempts runs
@@ -53,7 +55,8 @@
 //
 // Errors: unique violations become KindConflict and missing rows
 // KindNotFound, with the messages of store/sqlite; anything else leaves the
-// store as registry.Internal.
+// store as registry.Internal, except a transaction that failed to
+// serialize on every run, which is KindThrottled.
 package postgres
 
 import (
