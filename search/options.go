@@ -85,6 +85,8 @@ type Ablation struct {
 	FlatAverageLength     bool // average field length over all records, not only those that have the field
 	SingleField           bool // one bag of words, as plain BM25 (weights and b of FieldDescription)
 	NoPruning             bool // score every posting (to check that pruning is exact)
+	SoftFloor             float64
+	SoftCut               int
 }
 
 // experiment is the part of Options.Ablation that the hot path reads.
@@ -121,12 +123,15 @@ type settings struct {
 	nameAn       *analyzer // names and titles keep their stop words
 	synonyms     synonymTable
 	exp          experiment
+	softFloor    float32
+	softCut      int
 	embedder     Embedder
 	vectors      VectorStore
 	deferVec     bool
 	approx       int // vectors from which a shard has an approximate index; -1: never
 	queryTimeout time.Duration
 	fusion       Fusion
+	words        *wordTable // the embedder's word vectors, for soft matching; nil without
 	onError      func(error)
 	observe      func(Leg, time.Duration, int)
 }
@@ -163,6 +168,10 @@ func resolve(o Options) settings {
 		s.synonyms = buildSynonyms(s.an)
 	}
 	s.fusion = o.Fusion.resolve()
+	s.softFloor, s.softCut = float32(ab.SoftFloor), ab.SoftCut
+	if s.fusion.SoftWeight >= 0 || s.fusion.MinSoftCoverage > 0 {
+		s.words = newWordTable(o.Embedder)
+	}
 	if s.queryTimeout = o.QueryEmbedTimeout; s.queryTimeout <= 0 {
 		s.queryTimeout = DefaultQueryEmbedTimeout
 	}

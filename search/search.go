@@ -107,7 +107,13 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if ix.set.observe != nil {
 			lap = ix.observe(LegSemantic, lap, len(sem))
 		}
-		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown)
+		f := &ix.set.fusion
+		n = k
+		if ix.set.words != nil {
+			n = max(k, f.SoftCandidates)
+		}
+		ranked = fuse(lex, sem, *f, n)
+		ranked = sh.finish(&ix.set, acc, q.Text, ranked, k, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
 		}
@@ -215,9 +221,11 @@ type accumulator struct {
 	terms    []qterm
 	ids      []uint32
 	kth      []float32
-	q16      query16   // the query of the semantic scan, in int16
-	first    []scored  // the scan's first stage: candidates and their upper bounds
-	lower    []float32 // and a min-heap of the k best lower bounds
+	q16      query16    // the query of the semantic scan, in int16
+	first    []scored   // the scan's first stage: candidates and their upper bounds
+	lower    []float32  // and a min-heap of the k best lower bounds
+	soft     []softWord // the query's words, for soft matching
+	soft16   []int16    // and their rows
 
 	// lexMax is what the lexical leg's score of the last query would be
 	// for a record that matched every query word as strongly as BM25 can:

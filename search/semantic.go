@@ -56,6 +56,14 @@ type Fusion struct {
 	// sets and frozen (docs/search-quality.md); a negative MinSimilarity
 	// turns the cut-off off.
 	MinSimilarity, MinCoverage float64
+	// SoftWeight is what a record's soft coverage of the query (soft.go,
+	// 0 to 1) adds to its fused score, among the first SoftCandidates
+	// fused records; negative turns soft matching off.
+	SoftWeight     float64
+	SoftCandidates int
+	// MinSoftCoverage ends the results at the first record whose soft
+	// coverage is below it; negative turns it off.
+	MinSoftCoverage float64
 }
 
 func (f Fusion) resolve() Fusion {
@@ -76,6 +84,15 @@ func (f Fusion) resolve() Fusion {
 	}
 	if f.MinCoverage <= 0 {
 		f.MinCoverage = 0.02
+	}
+	if f.SoftWeight == 0 {
+		f.SoftWeight = defaultSoftWeight
+	}
+	if f.SoftCandidates <= 0 {
+		f.SoftCandidates = 20
+	}
+	if f.MinSoftCoverage == 0 {
+		f.MinSoftCoverage = defaultMinSoftCoverage
 	}
 	return f
 }
@@ -463,14 +480,12 @@ func (s *shard) scanFloat(acc *accumulator, qvec []float32, f *Filter, k int) []
 // and, in a hybrid one, its raw score in each leg (0 when a leg did not
 // return it).
 type fused struct {
-	slot                 uint32
-	score, rel, lex, sem float32
+	slot                      uint32
+	score, rel, lex, sem, cov float32 // cov: soft coverage (soft.go)
 }
 
-// fuse combines two rankings (best first) into the best k, ending at the
-// first record that falls below the fusion's cut-off. lexKnown is the lexical
-// score of a record that matched every query word that some record has.
-func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
+// fuse combines two rankings (best first) into the best k.
+func fuse(lex, sem []scored, f Fusion, k int) []fused {
 	// One entry per record, in the order of first appearance (the lexical
 	// ranking, then the semantic one's newcomers), which breaks ties.
 	all := make([]fused, 0, len(lex)+len(sem))
@@ -523,14 +538,22 @@ func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
 		all[i].rel = all[i].score
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].score > all[j].score })
-	out := all[:min(k, len(all))]
-	// The cut-off: the results end at the first record that is neither
-	// close in meaning nor shares enough of the query's words.
-	for i, r := range out {
-		if f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
-			(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage) {
-			return out[:i]
+	return all[:min(k, len(all))]
+}
+
+// cutOff returns ranked up to its first weak record.
+func cutOff(ranked []fused, f *Fusion, lexKnown float32) []fused {
+	for i := range ranked {
+		if weak(&ranked[i], f, lexKnown) {
+			return ranked[:i]
 		}
 	}
-	return out
+	return ranked
+}
+
+// weak reports whether a fused record is neither close in meaning to the
+// query nor shares enough of its words: the cut-off.
+func weak(r *fused, f *Fusion, lexKnown float32) bool {
+	return f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
+		(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage)
 }
