@@ -120,3 +120,7 @@ func BuildGraph(ix *Index, registryID string, builders, efBuild int, float bool,
 	}
 	return took, float64(hits) / float64(max(total, 1))
 }
+
+// HitFeatures are what the cut-off judges a hit on: its cosine with the
+// query, its BM25F score over a whole-query match's, its soft coverage.
+func HitFeatures(h Hit) (sem, lexCov, cov float32) { return h.sem, h.lexCov, h.cov }

@@ -87,6 +87,8 @@ type Ablation struct {
 	NoPruning             bool // score every posting (to check that pruning is exact)
 	SoftFloor             float64
 	SoftCut               int
+	PRFWeight             float64
+	PRFDocs               int
 }
 
 // experiment is the part of Options.Ablation that the hot path reads.
@@ -125,6 +127,8 @@ type settings struct {
 	exp          experiment
 	softFloor    float32
 	softCut      int
+	prfWeight    float32
+	prfDocs      int
 	embedder     Embedder
 	vectors      VectorStore
 	deferVec     bool
@@ -169,6 +173,7 @@ func resolve(o Options) settings {
 	}
 	s.fusion = o.Fusion.resolve()
 	s.softFloor, s.softCut = float32(ab.SoftFloor), ab.SoftCut
+	s.prfWeight, s.prfDocs = float32(ab.PRFWeight), ab.PRFDocs
 	if s.fusion.SoftWeight >= 0 || s.fusion.MinSoftCoverage > 0 {
 		s.words = newWordTable(o.Embedder)
 	}

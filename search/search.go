@@ -30,6 +30,8 @@ type Hit struct {
 	Relevance float64
 	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
+
+	sem, lexCov, cov float32 // the cut-off's features, for its calibration (export_test.go)
 }
 
 // Bounds that keep any query cheap, whatever its text. The API allows 256
@@ -113,6 +115,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			n = max(k, f.SoftCandidates)
 		}
 		ranked = fuse(lex, sem, *f, n)
+		if ix.set.prfWeight > 0 {
+			ranked = fuse(lex, sh.feedback(acc, sem, ranked, ix.set.prfWeight, ix.set.prfDocs), *f, n)
+		}
 		ranked = sh.finish(&ix.set, acc, q.Text, ranked, k, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
@@ -121,7 +126,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt}
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt,
+			sem: r.sem, lexCov: r.lexCov, cov: r.cov}
 	}
 	return hits, nil
 }
@@ -226,6 +232,7 @@ type accumulator struct {
 	lower    []float32  // and a min-heap of the k best lower bounds
 	soft     []softWord // the query's words, for soft matching
 	soft16   []int16    // and their rows
+	prf      []scored   // the semantic leg again, after feedback
 
 	// lexMax is what the lexical leg's score of the last query would be
 	// for a record that matched every query word as strongly as BM25 can:

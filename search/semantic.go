@@ -482,6 +482,7 @@ func (s *shard) scanFloat(acc *accumulator, qvec []float32, f *Filter, k int) []
 type fused struct {
 	slot                      uint32
 	score, rel, lex, sem, cov float32 // cov: soft coverage (soft.go)
+	lexCov                    float32 // lex over a record's matching the whole query
 }
 
 // fuse combines two rankings (best first) into the best k.

@@ -182,6 +182,9 @@ func (s *shard) finish(set *settings, acc *accumulator, text string, ranked []fu
 	ranked = ranked[:min(k, len(ranked))]
 	for i := range ranked {
 		r := &ranked[i]
+		if lexKnown > 0 {
+			r.lexCov = r.lex / lexKnown
+		}
 		old := weak(r, f, lexKnown)
 		soft := t != nil && f.MinSoftCoverage > 0 && float64(r.cov) < f.MinSoftCoverage
 		var cut bool

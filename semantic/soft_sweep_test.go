@@ -37,6 +37,14 @@ func TestSoftSweep(t *testing.T) {
 				vs = append(vs, variant{fmt.Sprintf("w=%.2f floor=%.1f n=20", w, floor), base(w, floor, 20, -1, 0)})
 			}
 		}
+	case "prf":
+		for _, d := range []int{3, 5, 10} {
+			for _, w := range []float64{0.2, 0.35, 0.5} {
+				o := base(-1, 0, 20, -1, 0)
+				o.Ablation.PRFWeight, o.Ablation.PRFDocs = w, d
+				vs = append(vs, variant{fmt.Sprintf("prf w=%.2f docs=%d", w, d), o})
+			}
+		}
 	case "cut":
 		for _, mode := range []int{1, 2, 3} {
 			for _, c := range []float64{0.3, 0.4, 0.5, 0.6} {
