@@ -123,4 +123,4 @@ func BuildGraph(ix *Index, registryID string, builders, efBuild int, float bool,
 
 // HitFeatures are what the cut-off judges a hit on: its cosine with the
 // query, its BM25F score over a whole-query match's, its soft coverage.
-func HitFeatures(h Hit) (sem, lexCov, cov float32) { return h.sem, h.lexCov, h.cov }
+func HitFeatures(h Hit) (sem, lexCov, cov, unknown float32) { return h.sem, h.lexCov, h.cov, h.unknown }

@@ -89,6 +89,8 @@ type Ablation struct {
 	SoftCut               int
 	PRFWeight             float64
 	PRFDocs               int
+	PRFAll                bool
+	PathHint              string
 }
 
 // experiment is the part of Options.Ablation that the hot path reads.
@@ -129,6 +131,8 @@ type settings struct {
 	softCut      int
 	prfWeight    float32
 	prfDocs      int
+	prfAll       bool
+	pathHint     string
 	embedder     Embedder
 	vectors      VectorStore
 	deferVec     bool
@@ -173,7 +177,8 @@ func resolve(o Options) settings {
 	}
 	s.fusion = o.Fusion.resolve()
 	s.softFloor, s.softCut = float32(ab.SoftFloor), ab.SoftCut
-	s.prfWeight, s.prfDocs = float32(ab.PRFWeight), ab.PRFDocs
+	s.prfWeight, s.prfDocs, s.prfAll = float32(ab.PRFWeight), ab.PRFDocs, ab.PRFAll
+	s.pathHint = ab.PathHint
 	if s.fusion.SoftWeight >= 0 || s.fusion.MinSoftCoverage > 0 {
 		s.words = newWordTable(o.Embedder)
 	}

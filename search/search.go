@@ -31,7 +31,7 @@ type Hit struct {
 	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
 
-	sem, lexCov, cov float32 // the cut-off's features, for its calibration (export_test.go)
+	sem, lexCov, cov, unknown float32 // the cut-off's features, for its calibration (export_test.go)
 }
 
 // Bounds that keep any query cheap, whatever its text. The API allows 256
@@ -60,6 +60,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		k = defaultMaxResults
 	}
 	k = min(k, maxHits)
+	if h := ix.set.pathHint; h != "" && hasPath(q.Text) {
+		q.Text += ". " + h
+	}
 	groups := ix.queryTerms(q.Text)
 	// Timing each leg costs a clock read per leg, only when observed.
 	var lap time.Time
@@ -115,7 +118,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			n = max(k, f.SoftCandidates)
 		}
 		ranked = fuse(lex, sem, *f, n)
-		if ix.set.prfWeight > 0 {
+		if ix.set.prfWeight > 0 && (len(qvec.parts) > 0 || ix.set.prfAll) {
 			ranked = fuse(lex, sh.feedback(acc, sem, ranked, ix.set.prfWeight, ix.set.prfDocs), *f, n)
 		}
 		ranked = sh.finish(&ix.set, acc, q.Text, ranked, k, acc.lexMax-acc.lexUnknown)
@@ -128,6 +131,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		d := &sh.docs[r.slot]
 		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt,
 			sem: r.sem, lexCov: r.lexCov, cov: r.cov}
+		if acc.lexMax > 0 {
+			hits[i].unknown = acc.lexUnknown / acc.lexMax
+		}
 	}
 	return hits, nil
 }

@@ -25,8 +25,8 @@ func TestZZDebug(t *testing.T) {
 			hits, _ := ix.Search(context.Background(), search.Query{RegistryID: searcheval.RegistryID, Text: q.Text, MaxResults: 3})
 			fmt.Printf("%s %q rel=%v toks=%v\n", s.Name, q.Text, q.Relevant, search.Tokenize(q.Text))
 			for _, h := range hits {
-				sem, lc, cov := search.HitFeatures(h)
-				fmt.Printf("    %-40s sem=%.2f lex=%.2f cov=%.2f\n", h.Revision.Name, sem, lc, cov)
+				sem, lc, cov, unk := search.HitFeatures(h)
+				fmt.Printf("    %-40s sem=%.2f lex=%.2f cov=%.2f unk=%.2f\n", h.Revision.Name, sem, lc, cov, unk)
 			}
 		}
 	}

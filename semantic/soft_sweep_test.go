@@ -38,12 +38,18 @@ func TestSoftSweep(t *testing.T) {
 			}
 		}
 	case "prf":
-		for _, d := range []int{3, 5, 10} {
+		for _, d := range []int{5, 10, 20} {
 			for _, w := range []float64{0.2, 0.35, 0.5} {
 				o := base(-1, 0, 20, -1, 0)
 				o.Ablation.PRFWeight, o.Ablation.PRFDocs = w, d
 				vs = append(vs, variant{fmt.Sprintf("prf w=%.2f docs=%d", w, d), o})
 			}
+		}
+	case "path":
+		for _, h := range []string{"files", "read and write files", "write files in directories", "file system: read, write and list files and directories"} {
+			o := base(-1, 0, 20, -1, 0)
+			o.Ablation.PathHint = h
+			vs = append(vs, variant{fmt.Sprintf("path hint %q", h), o})
 		}
 	case "cut":
 		for _, mode := range []int{1, 2, 3} {
