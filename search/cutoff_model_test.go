@@ -10,15 +10,11 @@ import (
 	"github.com/agentry/agentry/search"
 )
 
-var (
-	calibrate      = flag.Bool("calibrate", false, "print the cut-off calibration sweep (TestCutOffCalibration)")
-	calibrateSoft  = flag.Float64("calibrate-soft", 1e-6, "Fusion.SoftWeight while calibrating")
-	calibrateFloor = flag.Float64("calibrate-floor", 0, "soft matching's floor while calibrating")
-)
+var calibrate = flag.Bool("calibrate", false, "print the cut-off calibration sweep (TestCutOffCalibration)")
 
 type featHit struct {
-	r                searcheval.Ranked
-	sem, lexCov, cov, unknown float32
+	r           searcheval.Ranked
+	sem, lexCov float32
 }
 
 // TestCutOffCalibration searches every evaluation set once without the
@@ -50,7 +46,8 @@ func TestCutOffCalibration(t *testing.T) {
 		t.Fatal(err)
 	}
 	sets := []searcheval.Set{single, multi, servers, tools, para, user, none}
-	opts := search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex, MinSimilarity: -1, MinSoftCoverage: -1, SoftWeight: *calibrateSoft}, Ablation: search.Ablation{SoftFloor: *calibrateFloor}}
+	// Without the cut-off, which a negative MinSimilarity turns off.
+	opts := search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex, MinSimilarity: -1}}
 	ctx := context.Background()
 	var ref []searcheval.Result
 	cached := make([]map[string][]featHit, len(sets))
@@ -65,8 +62,8 @@ func TestCutOffCalibration(t *testing.T) {
 			}
 			var fh []featHit
 			for _, h := range hits {
-				sem, lc, cov, unk := search.HitFeatures(h)
-				fh = append(fh, featHit{searcheval.Ranked{ID: h.RecordID, Name: h.Revision.Name}, sem, lc, cov, unk})
+				sem, lc := search.HitFeatures(h)
+				fh = append(fh, featHit{searcheval.Ranked{ID: h.RecordID, Name: h.Revision.Name}, sem, lc})
 			}
 			cached[i][q.Text] = fh
 		}
@@ -123,12 +120,17 @@ func TestCutOffCalibration(t *testing.T) {
 	}
 	var cands []cand
 	session4 := func(h featHit) bool { return h.sem < 0.16 && h.lexCov < 0.02 }
-	for t := 0.18; t <= 0.42; t += 0.02 {
-		for _, l := range []float64{0.02, 0.05, 0.1, 0.2, 0.3} {
-			for m := 0; m <= 5; m++ {
+	for _, l := range []float64{0.01, 0.02, 0.03} {
+		for t := 0.30; t <= 0.50; t += 0.02 {
+			for m := 1; m <= 3; m++ {
 				cands = append(cands, cand{m, fmt.Sprintf("session 4, or at most %d when the first has cos < %.2f and lex < %.2f", m, t, l), func(i int, h, top featHit) bool {
 					return session4(h) || (i >= m && float64(top.sem) < t && float64(top.lexCov) < l)
 				}})
+				for t0 := 0.20; t0 < t; t0 += 0.02 {
+					cands = append(cands, cand{10 + m, fmt.Sprintf("session 4, or none when the first has cos < %.2f, at most %d when < %.2f, lex < %.2f", t0, m, t, l), func(i int, h, top featHit) bool {
+						return session4(h) || (float64(top.lexCov) < l && (float64(top.sem) < t0 || (i >= m && float64(top.sem) < t)))
+					}})
+				}
 			}
 		}
 	}

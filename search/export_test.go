@@ -122,5 +122,6 @@ func BuildGraph(ix *Index, registryID string, builders, efBuild int, float bool,
 }
 
 // HitFeatures are what the cut-off judges a hit on: its cosine with the
-// query, its BM25F score over a whole-query match's, its soft coverage.
-func HitFeatures(h Hit) (sem, lexCov, cov, unknown float32) { return h.sem, h.lexCov, h.cov, h.unknown }
+// query, and its BM25F score over that of a record matching every query
+// word that some record has.
+func HitFeatures(h Hit) (sem, lexCov float32) { return h.sem, h.lexCov }

@@ -138,7 +138,6 @@ type doc struct {
 	postings       int       // entries this slot added
 	vec            []float32 // unit length; nil without an embedder
 	textKey        [32]byte  // SHA-256 of the text vec is of; zero when there is none to embed
-	words          []int32   // distinct words of that text, for soft matching (soft.go)
 }
 
 // revision returns the approved revision the slot indexes.
@@ -385,7 +384,6 @@ type analyzed struct {
 	embedText string
 	textKey   [32]byte // SHA-256 of embedText, when there is one
 	vec       []float32
-	words     []int32 // for soft matching
 }
 
 type entry struct {
@@ -407,9 +405,6 @@ func (set *settings) analyze(recordID string, createdAt time.Time, rev registry.
 	if set.embedder != nil {
 		if a.embedText = text.embedText(); a.embedText != "" {
 			a.textKey = sha256.Sum256([]byte(a.embedText))
-			if set.words != nil {
-				a.words = set.words.docWords(set.an, a.embedText)
-			}
 		}
 	}
 	// Count tokens in a small open-addressing table of entry numbers
@@ -492,7 +487,7 @@ func (s *shard) put(a *analyzed) {
 	// larger buffer the caller's strings may be part of.
 	d := doc{recordID: strings.Clone(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
 		descriptorType: registry.DescriptorType(strings.Clone(string(a.rev.DescriptorType))),
-		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec, textKey: a.textKey, words: a.words}
+		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec, textKey: a.textKey}
 
 	for i := range a.entries {
 		e := &a.entries[i]

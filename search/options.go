@@ -85,12 +85,7 @@ type Ablation struct {
 	FlatAverageLength     bool // average field length over all records, not only those that have the field
 	SingleField           bool // one bag of words, as plain BM25 (weights and b of FieldDescription)
 	NoPruning             bool // score every posting (to check that pruning is exact)
-	SoftFloor             float64
-	SoftCut               int
-	PRFWeight             float64
-	PRFDocs               int
-	PRFAll                bool
-	PathHint              string
+	NoPathHint            bool // a file path in a query does not also search for files
 }
 
 // experiment is the part of Options.Ablation that the hot path reads.
@@ -99,6 +94,7 @@ type experiment struct {
 	flatAvg      bool
 	singleField  bool
 	noPrune      bool
+	noPathHint   bool
 }
 
 // Tuned defaults (docs/search-quality.md shows how they were chosen). Names and tool
@@ -127,19 +123,12 @@ type settings struct {
 	nameAn       *analyzer // names and titles keep their stop words
 	synonyms     synonymTable
 	exp          experiment
-	softFloor    float32
-	softCut      int
-	prfWeight    float32
-	prfDocs      int
-	prfAll       bool
-	pathHint     string
 	embedder     Embedder
 	vectors      VectorStore
 	deferVec     bool
 	approx       int // vectors from which a shard has an approximate index; -1: never
 	queryTimeout time.Duration
 	fusion       Fusion
-	words        *wordTable // the embedder's word vectors, for soft matching; nil without
 	onError      func(error)
 	observe      func(Leg, time.Duration, int)
 }
@@ -148,7 +137,7 @@ func resolve(o Options) settings {
 	ab := o.Ablation
 	s := settings{k1: defaultK1, an: &defaultAnalyzer, embedder: o.Embedder, onError: o.OnError, observe: o.Observe,
 		vectors: o.Vectors, deferVec: o.DeferVectors,
-		exp: experiment{countRepeats: ab.CountRepeats, flatAvg: ab.FlatAverageLength, singleField: ab.SingleField, noPrune: ab.NoPruning}}
+		exp: experiment{countRepeats: ab.CountRepeats, flatAvg: ab.FlatAverageLength, singleField: ab.SingleField, noPrune: ab.NoPruning, noPathHint: ab.NoPathHint}}
 	if o.K1 > 0 {
 		s.k1 = float32(o.K1)
 	}
@@ -176,12 +165,6 @@ func resolve(o Options) settings {
 		s.synonyms = buildSynonyms(s.an)
 	}
 	s.fusion = o.Fusion.resolve()
-	s.softFloor, s.softCut = float32(ab.SoftFloor), ab.SoftCut
-	s.prfWeight, s.prfDocs, s.prfAll = float32(ab.PRFWeight), ab.PRFDocs, ab.PRFAll
-	s.pathHint = ab.PathHint
-	if s.fusion.SoftWeight >= 0 || s.fusion.MinSoftCoverage > 0 {
-		s.words = newWordTable(o.Embedder)
-	}
 	if s.queryTimeout = o.QueryEmbedTimeout; s.queryTimeout <= 0 {
 		s.queryTimeout = DefaultQueryEmbedTimeout
 	}

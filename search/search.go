@@ -31,7 +31,10 @@ type Hit struct {
 	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
 
-	sem, lexCov, cov, unknown float32 // the cut-off's features, for its calibration (export_test.go)
+	// The cut-off's features, for its calibration (export_test.go): the
+	// cosine with the query, and the lexical score over that of a record
+	// matching every query word that some record has.
+	sem, lexCov float32
 }
 
 // Bounds that keep any query cheap, whatever its text. The API allows 256
@@ -60,8 +63,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		k = defaultMaxResults
 	}
 	k = min(k, maxHits)
-	if h := ix.set.pathHint; h != "" && hasPath(q.Text) {
-		q.Text += ". " + h
+	if !ix.set.exp.noPathHint && hasPath(q.Text) {
+		q.Text += ". " + pathHint
 	}
 	groups := ix.queryTerms(q.Text)
 	// Timing each leg costs a clock read per leg, only when observed.
@@ -112,16 +115,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if ix.set.observe != nil {
 			lap = ix.observe(LegSemantic, lap, len(sem))
 		}
-		f := &ix.set.fusion
-		n = k
-		if ix.set.words != nil {
-			n = max(k, f.SoftCandidates)
-		}
-		ranked = fuse(lex, sem, *f, n)
-		if ix.set.prfWeight > 0 && (len(qvec.parts) > 0 || ix.set.prfAll) {
-			ranked = fuse(lex, sh.feedback(acc, sem, ranked, ix.set.prfWeight, ix.set.prfDocs), *f, n)
-		}
-		ranked = sh.finish(&ix.set, acc, q.Text, ranked, k, acc.lexMax-acc.lexUnknown)
+		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown)
+		ranked = capWeak(ranked, &ix.set.fusion, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
 		}
@@ -129,10 +124,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt,
-			sem: r.sem, lexCov: r.lexCov, cov: r.cov}
-		if acc.lexMax > 0 {
-			hits[i].unknown = acc.lexUnknown / acc.lexMax
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt, sem: r.sem}
+		if known := acc.lexMax - acc.lexUnknown; known > 0 {
+			hits[i].lexCov = r.lex / known
 		}
 	}
 	return hits, nil
@@ -233,12 +227,9 @@ type accumulator struct {
 	terms    []qterm
 	ids      []uint32
 	kth      []float32
-	q16      query16    // the query of the semantic scan, in int16
-	first    []scored   // the scan's first stage: candidates and their upper bounds
-	lower    []float32  // and a min-heap of the k best lower bounds
-	soft     []softWord // the query's words, for soft matching
-	soft16   []int16    // and their rows
-	prf      []scored   // the semantic leg again, after feedback
+	q16      query16   // the query of the semantic scan, in int16
+	first    []scored  // the scan's first stage: candidates and their upper bounds
+	lower    []float32 // and a min-heap of the k best lower bounds
 
 	// lexMax is what the lexical leg's score of the last query would be
 	// for a record that matched every query word as strongly as BM25 can:

@@ -56,14 +56,13 @@ type Fusion struct {
 	// sets and frozen (docs/search-quality.md); a negative MinSimilarity
 	// turns the cut-off off.
 	MinSimilarity, MinCoverage float64
-	// SoftWeight is what a record's soft coverage of the query (soft.go,
-	// 0 to 1) adds to its fused score, among the first SoftCandidates
-	// fused records; negative turns soft matching off.
-	SoftWeight     float64
-	SoftCandidates int
-	// MinSoftCoverage ends the results at the first record whose soft
-	// coverage is below it; negative turns it off.
-	MinSoftCoverage float64
+	// WeakSimilarity and WeakResults: when even the best result is weak
+	// (its cosine below WeakSimilarity and its lexical score below
+	// MinCoverage of a whole-query match), at most WeakResults are
+	// returned. Defaults 0.38 and 2, chosen on the evaluation sets
+	// and frozen like the cut-off; a negative WeakSimilarity turns it off.
+	WeakSimilarity float64
+	WeakResults    int
 }
 
 func (f Fusion) resolve() Fusion {
@@ -85,14 +84,11 @@ func (f Fusion) resolve() Fusion {
 	if f.MinCoverage <= 0 {
 		f.MinCoverage = 0.02
 	}
-	if f.SoftWeight == 0 {
-		f.SoftWeight = defaultSoftWeight
+	if f.WeakSimilarity == 0 {
+		f.WeakSimilarity = defaultWeakSimilarity
 	}
-	if f.SoftCandidates <= 0 {
-		f.SoftCandidates = 20
-	}
-	if f.MinSoftCoverage == 0 {
-		f.MinSoftCoverage = defaultMinSoftCoverage
+	if f.WeakResults <= 0 {
+		f.WeakResults = defaultWeakResults
 	}
 	return f
 }
@@ -480,13 +476,14 @@ func (s *shard) scanFloat(acc *accumulator, qvec []float32, f *Filter, k int) []
 // and, in a hybrid one, its raw score in each leg (0 when a leg did not
 // return it).
 type fused struct {
-	slot                      uint32
-	score, rel, lex, sem, cov float32 // cov: soft coverage (soft.go)
-	lexCov                    float32 // lex over a record's matching the whole query
+	slot                 uint32
+	score, rel, lex, sem float32
 }
 
-// fuse combines two rankings (best first) into the best k.
-func fuse(lex, sem []scored, f Fusion, k int) []fused {
+// fuse combines two rankings (best first) into the best k, ending at the
+// first record that falls below the fusion's cut-off. lexKnown is the lexical
+// score of a record that matched every query word that some record has.
+func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
 	// One entry per record, in the order of first appearance (the lexical
 	// ranking, then the semantic one's newcomers), which breaks ties.
 	all := make([]fused, 0, len(lex)+len(sem))
@@ -539,22 +536,14 @@ func fuse(lex, sem []scored, f Fusion, k int) []fused {
 		all[i].rel = all[i].score
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].score > all[j].score })
-	return all[:min(k, len(all))]
-}
-
-// cutOff returns ranked up to its first weak record.
-func cutOff(ranked []fused, f *Fusion, lexKnown float32) []fused {
-	for i := range ranked {
-		if weak(&ranked[i], f, lexKnown) {
-			return ranked[:i]
+	out := all[:min(k, len(all))]
+	// The cut-off: the results end at the first record that is neither
+	// close in meaning nor shares enough of the query's words.
+	for i, r := range out {
+		if f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
+			(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage) {
+			return out[:i]
 		}
 	}
-	return ranked
-}
-
-// weak reports whether a fused record is neither close in meaning to the
-// query nor shares enough of its words: the cut-off.
-func weak(r *fused, f *Fusion, lexKnown float32) bool {
-	return f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
-		(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage)
+	return out
 }

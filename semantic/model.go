@@ -476,18 +476,3 @@ func (m *Model) encode() ([]byte, error) {
 	}
 	return le.AppendUint32(b, crc32.Checksum(b, crcTable)), nil
 }
-
-// WordID returns the row of a word (a token as search.Tokenize makes it)
-// in WordRows, or -1 when the model does not know it.
-func (m *Model) WordID(word string) int32 {
-	if id, ok := m.index[word]; ok {
-		return id
-	}
-	return -1
-}
-
-// WordRows returns the words' vectors in int8, Len() rows of Dimension()
-// numbers each, row by row; each row is its vector up to a positive
-// factor, so cosines need only the rows. The slice is the model's own
-// and must not be changed.
-func (m *Model) WordRows() []int8 { return m.rows }
