@@ -113,6 +113,9 @@ func TestCutOffCalibration(t *testing.T) {
 	ref = eval(func(int, featHit, featHit) bool { return false })
 	row("none", ref)
 	row("cos < .16 and coverage < .02 (session 4)", eval(func(_ int, h, _ featHit) bool { return h.sem < 0.16 && h.lexCov < 0.02 }))
+	row("**session 4, or at most 2 when the first has cos < .38 and coverage < .02 (default)**", eval(func(i int, h, top featHit) bool {
+		return (h.sem < 0.16 && h.lexCov < 0.02) || (i >= 2 && top.sem < 0.38 && top.lexCov < 0.02)
+	}))
 	type cand struct {
 		fam  int
 		name string
@@ -120,7 +123,7 @@ func TestCutOffCalibration(t *testing.T) {
 	}
 	var cands []cand
 	session4 := func(h featHit) bool { return h.sem < 0.16 && h.lexCov < 0.02 }
-	for _, l := range []float64{0.01, 0.02, 0.03} {
+	for _, l := range []float64{0.02} {
 		for t := 0.30; t <= 0.50; t += 0.02 {
 			for m := 1; m <= 3; m++ {
 				cands = append(cands, cand{m, fmt.Sprintf("session 4, or at most %d when the first has cos < %.2f and lex < %.2f", m, t, l), func(i int, h, top featHit) bool {
