@@ -43,3 +43,15 @@ func TestPathHint(t *testing.T) {
 		}
 	}
 }
+
+// What the path check costs a query without a path, and one with.
+func BenchmarkHasPath(b *testing.B) {
+	for _, q := range []string{"query a postgres database for the monthly sales figures",
+		"Generate a deep report of bitcoin and save it in /root/markdown/bitcoin.md"} {
+		b.Run(map[bool]string{false: "plain", true: "path"}[hasPath(q)], func(b *testing.B) {
+			for b.Loop() {
+				hasPath(q)
+			}
+		})
+	}
+}
