@@ -113,8 +113,8 @@ func TestCutOffCalibration(t *testing.T) {
 	ref = eval(func(int, featHit, featHit) bool { return false })
 	row("none", ref)
 	row("cos < .16 and coverage < .02 (session 4)", eval(func(_ int, h, _ featHit) bool { return h.sem < 0.16 && h.lexCov < 0.02 }))
-	row("**session 4, or at most 2 when the first has cos < .38 and coverage < .02 (default)**", eval(func(i int, h, top featHit) bool {
-		return (h.sem < 0.16 && h.lexCov < 0.02) || (i >= 2 && top.sem < 0.38 && top.lexCov < 0.02)
+	row("**session 4, or none when the first has cos < .24, at most 2 when < .38, coverage < .02 (default)**", eval(func(i int, h, top featHit) bool {
+		return (h.sem < 0.16 && h.lexCov < 0.02) || (top.lexCov < 0.02 && (top.sem < 0.24 || (i >= 2 && top.sem < 0.38)))
 	}))
 	type cand struct {
 		fam  int

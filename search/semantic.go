@@ -59,8 +59,9 @@ type Fusion struct {
 	// WeakSimilarity and WeakResults: when even the best result is weak
 	// (its cosine below WeakSimilarity and its lexical score below
 	// MinCoverage of a whole-query match), at most WeakResults are
-	// returned. Defaults 0.38 and 2, chosen on the evaluation sets
-	// and frozen like the cut-off; a negative WeakSimilarity turns it off.
+	// returned, and none when its cosine is below 0.24 too. Defaults 0.38
+	// and 2, chosen on the evaluation sets and frozen like the cut-off
+	// (search/cutoff.go); a negative WeakSimilarity turns it off.
 	WeakSimilarity float64
 	WeakResults    int
 }
