@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path"
+	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -204,6 +206,16 @@ func BenchmarkMCPSearch(b *testing.B) {
 		var n, errs atomic.Int64
 		parallel8(b)
 		cpu := processCPU()
+		// AGENTRY_BENCH_PROFILE=dir writes a CPU profile of each
+		// sub-benchmark alone (not of the set-up) to dir.
+		if dir := os.Getenv("AGENTRY_BENCH_PROFILE"); dir != "" {
+			f, err := os.Create(filepath.Join(dir, path.Base(b.Name())+".cpu"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
@@ -232,6 +244,7 @@ func BenchmarkMCPSearch(b *testing.B) {
 	answers := recordAnswers(b, lexical, token, queries)
 	sameSrv := httptest.NewServer(sameAnswerHandler(answers))
 	b.Cleanup(sameSrv.Close)
+	checkSameBytes(b, lexical, sameSrv.URL, token, queries[:20])
 	b.Run("trivial-tool", func(b *testing.B) {
 		run(b, trivialSrv.URL, http.DefaultTransport, func(int64) *mcp.CallToolParams {
 			return &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hello"}}
@@ -249,8 +262,12 @@ func BenchmarkMCPSearch(b *testing.B) {
 		run(b, lexical, bearerTransport{token}, search)
 	})
 	// The same with the built-in model, agentry's default: hybrid search.
-	hybrid := jwtRegistry(true)
+	// Built only when this sub-benchmark runs: it takes a while.
+	var hybrid string
 	b.Run("search-jwt-10k-builtin-model", func(b *testing.B) {
+		if hybrid == "" {
+			hybrid = jwtRegistry(true)
+		}
 		run(b, hybrid, bearerTransport{token}, search)
 	})
 }
@@ -292,11 +309,19 @@ func recordAnswers(tb testing.TB, endpoint, token string, queries []string) map[
 // (stateless, JSON responses), the tool same-answer: given the searchQuery
 // of a recorded call, it returns that call's result bytes from memory.
 func sameAnswerHandler(answers map[string]json.RawMessage) http.Handler {
-	s := mcp.NewServer(&mcp.Implementation{Name: "same-answer", Version: "1"}, nil)
+	// The options agentry's server has that change what goes on the wire:
+	// with the SDK's newer protocol revisions, which agentry does not
+	// serve, results would carry more members.
+	s := mcp.NewServer(&mcp.Implementation{Name: "same-answer", Version: "1"}, &mcp.ServerOptions{
+		SupportedProtocolVersions: []string{"2025-11-25", "2025-06-18", "2025-03-26"},
+		Capabilities:              &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+	})
 	results := map[*mcp.CallToolResult]json.RawMessage{}
 	byQuery := map[string]*mcp.CallToolResult{}
 	for q, wire := range answers {
-		r := &mcp.CallToolResult{}
+		// Content must not be nil: the SDK replaces such a result with a
+		// copy, which the middleware below would not recognize.
+		r := &mcp.CallToolResult{Content: []mcp.Content{}}
 		results[r], byQuery[q] = wire, r
 	}
 	mcp.AddTool(s, &mcp.Tool{Name: "same-answer", Description: "Answers as search_registry_records did."},
@@ -333,3 +358,55 @@ type rawResult struct {
 }
 
 func (r *rawResult) MarshalJSON() ([]byte, error) { return r.wire, nil }
+
+// checkSameBytes fails the benchmark unless the same-answer tool at same
+// answers the SDK client the very result bytes that search_registry_records
+// at search does, for each of queries.
+func checkSameBytes(tb testing.TB, search, same, token string, queries []string) {
+	results := func(endpoint, tool string) []string {
+		rt := &lastBody{next: bearerTransport{token}}
+		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
+		s, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: &http.Client{Transport: rt}}, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer s.Close()
+		var out []string
+		for _, q := range queries {
+			if _, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: map[string]any{"searchQuery": q}}); err != nil {
+				tb.Fatal(err)
+			}
+			var msg struct {
+				Result json.RawMessage `json:"result"`
+			}
+			if err := json.Unmarshal(rt.body, &msg); err != nil {
+				tb.Fatal(err)
+			}
+			out = append(out, string(msg.Result))
+		}
+		return out
+	}
+	want, got := results(search, "search_registry_records"), results(same, "same-answer")
+	for i := range want {
+		if got[i] != want[i] || len(want[i]) < 1000 {
+			tb.Fatalf("query %q: same-answer answered %d bytes (%.100s), search %d bytes (%.100s)", queries[i], len(got[i]), got[i], len(want[i]), want[i])
+		}
+	}
+}
+
+// lastBody is a RoundTripper that keeps the last response body it read.
+type lastBody struct {
+	next http.RoundTripper
+	body []byte
+}
+
+func (l *lastBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err != nil {
+		return resp, err
+	}
+	l.body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(l.body))
+	return resp, err
+}
