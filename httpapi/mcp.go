@@ -150,6 +150,10 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 		logCause(ctx, e)
 		return toolError(e.message), nil
 	}
+	if p, ok := a.spliceSearchAnswer(c.registry.ID, out); ok {
+		return &mcp.CallToolResult{StructuredContent: p,
+			Content: []mcp.Content{&mcp.TextContent{Text: string(p.structured)}}}, nil
+	}
 	text, err := json.Marshal(out)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -149,6 +150,28 @@ func (d *doc) revision() registry.Revision {
 		panic(fmt.Sprintf("search: record %s: unpacking its revision: %v", d.recordID, err))
 	}
 	return rev
+}
+
+// fingerprint hashes what revision and the slot's record id and creation
+// time are made of.
+func (d *doc) fingerprint() uint64 {
+	var h maphash.Hash
+	h.SetSeed(hashSeed)
+	h.WriteString(d.recordID)
+	h.WriteByte(0)
+	h.WriteString(d.name)
+	h.WriteByte(0)
+	h.WriteString(d.version)
+	h.WriteByte(0)
+	h.WriteString(string(d.descriptorType))
+	h.WriteByte(0)
+	var t [24]byte
+	binary.LittleEndian.PutUint64(t[0:], uint64(d.createdAt.UnixNano()))
+	binary.LittleEndian.PutUint64(t[8:], uint64(d.updatedAt.UnixNano()))
+	binary.LittleEndian.PutUint64(t[16:], uint64(len(d.packed)))
+	h.Write(t[:])
+	h.Write(d.packed)
+	return h.Sum64()
 }
 
 func newShard(set *settings) *shard {

@@ -30,6 +30,9 @@ type Hit struct {
 	Relevance float64
 	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
+	// Fingerprint changes whenever RecordID, Revision or CreatedAt does: a
+	// key for caches of what is derived from them (within this process).
+	Fingerprint uint64
 }
 
 // Bounds that keep any query cheap, whatever its text. The API allows 256
@@ -115,7 +118,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt}
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt,
+			Fingerprint: d.fingerprint()}
 	}
 	return hits, nil
 }
