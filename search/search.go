@@ -538,7 +538,11 @@ func (t *topK) worse(a, b scored) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	return t.docs[a.slot].recordID > t.docs[b.slot].recordID
+	da, db := &t.docs[a.slot], &t.docs[b.slot]
+	if da.idKey != db.idKey {
+		return da.idKey > db.idKey
+	}
+	return da.recordID > db.recordID
 }
 
 func (t *topK) push(slot uint32, score float32) {

@@ -253,12 +253,20 @@ func BenchmarkMCPSearch(b *testing.B) {
 	search := func(i int64) *mcp.CallToolParams {
 		return &mcp.CallToolParams{Name: "search_registry_records", Arguments: map[string]any{"searchQuery": queries[i%int64(len(queries))]}}
 	}
+	// The clients of same-answer and search do not ask for gzip, which
+	// agentry would use and the same-answer server would not: the same
+	// bytes go over the wire to both. search-jwt-10k-gzip shows what
+	// compression costs (on both ends: the client shares the machine).
+	identity := identityBearer{token}
 	b.Run("same-answer", func(b *testing.B) {
-		run(b, sameSrv.URL, bearerTransport{token}, func(i int64) *mcp.CallToolParams {
+		run(b, sameSrv.URL, identity, func(i int64) *mcp.CallToolParams {
 			return &mcp.CallToolParams{Name: "same-answer", Arguments: map[string]any{"searchQuery": queries[i%int64(len(queries))]}}
 		})
 	})
 	b.Run("search-jwt-10k", func(b *testing.B) {
+		run(b, lexical, identity, search)
+	})
+	b.Run("search-jwt-10k-gzip", func(b *testing.B) {
 		run(b, lexical, bearerTransport{token}, search)
 	})
 	// The same with the built-in model, agentry's default: hybrid search.
@@ -268,7 +276,7 @@ func BenchmarkMCPSearch(b *testing.B) {
 		if hybrid == "" {
 			hybrid = jwtRegistry(true)
 		}
-		run(b, hybrid, bearerTransport{token}, search)
+		run(b, hybrid, identity, search)
 	})
 }
 
@@ -364,7 +372,7 @@ func (r *rawResult) MarshalJSON() ([]byte, error) { return r.wire, nil }
 // at search does, for each of queries.
 func checkSameBytes(tb testing.TB, search, same, token string, queries []string) {
 	results := func(endpoint, tool string) []string {
-		rt := &lastBody{next: bearerTransport{token}}
+		rt := &lastBody{next: identityBearer{token}}
 		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
 		s, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: &http.Client{Transport: rt}}, nil)
 		if err != nil {
@@ -392,6 +400,22 @@ func checkSameBytes(tb testing.TB, search, same, token string, queries []string)
 			tb.Fatalf("query %q: same-answer answered %d bytes (%.100s), search %d bytes (%.100s)", queries[i], len(got[i]), got[i], len(want[i]), want[i])
 		}
 	}
+}
+
+// identityBearer is bearerTransport on a transport that does not ask for
+// compressed answers.
+type identityBearer struct{ token string }
+
+var identityTransport = func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableCompression = true
+	return t
+}()
+
+func (b identityBearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return identityTransport.RoundTrip(r)
 }
 
 // lastBody is a RoundTripper that keeps the last response body it read.
