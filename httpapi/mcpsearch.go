@@ -109,21 +109,8 @@ func (a *api) spliceSearchAnswer(registryID string, out searchResultJSON) (*preE
 		recs[i] = e
 		size += len(e.raw) + len(e.text) + 64
 	}
-	var score []byte
-	structured := make([]byte, 0, size/2)
-	structured = append(structured, `{"registryRecords":[`...)
-	for i, e := range recs {
-		if i > 0 {
-			structured = append(structured, ',')
-		}
-		structured = append(structured, e.raw...)
-		structured = append(structured, `,"relevanceScore":`...)
-		score = appendJSONFloat(score[:0], out.RegistryRecords[i].RelevanceScore)
-		structured = append(structured, score...)
-		structured = append(structured, '}')
-	}
-	structured = append(structured, "]}"...)
-
+	// The text block, then the structured content: the same records, in
+	// the same order, escaped and not.
 	wire := make([]byte, 0, size)
 	wire = append(wire, `{"content":[{"type":"text","text":"{\"registryRecords\":[`...)
 	for i, e := range recs {
@@ -136,7 +123,19 @@ func (a *api) spliceSearchAnswer(registryID string, out searchResultJSON) (*preE
 		wire = append(wire, '}')
 	}
 	wire = append(wire, `]}"}],"structuredContent":`...)
-	wire = append(wire, structured...)
+	start := len(wire)
+	wire = append(wire, `{"registryRecords":[`...)
+	for i, e := range recs {
+		if i > 0 {
+			wire = append(wire, ',')
+		}
+		wire = append(wire, e.raw...)
+		wire = append(wire, `,"relevanceScore":`...)
+		wire = appendJSONFloat(wire, out.RegistryRecords[i].RelevanceScore)
+		wire = append(wire, '}')
+	}
+	wire = append(wire, "]}"...)
+	structured := wire[start:len(wire):len(wire)]
 	wire = append(wire, '}')
 	return &preEncoded{structured: structured, wire: wire}, true
 }
