@@ -30,6 +30,9 @@ type Hit struct {
 	Relevance float64
 	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
+	// Fingerprint changes whenever RecordID, Revision or CreatedAt does: a
+	// key for caches of what is derived from them (within this process).
+	Fingerprint uint64
 
 	// The cut-off's features, for its calibration (export_test.go): the
 	// cosine with the query, and the lexical score over that of a record
@@ -124,7 +127,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt, sem: r.sem}
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt,
+			Fingerprint: d.fingerprint(), sem: r.sem}
 		if known := acc.lexMax - acc.lexUnknown; known > 0 {
 			hits[i].lexCov = r.lex / known
 		}
@@ -546,7 +550,11 @@ func (t *topK) worse(a, b scored) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	return t.docs[a.slot].recordID > t.docs[b.slot].recordID
+	da, db := &t.docs[a.slot], &t.docs[b.slot]
+	if da.idKey != db.idKey {
+		return da.idKey > db.idKey
+	}
+	return da.recordID > db.recordID
 }
 
 func (t *topK) push(slot uint32, score float32) {
