@@ -182,6 +182,9 @@ Flags:
 	vocab := fs.Int("vocab", def.Words, "keep the `N` most frequent words in the model (0: all)")
 	oversample := fs.Int("oversample", def.Oversample, "`N` extra random directions of the SVD")
 	power := fs.Int("power-iterations", def.PowerIterations, "`N` power iterations of the SVD")
+	sigmaPower := fs.Float64("sigma-power", def.SigmaPower, "word vectors are U Sigma^`P`")
+	smoothing := fs.Float64("smoothing", def.Smoothing, "context-distribution smoothing `exponent` of PPMI")
+	shift := fs.Float64("shift", def.Shift, "subtract `log(k)` from every PMI (shifted PPMI)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -194,6 +197,7 @@ Flags:
 	cfg := def
 	cfg.Seed, cfg.Dim, cfg.MinCount, cfg.Window, cfg.Words = *seed, *dim, *minCount, *window, *vocab
 	cfg.Oversample, cfg.PowerIterations = *oversample, *power
+	cfg.SigmaPower, cfg.Smoothing, cfg.Shift = *sigmaPower, *smoothing, *shift
 	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 
 	start := time.Now()
