@@ -325,7 +325,7 @@ Flags:
 	i := m.Info()
 	fmt.Fprintf(stdout, "fingerprint %s\nwords %d (of %d trained) x %d dimensions\n", m.Fingerprint(), i.Words, i.TrainedWords, i.Dim)
 	fmt.Fprintf(stdout, "corpus %d contexts, %d tokens\n", i.Contexts, i.Tokens)
-	fmt.Fprintf(stdout, "window %d, min count %d, smoothing %g, SVD oversampling %d and %d power iterations, seed %d, SIF a %g\n",
-		i.Window, i.MinCount, i.Smoothing, i.Oversample, i.PowerIterations, i.Seed, i.SIFA)
+	fmt.Fprintf(stdout, "window %d, min count %d, smoothing %g, PMI shift %g, SVD oversampling %d and %d power iterations, seed %d, vectors U Sigma^%g, SIF a %g\n",
+		i.Window, i.MinCount, i.Smoothing, i.Shift, i.Oversample, i.PowerIterations, i.Seed, i.SigmaPower, i.SIFA)
 	return nil
 }

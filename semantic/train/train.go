@@ -206,6 +206,7 @@ func (f *factors) build(cfg Config) (*semantic.Model, error) {
 		Info: semantic.Info{
 			Dim: dim, Window: cfg.Window, MinCount: cfg.MinCount, Oversample: cfg.Oversample,
 			PowerIterations: cfg.PowerIterations, Seed: cfg.Seed, Smoothing: cfg.Smoothing, SIFA: cfg.SIFA,
+			SigmaPower: cfg.SigmaPower, Shift: cfg.Shift,
 			Contexts: int64(len(c.ends)), Tokens: int64(len(c.tokens)), TrainedWords: n, Words: keep,
 		},
 		Words:   make([]string, keep),

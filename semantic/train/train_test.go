@@ -166,6 +166,13 @@ func TestTrainSigmaPowerAndShift(t *testing.T) {
 		if bytes.Equal(base, encoded(t, m)) {
 			t.Errorf("%+v gave the default model", cfg)
 		}
+		again, err := semantic.Load(bytes.NewReader(encoded(t, m)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := again.Info(); i.SigmaPower != cfg.SigmaPower || i.Shift != cfg.Shift {
+			t.Errorf("%+v recorded as power %v, shift %v", cfg, i.SigmaPower, i.Shift)
+		}
 		var database []string
 		for _, w := range clusters[1] {
 			database = append(database, token(t, w))
