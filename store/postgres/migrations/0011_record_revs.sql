@@ -4,7 +4,7 @@
 -- may keep what it read of a record under (record, rev) and know from the
 -- rev column alone whether it is still what the row holds (see
 -- stored.SummaryCache). The default and the trigger give it out, so that
--- no write can forget to. (0011: 0010 is taken on another branch.)
+-- no write can forget to.
 CREATE SEQUENCE record_rev AS bigint;
 ALTER TABLE records ADD COLUMN rev bigint;
 UPDATE records SET rev = nextval('record_rev');
