@@ -62,18 +62,13 @@ func (a *api) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		RegistryRecords []recordSummaryJSON `json:"registryRecords"`
-		NextToken       string              `json:"nextToken,omitempty"`
-	}{RegistryRecords: []recordSummaryJSON{}, NextToken: page.NextToken}
-	for _, rec := range page.Records {
-		out.RegistryRecords = append(out.RegistryRecords, recordSummaryJSON{
-			RegistryArn: a.arns.Registry(rec.RegistryID), RecordArn: a.arns.Record(rec.RegistryID, rec.ID), RecordID: rec.ID,
-			Name: rec.Name, Description: rec.Description, DescriptorType: rec.DescriptorType, RecordVersion: rec.Version,
-			Status: rec.Status, CreatedAt: timestamp(rec.CreatedAt), UpdatedAt: timestamp(rec.UpdatedAt),
-		})
+	if r.Method == http.MethodGet && acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		if key, ok := a.pageKey(page); a.listPages != nil && ok {
+			a.writeCachedPage(w, key, page)
+			return nil
+		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	a.writeRecordSummaries(w, page)
 	return nil
 }
 

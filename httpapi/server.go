@@ -148,7 +148,7 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	a := &api{svc: cfg.Service, arns: cfg.ARNs, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
+	a := &api{listPages: new(pageCache), svc: cfg.Service, arns: cfg.ARNs, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
 		index: cfg.Index, catalog: cfg.Catalog, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers),
 		maxBody: cfg.MaxBodyBytes, observed: cfg.Observe != nil, audit: cfg.Audit, encodedRecords: newRecordJSONCache(recordJSONBudget)}
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
@@ -199,6 +199,7 @@ func New(cfg Config) http.Handler {
 
 type api struct {
 	svc            Service
+	listPages      *pageCache       // ListRegistryRecords answers, gzipped; nil: none
 	encodedRecords *recordJSONCache // the search tool's records, encoded
 	arns           registry.ARNs
 	now            func() time.Time

@@ -180,6 +180,10 @@ type RecordSummary struct {
 	DisplayName string
 	Provenance  []Provenance
 	CreatedBy   string
+	// Rev identifies this state of the record among all it ever had or
+	// will have, for caches of what is derived from it (SQLite's rev
+	// column, read in a read-only transaction); 0 when the store gives none.
+	Rev int64
 }
 
 // Revision is one version of a record's content and its review state.

@@ -78,6 +78,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/store/internal/stored"
 )
 
 //go:embed migrations/*.sql
@@ -115,6 +116,7 @@ type Store struct {
 	log  *slog.Logger
 
 	changes, tokens pruner
+	summaries       stored.SummaryCache // of lists
 
 	mu        sync.Mutex      // orders Listen's start against Close
 	closing   context.Context // done when Close is called; stops listeners
@@ -317,7 +319,10 @@ func (s *Store) Update(ctx context.Context, fn func(registry.Tx) error) error {
 
 // View runs fn in a read-only transaction on one consistent snapshot.
 func (s *Store) View(ctx context.Context, fn func(registry.Tx) error) error {
-	_, err := s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, true, fn)
+	_, err := s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, true, func(tx registry.Tx) error {
+		tx.(*txn).summaries = &s.summaries
+		return fn(tx)
+	})
 	return boundary(err)
 }
 

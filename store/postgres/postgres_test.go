@@ -709,3 +709,12 @@ func TestSummaryMigrationFillsColumns(t *testing.T) {
 		t.Errorf("%d records with a summary (%v), want 1", filled, err)
 	}
 }
+
+// TestReplicas: two stores on one database, as two replicas.
+func TestReplicas(t *testing.T) {
+	url := pgtest.NewDatabase(t, true)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	storetest.RunReplicas(t, a, b)
+}

@@ -62,7 +62,9 @@ const (
 	// object beside the stored revisions (migration 0004), so that listing
 	// reads neither revision.
 	sqlSelectSummaries = `SELECT registry_id, id, created_at, name, status, descriptor_type, summary,
-		CASE WHEN summary IS NULL THEN latest END, approved IS NOT NULL, extra, summary_extra FROM records`
+		CASE WHEN summary IS NULL THEN latest END, approved IS NOT NULL, extra, summary_extra, rev FROM records`
+	// sqlSelectRevs reads the ids and revs of a page (migration 0011).
+	sqlSelectRevs   = `SELECT id, rev FROM records`
 	sqlRecord       = sqlSelectRecords + ` WHERE registry_id = $1 AND id = $2`
 	sqlCountRecords = `SELECT count(*) FROM records WHERE registry_id = $1`
 	sqlInsertRecord = `INSERT INTO records (registry_id, id, name, status, descriptor_type, created_at, latest, approved,

@@ -29,6 +29,8 @@ type txn struct {
 	// changeAt and tokenAt are the latest timestamps written to the feed and
 	// the idempotency table (zero: none), for pruning after commit.
 	changeAt, tokenAt time.Time
+	// summaries: of read-only transactions only.
+	summaries *stored.SummaryCache
 }
 
 var errReadOnly = errors.New("postgres: write in a read-only transaction")
@@ -272,8 +274,34 @@ func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
 }
 
 func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
-	query, args := recordFilter(q).sql(sqlSelectSummaries, q.Limit)
-	return list(t, query, args, scanSummary)
+	if t.summaries == nil {
+		query, args := recordFilter(q).sql(sqlSelectSummaries, q.Limit)
+		out, err := list(t, query, args, scanSummary)
+		for i := range out {
+			out[i].Rev = 0 // only read-only transactions tell revs
+		}
+		return out, err
+	}
+	// The page's ids and revs, then the summaries the cache lacks, in the
+	// same (repeatable read) snapshot.
+	query, args := recordFilter(q).sql(sqlSelectRevs, q.Limit)
+	rows, _ := t.tx.Query(t.ctx, query, args...)
+	var (
+		ids  []string
+		revs []int64
+		id   string
+		rev  int64
+	)
+	_, err := pgx.ForEachRow(rows, []any{&id, &rev}, func() error {
+		ids, revs = append(ids, id), append(revs, rev)
+		return nil
+	})
+	if err != nil {
+		return nil, t.note(err)
+	}
+	return t.summaries.Fill(q.RegistryID, ids, revs, func(ids []string) ([]registry.RecordSummary, error) {
+		return list(t, sqlSelectSummaries+` WHERE registry_id = $1 AND id = ANY($2)`, []any{q.RegistryID, ids}, scanSummary)
+	})
 }
 
 func scanSummary(row pgx.Row) (registry.RecordSummary, error) {
@@ -284,7 +312,7 @@ func scanSummary(row pgx.Row) (registry.RecordSummary, error) {
 		sum             summary
 	)
 	if err := row.Scan(&r.RegistryID, &r.ID, &r.CreatedAt, &r.Name, &r.Status, &r.DescriptorType, &raw, &latest,
-		&r.HasApproved, &extra, &sumExtra); err != nil {
+		&r.HasApproved, &extra, &sumExtra, &r.Rev); err != nil {
 		return r, err
 	}
 	r.CreatedAt = r.CreatedAt.UTC()

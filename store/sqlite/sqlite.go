@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/agentry/agentry/registry"
+	"github.com/agentry/agentry/store/internal/stored"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -32,6 +33,10 @@ var migrations embed.FS
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+	// Statements of the hottest reads, prepared once per connection of
+	// the read pool (txn.query).
+	readStmts *stmtCache
+	summaries stored.SummaryCache
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -76,6 +81,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if s.readStmts, err = newStmtCache(ctx, read); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -146,13 +155,70 @@ func (s *Store) View(ctx context.Context, fn func(registry.Tx) error) error {
 
 func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(registry.Tx) error) error {
 	err := s.inTx(ctx, db, func(tx *sql.Tx) error {
-		return fn(&txn{ctx: ctx, tx: tx, readOnly: readOnly})
+		t := &txn{ctx: ctx, tx: tx, readOnly: readOnly}
+		if db == s.read {
+			t.stmts, t.summaries = s.readStmts, &s.summaries
+		}
+		return fn(t)
 	})
 	var re *registry.Error
 	if err != nil && !errors.As(err, &re) {
 		return registry.Internal(err)
 	}
 	return err
+}
+
+// stmtCache holds prepared statements of the read pool by their SQL. The
+// driver parses a query's SQL every time it runs one: for a list of 100
+// records that cost as much as reading a quarter of its rows. The
+// statements are prepared when the store opens: preparing one on the
+// pool later needs a free connection, which a transaction waiting for it
+// while holding its own may never get. A transaction runs a statement on
+// its own connection (sql.Tx.StmtContext prepares it there once).
+type stmtCache struct {
+	m map[string]*sql.Stmt // read-only once built
+}
+
+// hotReads are the SQL texts stmtCache prepares: a registry by id, and
+// the ids and revs of a page of records with every combination of filters.
+func hotReads() []string {
+	out := []string{sqlRegistry}
+	for mask := range 32 {
+		q := registry.RecordQuery{RegistryID: "r"}
+		if mask&1 != 0 {
+			q.Name = "n"
+		}
+		if mask&2 != 0 {
+			q.Status = "s"
+		}
+		if mask&4 != 0 {
+			q.DescriptorType = "t"
+		}
+		if mask&8 != 0 {
+			q.AfterName = "a"
+		}
+		if mask&16 != 0 {
+			q.AfterID = "a"
+		}
+		where, _ := recordFilter(q)
+		out = append(out, pageRevsSQL(where))
+	}
+	return out
+}
+
+func newStmtCache(ctx context.Context, db *sql.DB) (*stmtCache, error) {
+	c := &stmtCache{m: map[string]*sql.Stmt{}}
+	for _, q := range hotReads() {
+		if c.m[q] != nil {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		c.m[q] = st
+	}
+	return c, nil
 }
 
 // ChangesSince returns change feed entries after seq, oldest first.

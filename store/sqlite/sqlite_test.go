@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/store/sqlite"
@@ -209,4 +211,58 @@ func TestSummaryMigrationFillsColumns(t *testing.T) {
 	s = open(t, path)
 	defer s.Close()
 	storetest.CheckSummaries(t, s, recs)
+}
+
+// TestReplicas: two stores on one database file, as two processes.
+func TestReplicas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agentry.db")
+	a, b := open(t, path), open(t, path)
+	defer a.Close()
+	defer b.Close()
+	storetest.RunReplicas(t, a, b)
+}
+
+// TestConcurrentFirstReads: more transactions than the read pool has
+// connections, each listing with other filters, right after Open. A
+// statement prepared on the pool while they held every connection would
+// wait for one forever.
+func TestConcurrentFirstReads(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "agentry.db"))
+	defer s.Close()
+	reg := registry.Registry{ID: registry.NewID(12), Name: "r", AuthorizerType: registry.AuthorizerAWSIAM, Status: registry.RegistryReady}
+	if err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.CreateRegistry(reg) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			q := registry.RecordQuery{RegistryID: reg.ID, Limit: 10}
+			if i&1 != 0 {
+				q.Name = "n"
+			}
+			if i&2 != 0 {
+				q.Status = registry.StatusDraft
+			}
+			if i&4 != 0 {
+				q.DescriptorType = registry.DescriptorMCP
+			}
+			if i&8 != 0 {
+				q.AfterName, q.AfterID = "a", "b"
+			}
+			err := s.View(ctx, func(tx registry.Tx) error {
+				time.Sleep(10 * time.Millisecond) // hold the connection while others start
+				if _, err := tx.Registry(reg.ID); err != nil {
+					return err
+				}
+				_, err := tx.ListRecordSummaries(q)
+				return err
+			})
+			if err != nil {
+				t.Errorf("list %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -16,6 +16,35 @@ type txn struct {
 	ctx      context.Context
 	tx       *sql.Tx
 	readOnly bool
+	stmts    *stmtCache // of the transaction's pool; nil: none
+	// summaries: of read-only transactions only, which see committed
+	// revs alone (a rolled-back write's rev is given again).
+	summaries *stored.SummaryCache
+}
+
+// query runs query through its prepared statement, if the store prepared
+// one (stmtCache).
+func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmts.get(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+// queryRow is query for one row.
+func (t *txn) queryRow(query string, args ...any) *sql.Row {
+	if st := t.stmts.get(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+// get returns the prepared statement of query; nil if none (or c is nil).
+func (c *stmtCache) get(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	return c.m[query]
 }
 
 var errReadOnly = errors.New("sqlite: write in a read-only transaction")
@@ -86,8 +115,10 @@ func registryArgs(r registry.Registry) []any {
 		millis(r.CreatedAt), millis(r.UpdatedAt), extra}
 }
 
+const sqlRegistry = `SELECT ` + registryColumns + ` FROM registries WHERE id = ?`
+
 func (t *txn) Registry(id string) (registry.Registry, error) {
-	r, err := scanRegistry(t.tx.QueryRowContext(t.ctx, `SELECT `+registryColumns+` FROM registries WHERE id = ?`, id))
+	r, err := scanRegistry(t.queryRow(sqlRegistry, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, registry.Errorf(registry.KindNotFound, "Registry %s was not found.", id)
 	}
@@ -286,12 +317,61 @@ func (t *txn) ListRecords(q registry.RecordQuery) ([]registry.Record, error) {
 // summaryColumns are what a list shows: columns beside the stored
 // revisions (migration 0004), so that listing reads no JSON.
 const summaryColumns = `registry_id, id, created_at, name, status, descriptor_type, description, version, updated_at,
-	approved IS NOT NULL, extra, summary_extra`
+	approved IS NOT NULL, extra, summary_extra, rev`
 
 func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSummary, error) {
 	where, args := recordFilter(q)
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+summaryColumns+` FROM records WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
+	if t.summaries == nil {
+		out, err := t.readSummaries(t.query, `WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id LIMIT ?`, append(args, q.Limit)...)
+		for i := range out {
+			out[i].Rev = 0 // perhaps a write's that will be rolled back
+		}
+		return out, err
+	}
+	// The page's ids and revs, then the summaries the cache lacks.
+	rows, err := t.query(pageRevsSQL(where), append(args, q.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var (
+		ids  []string
+		revs []int64
+	)
+	for rows.Next() {
+		var (
+			id  string
+			rev int64
+		)
+		if err := rows.Scan(&id, &rev); err != nil {
+			return nil, err
+		}
+		ids, revs = append(ids, id), append(revs, rev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return t.summaries.Fill(q.RegistryID, ids, revs, func(ids []string) ([]registry.RecordSummary, error) {
+		// Not prepared: the SQL differs with the number of ids.
+		uncached := func(query string, args ...any) (*sql.Rows, error) { return t.tx.QueryContext(t.ctx, query, args...) }
+		args := []any{q.RegistryID}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		return t.readSummaries(uncached, `WHERE registry_id = ? AND id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, args...)
+	})
+}
+
+// pageRevsSQL reads the ids and revs of a page of records, the conditions
+// of where (recordFilter) on them.
+func pageRevsSQL(where []string) string {
+	return `SELECT id, rev FROM records WHERE ` + strings.Join(where, " AND ") + ` ORDER BY name, id LIMIT ?`
+}
+
+// readSummaries reads, with query, the summaries of the records that
+// clause (a WHERE clause and what follows it) selects, in its order.
+func (t *txn) readSummaries(query func(string, ...any) (*sql.Rows, error), clause string, args ...any) ([]registry.RecordSummary, error) {
+	rows, err := query(`SELECT `+summaryColumns+` FROM records `+clause, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +384,7 @@ func (t *txn) ListRecordSummaries(q registry.RecordQuery) ([]registry.RecordSumm
 			extra, sumExtra  sql.NullString
 		)
 		if err := rows.Scan(&r.RegistryID, &r.ID, &created, &r.Name, &r.Status, &r.DescriptorType,
-			&r.Description, &r.Version, &updated, &r.HasApproved, &extra, &sumExtra); err != nil {
+			&r.Description, &r.Version, &updated, &r.HasApproved, &extra, &sumExtra, &r.Rev); err != nil {
 			return nil, err
 		}
 		r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
