@@ -375,18 +375,26 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 	}
 	first, lower := acc.first[:0], acc.lower[:0]
 	kth := float32(math.Inf(-1)) // the k-th best lower bound
-	dim := v8.dim
-	for slot, scale := range v8.scale {
-		if scale == 0 || s.dead[slot] { // no vector, or not of the query's length
-			continue
-		}
-		approx := float32(dot8(v8.q[slot*dim:(slot+1)*dim], qq.q)) * qq.scale * scale
-		b := qq.bound(scale, v8.resid[slot])
-		// A record whose dot product cannot be positive is never a match,
-		// as in the float32 scan.
-		if hi := approx + b; hi > 0 && hi >= kth && f.matchDoc(&s.docs[slot]) {
-			first = append(first, scored{uint32(slot), hi})
-			lower, kth = pushLower(lower, approx-b, k)
+	if cap(acc.dots) < scanBlock {
+		acc.dots = make([]int32, scanBlock)
+	}
+	for from := 0; from < len(v8.scale); from += scanBlock {
+		dots := acc.dots[:min(scanBlock, len(v8.scale)-from)]
+		dot8Batch(v8, from, qq, dots)
+		for i, d := range dots {
+			slot := from + i
+			scale := v8.scale[slot]
+			if scale == 0 || s.dead[slot] { // no vector, or not of the query's length
+				continue
+			}
+			approx := float32(d) * qq.scale * scale
+			b := qq.bound(scale, v8.resid[slot])
+			// A record whose dot product cannot be positive is never a
+			// match, as in the float32 scan.
+			if hi := approx + b; hi > 0 && hi >= kth && f.matchDoc(&s.docs[slot]) {
+				first = append(first, scored{uint32(slot), hi})
+				lower, kth = pushLower(lower, approx-b, k)
+			}
 		}
 	}
 	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
@@ -404,6 +412,10 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 	acc.sem = top.sorted()
 	return acc.sem
 }
+
+// scanBlock is how many vectors the scan's first stage compares with the
+// query in one call: its results stay in the first-level cache.
+const scanBlock = 256
 
 // pushLower keeps in h, a min-heap, the k largest lower bounds seen, and
 // returns it with the k-th largest (minus infinity while there are fewer
