@@ -62,7 +62,8 @@ type hnsw struct {
 	// at the same recall (docs/benchmarks.md). Searches use vecs.
 	q8   []int8
 	s8   []float32
-	sum8 []int32 // each int8 vector's sum (see dot8Nodes)
+	r8   []float32 // the bound on each int8 vector's error (see vecs8)
+	sum8 []int32   // each int8 vector's sum (see dot8Nodes)
 	dim  int
 	// efBuild is the candidates kept while linking a new node, and float
 	// says to link in float32: annEfBuild and false but in measurements.
@@ -156,6 +157,8 @@ type annScratch struct {
 	// expanded, and their int8 dot products with qq.
 	fresh []uint32
 	dots  []int32
+	// pair is a node's int8 vector as a query, while choosing links.
+	pair query16
 }
 
 // visit reports whether node is seen for the first time this epoch.
@@ -350,8 +353,8 @@ func (g *hnsw) alloc(vec []float32, slot uint32) uint32 {
 	}
 	g.q8 = append(g.q8, make([]int8, g.dim)...)
 	q8 := g.q8[int(node)*g.dim : int(node+1)*g.dim]
-	scale, _ := quantize(q8, vec)
-	g.s8, g.sum8 = append(g.s8, scale), append(g.sum8, sum8(q8))
+	scale, resid := quantize(q8, vec)
+	g.s8, g.r8, g.sum8 = append(g.s8, scale), append(g.r8, resid), append(g.sum8, sum8(q8))
 	g.links = append(g.links, make([]uint32, stride0)...)
 	var up []uint32
 	if level > 0 {
@@ -393,7 +396,7 @@ func (g *hnsw) connect(node uint32, sc *annScratch) {
 			}
 		}
 		slices.SortFunc(eps, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
-		sc.sel = g.selectNeighbours(sc.sel[:0], eps, annM)
+		sc.sel = g.selectNeighbours(sc.sel[:0], eps, annM, sc)
 		g.setNeighbours(node, l, sc.sel)
 		maxLinks := annM
 		if l == 0 {
@@ -444,21 +447,15 @@ func (g *hnsw) connectAll(nodes []uint32, scs []*annScratch) {
 // paper's heuristic: a candidate is kept only if it is closer to the new
 // node than to every one kept before it, so that links spread in all
 // directions instead of into one dense cluster.
-func (g *hnsw) selectNeighbours(out, cands []annCand, m int) []annCand {
+func (g *hnsw) selectNeighbours(out, cands []annCand, m int, sc *annScratch) []annCand {
 	for _, c := range cands {
 		if len(out) == m {
 			break
 		}
-		keep := true
-		for _, r := range out {
-			if vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim {
-				keep = false
-				break
-			}
+		if g.closerToKept(c, out, sc) {
+			continue
 		}
-		if keep {
-			out = append(out, c)
-		}
+		out = append(out, c)
 	}
 	// Then the best of those left out, up to m: records that are near
 	// duplicates of each other (common in registries) would otherwise end
@@ -474,6 +471,52 @@ func (g *hnsw) selectNeighbours(out, cands []annCand, m int) []annCand {
 		}
 	}
 	return out
+}
+
+// closerToKept reports whether c is closer to one of kept than to the new
+// node (c.sim): whether vek32.Dot of c's vector and a kept one's exceeds
+// c.sim. Against four or more it compares the int8 copies first, and the
+// float32 vectors only where the int8 bound leaves the answer open (the
+// answer is the float32 comparison's either way).
+func (g *hnsw) closerToKept(c annCand, kept []annCand, sc *annScratch) bool {
+	if len(kept) < 4 || g.r8 == nil || len(g.vecs[c.node]) != g.dim {
+		for _, r := range kept {
+			if vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim {
+				return true
+			}
+		}
+		return false
+	}
+	// c's int8 vector as a query: q = 256*w, so hi = w and lo = 0.
+	dim, d := g.dim, int(c.node)*g.dim
+	qq := &sc.pair
+	qq.q, qq.hi, qq.lo = slices.Grow(qq.q[:0], dim)[:dim], slices.Grow(qq.hi[:0], dim)[:dim], slices.Grow(qq.lo[:0], dim)[:dim]
+	for i, w := range g.q8[d : d+dim] {
+		qq.q[i], qq.hi[i], qq.lo[i] = int16(w)*256, uint8(int16(w)+128), 128
+	}
+	qq.scale = g.s8[c.node] / 256
+	sc.fresh = sc.fresh[:0]
+	for _, r := range kept {
+		sc.fresh = append(sc.fresh, r.node)
+	}
+	sc.dots = slices.Grow(sc.dots[:0], len(kept))[:len(kept)]
+	dot8Nodes(g.q8, g.sum8, dim, sc.fresh, qq, sc.dots)
+	ra := g.r8[c.node]
+	for i, r := range kept {
+		// With c = s·w + e and r's vector likewise, |e| ≤ ra and the
+		// other's ≤ rb, and both of length 1: the dot product is within
+		// (1+ra)·rb + ra of the int8 one's, plus room for float32.
+		approx := float32(sc.dots[i]) * qq.scale * g.s8[r.node]
+		b := (1+ra)*g.r8[r.node] + ra + 1e-4
+		switch {
+		case approx-b > c.sim:
+			return true
+		case approx+b <= c.sim:
+		case vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim:
+			return true
+		}
+	}
+	return false
 }
 
 // link adds a link from node to peer (at similarity sim) on a layer,
@@ -493,7 +536,7 @@ func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *ann
 		cands = append(cands, annCand{vek32.Dot(g.vecs[node], g.vecs[x]), x})
 	}
 	slices.SortFunc(cands, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
-	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks)
+	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks, sc)
 	l[0] = uint32(len(sc.pick))
 	for i, c := range sc.pick {
 		l[1+i] = c.node

@@ -189,16 +189,28 @@ func dot8Batch(v *vecs8, from int, qq *query16, out []int32) {
 // dot8Batch does.
 func dot8Nodes(q8 []int8, sums []int32, dim int, nodes []uint32, qq *query16, out []int32) {
 	out = out[:len(nodes)]
-	i := 0
-	if n := len(nodes) &^ 3; haveVNNI && n > 0 && dim%64 == 0 && len(qq.hi) == dim {
-		dot8Gather4VNNI(&q8[0], &nodes[0], dim, n, &qq.hi[0], &qq.lo[0], &out[0])
-		for j, node := range nodes[:n] {
+	if haveVNNI && len(nodes) > 0 && dim%64 == 0 && len(qq.hi) == dim {
+		n := len(nodes) &^ 3
+		if n > 0 {
+			dot8Gather4VNNI(&q8[0], &nodes[0], dim, n, &qq.hi[0], &qq.lo[0], &out[0])
+		}
+		if rest := nodes[n:]; len(rest) > 0 {
+			// The last one to three, padded with the last.
+			var pad [4]uint32
+			var res [4]int32
+			for i := range pad {
+				pad[i] = rest[min(i, len(rest)-1)]
+			}
+			dot8Gather4VNNI(&q8[0], &pad[0], dim, 4, &qq.hi[0], &qq.lo[0], &res[0])
+			copy(out[n:], res[:len(rest)])
+		}
+		for j, node := range nodes {
 			out[j] -= 32896 * sums[node]
 		}
-		i = n
+		return
 	}
-	for ; i < len(nodes); i++ {
-		d := int(nodes[i]) * dim
+	for i, node := range nodes {
+		d := int(node) * dim
 		out[i] = dot8(q8[d:d+dim], qq.q)
 	}
 }

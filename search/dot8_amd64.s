@@ -219,3 +219,54 @@ gchunk:
 gend:
 	VZEROUPPER
 	RET
+
+// func scanMaskAVX512(dots *int32, scale, resid *float32, n int, c *[6]float32, mask *uint16)
+//
+// The first stage's test, 16 records at a time: bit i of mask[j] is set
+// when record 16j+i has a vector (scale != 0) and its upper bound,
+// float32(dots)*c[0]*scale + min(c[1]*scale, c[2]*resid) + c[3], is
+// at least c[4] and more than c[5] (see shard.scan). n is a multiple of 16.
+TEXT ·scanMaskAVX512(SB), NOSPLIT, $0-48
+	MOVQ dots+0(FP), SI
+	MOVQ scale+8(FP), R8
+	MOVQ resid+16(FP), R9
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), DX
+	MOVQ mask+40(FP), DI
+	VBROADCASTSS 0(DX), Z16  // query scale
+	VBROADCASTSS 4(DX), Z17  // byScale
+	VBROADCASTSS 8(DX), Z18  // byResid
+	VBROADCASTSS 12(DX), Z19 // slack
+	VBROADCASTSS 16(DX), Z20 // threshold
+	VBROADCASTSS 20(DX), Z21 // floor
+	VPXORD       Z22, Z22, Z22
+
+mloop:
+	CMPQ CX, $16
+	JL   mend
+	VCVTDQ2PS (SI), Z0
+	VMULPS    Z16, Z0, Z0
+	VMOVUPS   (R8), Z1
+	VMULPS    Z1, Z0, Z0
+	VMULPS    Z17, Z1, Z2
+	VMOVUPS   (R9), Z3
+	VMULPS    Z3, Z18, Z3
+	VMINPS    Z3, Z2, Z2
+	VADDPS    Z19, Z2, Z2
+	VADDPS    Z2, Z0, Z0
+	VCMPPS    $0x1D, Z20, Z0, K1 // hi >= threshold
+	VCMPPS    $0x1E, Z21, Z0, K2 // hi > floor
+	VCMPPS    $0x0C, Z22, Z1, K3 // scale != 0
+	KANDW     K1, K2, K1
+	KANDW     K1, K3, K1
+	KMOVW     K1, (DI)
+	ADDQ      $64, SI
+	ADDQ      $64, R8
+	ADDQ      $64, R9
+	ADDQ      $2, DI
+	SUBQ      $16, CX
+	JMP       mloop
+
+mend:
+	VZEROUPPER
+	RET
