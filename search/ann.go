@@ -157,8 +157,6 @@ type annScratch struct {
 	// expanded, and their int8 dot products with qq.
 	fresh []uint32
 	dots  []int32
-	// pair is a node's int8 vector as a query, while choosing links.
-	pair query16
 }
 
 // visit reports whether node is seen for the first time this epoch.
@@ -396,7 +394,7 @@ func (g *hnsw) connect(node uint32, sc *annScratch) {
 			}
 		}
 		slices.SortFunc(eps, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
-		sc.sel = g.selectNeighbours(sc.sel[:0], eps, annM, sc)
+		sc.sel = g.selectNeighbours(sc.sel[:0], eps, annM)
 		g.setNeighbours(node, l, sc.sel)
 		maxLinks := annM
 		if l == 0 {
@@ -447,12 +445,12 @@ func (g *hnsw) connectAll(nodes []uint32, scs []*annScratch) {
 // paper's heuristic: a candidate is kept only if it is closer to the new
 // node than to every one kept before it, so that links spread in all
 // directions instead of into one dense cluster.
-func (g *hnsw) selectNeighbours(out, cands []annCand, m int, sc *annScratch) []annCand {
+func (g *hnsw) selectNeighbours(out, cands []annCand, m int) []annCand {
 	for _, c := range cands {
 		if len(out) == m {
 			break
 		}
-		if g.closerToKept(c, out, sc) {
+		if g.closerToKept(c, out) {
 			continue
 		}
 		out = append(out, c)
@@ -474,45 +472,30 @@ func (g *hnsw) selectNeighbours(out, cands []annCand, m int, sc *annScratch) []a
 }
 
 // closerToKept reports whether c is closer to one of kept than to the new
-// node (c.sim): whether vek32.Dot of c's vector and a kept one's exceeds
-// c.sim. Against four or more it compares the int8 copies first, and the
-// float32 vectors only where the int8 bound leaves the answer open (the
-// answer is the float32 comparison's either way).
-func (g *hnsw) closerToKept(c annCand, kept []annCand, sc *annScratch) bool {
-	if len(kept) < 4 || g.r8 == nil || len(g.vecs[c.node]) != g.dim {
-		for _, r := range kept {
-			if vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim {
+// node (c.sim): whether vek32.Dot of their vectors exceeds c.sim. It
+// compares the int8 copies first, and the float32 vectors only where the
+// int8 bound leaves the answer open, so the answer is the float32 one.
+func (g *hnsw) closerToKept(c annCand, kept []annCand) bool {
+	dim := g.dim
+	use8 := haveVNNI && dim%64 == 0 && len(g.vecs[c.node]) == dim
+	d := int(c.node) * dim
+	for _, r := range kept {
+		if use8 {
+			// With c's vector s·w + e, |e| ≤ ra, the other's likewise
+			// and both of length 1, the dot product is within
+			// (1+ra)·rb + ra of the int8 one (plus room for float32).
+			e := int(r.node) * dim
+			approx := float32(dot8x8(g.q8[d:d+dim], g.q8[e:e+dim], g.sum8[r.node])) * g.s8[c.node] * g.s8[r.node]
+			ra := g.r8[c.node]
+			b := (1+ra)*g.r8[r.node] + ra + 1e-4
+			if approx-b > c.sim {
 				return true
 			}
+			if approx+b <= c.sim {
+				continue
+			}
 		}
-		return false
-	}
-	// c's int8 vector as a query: q = 256*w, so hi = w and lo = 0.
-	dim, d := g.dim, int(c.node)*g.dim
-	qq := &sc.pair
-	qq.q, qq.hi, qq.lo = slices.Grow(qq.q[:0], dim)[:dim], slices.Grow(qq.hi[:0], dim)[:dim], slices.Grow(qq.lo[:0], dim)[:dim]
-	for i, w := range g.q8[d : d+dim] {
-		qq.q[i], qq.hi[i], qq.lo[i] = int16(w)*256, uint8(int16(w)+128), 128
-	}
-	qq.scale = g.s8[c.node] / 256
-	sc.fresh = sc.fresh[:0]
-	for _, r := range kept {
-		sc.fresh = append(sc.fresh, r.node)
-	}
-	sc.dots = slices.Grow(sc.dots[:0], len(kept))[:len(kept)]
-	dot8Nodes(g.q8, g.sum8, dim, sc.fresh, qq, sc.dots)
-	ra := g.r8[c.node]
-	for i, r := range kept {
-		// With c = s·w + e and r's vector likewise, |e| ≤ ra and the
-		// other's ≤ rb, and both of length 1: the dot product is within
-		// (1+ra)·rb + ra of the int8 one's, plus room for float32.
-		approx := float32(sc.dots[i]) * qq.scale * g.s8[r.node]
-		b := (1+ra)*g.r8[r.node] + ra + 1e-4
-		switch {
-		case approx-b > c.sim:
-			return true
-		case approx+b <= c.sim:
-		case vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim:
+		if vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim {
 			return true
 		}
 	}
@@ -536,7 +519,7 @@ func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *ann
 		cands = append(cands, annCand{vek32.Dot(g.vecs[node], g.vecs[x]), x})
 	}
 	slices.SortFunc(cands, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
-	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks, sc)
+	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks)
 	l[0] = uint32(len(sc.pick))
 	for i, c := range sc.pick {
 		l[1+i] = c.node
