@@ -47,8 +47,11 @@ const noSlot = ^uint32(0)
 type hnsw struct {
 	vecs  [][]float32 // by node
 	slots []uint32    // by node: the record's slot, noSlot once compacted away
-	// links holds layer 0: per node a count, then up to 2*annM neighbours.
+	// links holds layer 0: per node a count, then up to 2*annM neighbours;
+	// sims0 their similarities to the node, at the same places, so that
+	// re-choosing a full list compares no vectors but the new one's.
 	links []uint32
+	sims0 []float32
 	// upper holds layers 1 to the node's level: per layer a count, then up
 	// to annM neighbours; nil for the nine nodes in ten that have none.
 	upper [][]uint32
@@ -125,6 +128,12 @@ func (g *hnsw) setNeighbours(node uint32, layer int, nb []annCand) {
 	l[0] = uint32(len(nb))
 	for i, c := range nb {
 		l[1+i] = c.node
+	}
+	if layer == 0 {
+		sims := g.sims0[int(node)*stride0:]
+		for i, c := range nb {
+			sims[1+i] = c.sim
+		}
 	}
 }
 
@@ -354,6 +363,7 @@ func (g *hnsw) alloc(vec []float32, slot uint32) uint32 {
 	scale, resid := quantize(q8, vec)
 	g.s8, g.r8, g.sum8 = append(g.s8, scale), append(g.r8, resid), append(g.sum8, sum8(q8))
 	g.links = append(g.links, make([]uint32, stride0)...)
+	g.sims0 = append(g.sims0, make([]float32, stride0)...)
 	var up []uint32
 	if level > 0 {
 		up = make([]uint32, level*(annM+1))
@@ -509,20 +519,34 @@ func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *ann
 	mu.Lock()
 	defer mu.Unlock()
 	l := g.list(node, layer)
+	var sims []float32 // layer 0's similarities, in step with l
+	if layer == 0 {
+		sims = g.sims0[int(node)*stride0 : int(node+1)*stride0]
+	}
 	if n := l[0]; int(n) < maxLinks {
 		l[1+n] = peer
+		if sims != nil {
+			sims[1+n] = sim
+		}
 		l[0]++
 		return
 	}
 	cands := append(sc.nbs[:0], annCand{sim, peer})
-	for _, x := range l[1 : 1+l[0]] {
-		cands = append(cands, annCand{vek32.Dot(g.vecs[node], g.vecs[x]), x})
+	for i, x := range l[1 : 1+l[0]] {
+		if sims != nil {
+			cands = append(cands, annCand{sims[1+i], x})
+		} else {
+			cands = append(cands, annCand{vek32.Dot(g.vecs[node], g.vecs[x]), x})
+		}
 	}
 	slices.SortFunc(cands, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
 	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks)
 	l[0] = uint32(len(sc.pick))
 	for i, c := range sc.pick {
 		l[1+i] = c.node
+		if sims != nil {
+			sims[1+i] = c.sim
+		}
 	}
 	sc.nbs = cands
 }

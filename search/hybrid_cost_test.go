@@ -89,18 +89,21 @@ func BenchmarkHybridCost10k(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var tl, th, cl, ch time.Duration
-	var errs int
+	var errs, nl, nh int
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		q := search.Query{RegistryID: searcheval.RegistryID, Text: queries[i%len(queries)], MaxResults: 10}
 		c0, t0 := threadCPU(), time.Now()
-		if _, err := lex.Search(ctx, q); err != nil {
+		hl, err := lex.Search(ctx, q)
+		if err != nil {
 			errs++
 		}
 		c1, t1 := threadCPU(), time.Now()
-		if _, err := hyb.Search(ctx, q); err != nil {
+		hh, err := hyb.Search(ctx, q)
+		if err != nil {
 			errs++
 		}
+		nl, nh = nl+len(hl), nh+len(hh)
 		tl, th = tl+t1.Sub(t0), th+time.Since(t1)
 		cl, ch = cl+c1-c0, ch+threadCPU()-c1
 	}
@@ -113,6 +116,8 @@ func BenchmarkHybridCost10k(b *testing.B) {
 	b.ReportMetric(us(ch), "hybrid-cpu-us")
 	b.ReportMetric(us(ch-cl), "added-cpu-us")
 	b.ReportMetric(float64(errs), "errors")
+	b.ReportMetric(float64(nl)/float64(b.N), "lexical-hits")
+	b.ReportMetric(float64(nh)/float64(b.N), "hybrid-hits")
 	for l := range legs {
 		b.ReportMetric(us(time.Duration(legs[l].Load())), search.Leg(l).String()+"-us")
 	}
