@@ -484,48 +484,6 @@ func TestApproxIndexUnderConcurrentWrites(t *testing.T) {
 	}
 }
 
-// closerToKept, which compares int8 copies first, answers as the float32
-// comparisons do, also for similarities at the edge of its bound.
-func TestCloserToKeptMatchesFloat(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	g := newHNSW()
-	for i := range 200 {
-		v := randomUnit(r, 256)
-		if i%4 == 1 { // a near duplicate of the one before
-			w := slices.Clone(g.vecs[i-1])
-			w[r.IntN(256)] += 0.01
-			v = w
-			var s float32
-			for _, x := range v {
-				s += x * x
-			}
-			for j := range v {
-				v[j] /= float32(math.Sqrt(float64(s)))
-			}
-		}
-		g.alloc(v, uint32(i))
-	}
-	for trial := range 5000 {
-		c := annCand{node: uint32(r.IntN(200))}
-		kept := make([]annCand, 1+r.IntN(8))
-		for i := range kept {
-			kept[i].node = uint32(r.IntN(200))
-		}
-		// A similarity right at one of the float32 dot products, or near.
-		k := kept[r.IntN(len(kept))].node
-		c.sim = vek32.Dot(g.vecs[c.node], g.vecs[k]) + []float32{0, 1e-7, -1e-7, 0.003, -0.003, 0.5}[trial%6]
-		want := false
-		for _, x := range kept {
-			if vek32.Dot(g.vecs[c.node], g.vecs[x.node]) > c.sim {
-				want = true
-			}
-		}
-		if got := g.closerToKept(c, kept); got != want {
-			t.Fatalf("trial %d: %v, want %v", trial, got, want)
-		}
-	}
-}
-
 // The similarities kept beside layer 0's links are those of the vectors,
 // bit for bit, after a parallel build in which lists fill and are chosen
 // again.

@@ -215,19 +215,6 @@ func dot8Nodes(q8 []int8, sums []int32, dim int, nodes []uint32, qq *query16, ou
 	}
 }
 
-// dot8x8 returns the dot product of two int8 vectors of the same length,
-// bSum the sum of b's entries.
-func dot8x8(a, b []int8, bSum int32) int32 {
-	if haveVNNI && len(a)%64 == 0 && len(a) > 0 && len(b) == len(a) {
-		return dot8x8VNNI(&a[0], &b[0], len(a)) - 128*bSum
-	}
-	var sum int32
-	for i, x := range a {
-		sum += int32(x) * int32(b[i])
-	}
-	return sum
-}
-
 // dot8Go is dot8 in plain Go.
 func dot8Go(v []int8, q []int16) int32 {
 	q = q[:len(v)]

@@ -35,9 +35,3 @@ func dot8Gather4VNNI(base *int8, nodes *uint32, dim, n int, qhi, qlo *uint8, out
 //
 //go:noescape
 func scanMaskAVX512(dots *int32, scale, resid *float32, n int, c *[6]float32, mask *uint16)
-
-// dot8x8VNNI returns the dot product of two int8 vectors of dim entries
-// plus 128 times the sum of b's (dot8_amd64.s); dim is a multiple of 64.
-//
-//go:noescape
-func dot8x8VNNI(a, b *int8, dim int) int32

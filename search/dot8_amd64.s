@@ -270,38 +270,3 @@ mloop:
 mend:
 	VZEROUPPER
 	RET
-
-// func dot8x8VNNI(a, b *int8, dim int) int32
-//
-// The dot product of two int8 vectors (dim a multiple of 64) plus 128
-// times the sum of b's entries: a's bytes, flipped to unsigned (a+128),
-// times b's with VPDPBUSD.
-TEXT ·dot8x8VNNI(SB), NOSPLIT, $0-28
-	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ dim+16(FP), CX
-	MOVL $0x80808080, AX
-	VPBROADCASTD AX, Z3
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	XORQ   AX, AX
-
-pchunk:
-	VPXORD    (SI)(AX*1), Z3, Z2
-	VPDPBUSD  (DI)(AX*1), Z2, Z0
-	ADDQ      $64, AX
-	CMPQ      AX, CX
-	JL        pchunk
-
-	VEXTRACTI64X4 $1, Z0, Y1
-	VPADDD        Y1, Y0, Y0
-	VEXTRACTI128  $1, Y0, X1
-	VPADDD        X1, X0, X0
-	VPSHUFD       $0x4E, X0, X1
-	VPADDD        X1, X0, X0
-	VPSHUFD       $0xB1, X0, X1
-	VPADDD        X1, X0, X0
-	VMOVD         X0, AX
-	VZEROUPPER
-	MOVL          AX, ret+24(FP)
-	RET

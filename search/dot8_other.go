@@ -21,5 +21,3 @@ func dot8Gather4VNNI(base *int8, nodes *uint32, dim, n int, qhi, qlo *uint8, out
 func scanMaskAVX512(dots *int32, scale, resid *float32, n int, c *[6]float32, mask *uint16) {
 	panic("search: scanMaskAVX512 without SIMD")
 }
-
-func dot8x8VNNI(a, b *int8, dim int) int32 { panic("search: dot8x8VNNI without SIMD") }

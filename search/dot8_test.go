@@ -158,18 +158,6 @@ func TestDot8BatchMatchesGo(t *testing.T) {
 					t.Fatalf("dim %d trial %d slot %d of %d: %d, want %d", dim, trial, slot, n, got, want)
 				}
 			}
-			// Two int8 vectors.
-			for a := range n {
-				b := r.IntN(n)
-				va, vb := v.q[a*dim:(a+1)*dim], v.q[b*dim:(b+1)*dim]
-				var want int32
-				for i := range va {
-					want += int32(va[i]) * int32(vb[i])
-				}
-				if got := dot8x8(va, vb, v.sum[b]); got != want {
-					t.Fatalf("dim %d trial %d: dot8x8 of %d and %d: %d, want %d", dim, trial, a, b, got, want)
-				}
-			}
 			// And for vectors in any order, repeated or not.
 			nodes := make([]uint32, r.IntN(2*n+1))
 			for i := range nodes {
