@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unsafe"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -149,6 +150,12 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 		e := errorOf(err)
 		logCause(ctx, e)
 		return toolError(e.message), nil
+	}
+	if p, ok := a.spliceSearchAnswer(c.registry.ID, out); ok {
+		// The text block is needed only if encodeToolResults does not send
+		// p.wire: a view of the bytes, which nothing changes, saves a copy.
+		return &mcp.CallToolResult{StructuredContent: p,
+			Content: []mcp.Content{&mcp.TextContent{Text: unsafe.String(unsafe.SliceData(p.structured), len(p.structured))}}}, nil
 	}
 	text, err := json.Marshal(out)
 	if err != nil {

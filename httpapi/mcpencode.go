@@ -40,6 +40,9 @@ func encodeToolResults(next mcp.MethodHandler) mcp.MethodHandler {
 // without escaping <, > and & in strings), or reports false when r holds
 // anything but text blocks and raw JSON structured content.
 func encodeCallToolResult(r *mcp.CallToolResult) ([]byte, bool) {
+	if p, ok := r.StructuredContent.(*preEncoded); ok && !r.IsError && r.Meta == nil && r.InputRequests == nil && r.RequestState == "" {
+		return p.wire, true
+	}
 	raw, ok := r.StructuredContent.(json.RawMessage)
 	if !ok && r.StructuredContent != nil || r.Meta != nil || r.InputRequests != nil || r.RequestState != "" {
 		return nil, false

@@ -80,13 +80,12 @@ func mcpCheck(next http.Handler) http.Handler {
 		if c == nil {
 			return errors.New("internal error: no authenticated body in the request context")
 		}
-		if p := checkMCPBody(c.body); p != nil {
+		m, p := checkMCPBody(c.body)
+		if p != nil {
 			return p
 		}
-		if b := bytes.TrimSpace(c.body); b[0] == '{' {
-			var m rpcMessage
-			json.Unmarshal(b, &m) // checked above
-			noteMCP(r, &m)
+		if m != nil {
+			noteMCP(r, m)
 		}
 		next.ServeHTTP(w, r)
 		return nil
@@ -94,36 +93,41 @@ func mcpCheck(next http.Handler) http.Handler {
 }
 
 // checkMCPBody returns what is wrong with a JSON-RPC body for this server,
-// nil when nothing is. A batch (MCP 2025-03-26) is refused whole for the
-// first problem in it.
-func checkMCPBody(body []byte) *rpcProblem {
+// nil when nothing is, with the message when the body is a single one. A
+// batch (MCP 2025-03-26) is refused whole for the first problem in it.
+func checkMCPBody(body []byte) (*rpcMessage, *rpcProblem) {
 	if !json.Valid(body) {
-		return &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: the body is not valid JSON."}
+		return nil, &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: the body is not valid JSON."}
 	}
 	if err := checkUTF8(body); err != nil {
-		return &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: " + err.Error()}
+		return nil, &rpcProblem{http.StatusBadRequest, nil, rpcParseError, "Parse error: " + err.Error()}
 	}
 	body = bytes.TrimSpace(body)
 	if body[0] != '[' {
-		return checkMCPMessage(body, 0)
+		var m rpcMessage
+		if p := checkMCPMessage(body, 0, &m); p != nil {
+			return nil, p
+		}
+		return &m, nil
 	}
 	var batch []json.RawMessage
 	json.Unmarshal(body, &batch) // valid JSON starting with [ is an array
 	if len(batch) == 0 {
-		return &rpcProblem{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: an empty batch."}
+		return nil, &rpcProblem{http.StatusBadRequest, nil, rpcInvalidRequest, "Invalid request: an empty batch."}
 	}
 	for i, raw := range batch {
-		if p := checkMCPMessage(raw, i+1); p != nil {
-			return p
+		if p := checkMCPMessage(raw, i+1, new(rpcMessage)); p != nil {
+			return nil, p
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // checkMCPMessage checks one message, the nth of a batch (0 = not in a
-// batch). A call on its own gets a JSON-RPC answer to its id; any other
-// problem refuses the whole HTTP request, as there is no id to answer.
-func checkMCPMessage(raw json.RawMessage, nth int) *rpcProblem {
+// batch), decoding it into m. A call on its own gets a JSON-RPC answer to
+// its id; any other problem refuses the whole HTTP request, as there is no
+// id to answer.
+func checkMCPMessage(raw json.RawMessage, nth int, m *rpcMessage) *rpcProblem {
 	var where string
 	if nth > 0 {
 		where = fmt.Sprintf("batch message %d: ", nth)
@@ -131,8 +135,7 @@ func checkMCPMessage(raw json.RawMessage, nth int) *rpcProblem {
 	if raw[0] != '{' {
 		return invalidRPC(where + "a JSON-RPC message is a JSON object.")
 	}
-	var m rpcMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if err := json.Unmarshal(raw, m); err != nil {
 		var te *json.UnmarshalTypeError
 		errors.As(err, &te) // the only error left: the JSON is valid
 		return invalidRPC(fmt.Sprintf("%s%q must be %s.", where, te.Field, jsonKind(te.Type.Kind().String())))

@@ -38,6 +38,8 @@ type searchRecordJSON struct {
 	// they do not know): how well the record matches the query, 0 to 1,
 	// docs/api.md.
 	RelevanceScore float64 `json:"relevanceScore"`
+
+	fingerprint uint64 // search.Hit.Fingerprint, for recordJSONCache
 }
 
 type searchResultJSON struct {
@@ -108,7 +110,7 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 			RecordID: h.RecordID, Name: rev.Name, Description: rev.Description, DescriptorType: rev.DescriptorType,
 			Descriptors: rev.Descriptors, Version: rev.Version, Status: rev.Status,
 			CreatedAt: timestamp(h.CreatedAt), UpdatedAt: timestamp(rev.UpdatedAt),
-			RelevanceScore: relevanceScore(h.Relevance),
+			RelevanceScore: relevanceScore(h.Relevance), fingerprint: h.Fingerprint,
 		})
 	}
 	return out, nil

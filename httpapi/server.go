@@ -150,7 +150,7 @@ func New(cfg Config) http.Handler {
 	}
 	a := &api{svc: cfg.Service, arns: cfg.ARNs, now: time.Now, verifier: cfg.Verifier, credentials: cfg.Credentials,
 		index: cfg.Index, catalog: cfg.Catalog, jwt: cfg.JWT, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), budget: newBudget(cfg.Transfers),
-		maxBody: cfg.MaxBodyBytes, observed: cfg.Observe != nil, audit: cfg.Audit}
+		maxBody: cfg.MaxBodyBytes, observed: cfg.Observe != nil, audit: cfg.Audit, encodedRecords: newRecordJSONCache(recordJSONBudget)}
 	a.allowedHosts, a.allowedOrigins = allowLists(a.publicURL, cfg.AllowedHosts, cfg.AllowedOrigins)
 	signed := http.NewServeMux()
 	a.routes(signed)
@@ -199,6 +199,7 @@ func New(cfg Config) http.Handler {
 
 type api struct {
 	svc            Service
+	encodedRecords *recordJSONCache // the search tool's records, encoded
 	arns           registry.ARNs
 	now            func() time.Time
 	verifier       *sigv4.Verifier

@@ -1,7 +1,6 @@
 package jwtauth
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,18 +17,15 @@ type Claims struct {
 	Scopes   []string // scope (space-separated) and scp (string or array), merged
 	Audience []string // aud, as a list
 	// Raw is the whole payload as encoding/json decodes it (numbers are
-	// float64).
+	// float64). It is shared with other requests of the same token: read
+	// only.
 	Raw map[string]any
 }
 
 // checkClaims applies the time checks and every check cfg configures to a
 // verified payload. Scopes are checked last so that insufficient_scope is
 // answered only for a token that is otherwise acceptable.
-func checkClaims(cfg *registry.CustomJWTAuthorizer, issuer string, payload []byte, now time.Time, skew time.Duration) (*Claims, error) {
-	var raw map[string]any
-	if err := json.Unmarshal(payload, &raw); err != nil || raw == nil {
-		return nil, invalid("token claims are malformed")
-	}
+func checkClaims(cfg *registry.CustomJWTAuthorizer, issuer string, raw map[string]any, now time.Time, skew time.Duration) (*Claims, error) {
 	c := &Claims{Raw: raw}
 
 	var ok bool

@@ -200,31 +200,40 @@ func (v *Verifier) Verify(ctx context.Context, cfg registry.CustomJWTAuthorizer,
 	if len(token) > MaxTokenBytes {
 		return nil, invalid("token is too large")
 	}
+	// A token is usually sent many times in a row; its signature is checked
+	// once a minute, while its claims are checked against the registry's
+	// configuration on every request. A token found among those checked
+	// has a good header: it was parsed then.
+	doc, discoverErr := v.discover(ctx, cfg.DiscoveryURL)
+	now := v.now()
+	var sum [32]byte
+	if discoverErr == nil {
+		sum = sha256.Sum256([]byte(doc.jwksURI + "\x00" + token))
+		if claims, ok := v.verified.get(sum, now); ok {
+			return checkClaims(&cfg, doc.issuer, claims, now, v.skew)
+		}
+	}
 	h, err := parseHeader(token)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := v.discover(ctx, cfg.DiscoveryURL)
+	if discoverErr != nil {
+		return nil, discoverErr
+	}
+	keys, err := v.keysFor(ctx, doc.jwksURI, h)
 	if err != nil {
 		return nil, err
 	}
-	// A token is usually sent many times in a row; its signature is checked
-	// once a minute, while its claims are checked against the registry's
-	// configuration on every request.
-	sum := sha256.Sum256([]byte(doc.jwksURI + "\x00" + token))
-	now := v.now()
-	payload, ok := v.verified.get(sum, now)
+	payload, ok := verifySignature(token, h, keys)
 	if !ok {
-		keys, err := v.keysFor(ctx, doc.jwksURI, h)
-		if err != nil {
-			return nil, err
-		}
-		if payload, ok = verifySignature(token, h, keys); !ok {
-			return nil, invalid("token signature is invalid")
-		}
-		v.verified.put(sum, payload, now.Add(verifiedTTL))
+		return nil, invalid("token signature is invalid")
 	}
-	return checkClaims(&cfg, doc.issuer, payload, now, v.skew)
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
+		return nil, invalid("token claims are malformed")
+	}
+	v.verified.put(sum, claims, now.Add(verifiedTTL))
+	return checkClaims(&cfg, doc.issuer, claims, now, v.skew)
 }
 
 // verifiedTTL is how long a checked signature is trusted without checking
@@ -234,35 +243,36 @@ const verifiedTTL = time.Minute
 // maxVerified bounds the cache of checked signatures.
 const maxVerified = 10_000
 
-// verifiedCache remembers the payloads of tokens whose signature was
-// checked, keyed by a hash of the JWKS URL and the token.
+// verifiedCache remembers the decoded payloads of tokens whose signature
+// was checked, keyed by a hash of the JWKS URL and the token. Decoding is
+// most of what is left of a check once the signature is known good.
 type verifiedCache struct {
 	mu      sync.Mutex
 	entries map[[32]byte]verifiedEntry
 }
 
 type verifiedEntry struct {
-	payload []byte
-	until   time.Time
+	claims map[string]any // shared by every request with the token: read only
+	until  time.Time
 }
 
-func (c *verifiedCache) get(key [32]byte, now time.Time) ([]byte, bool) {
+func (c *verifiedCache) get(key [32]byte, now time.Time) (map[string]any, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
 	if !ok || !now.Before(e.until) {
 		return nil, false
 	}
-	return e.payload, true
+	return e.claims, true
 }
 
-func (c *verifiedCache) put(key [32]byte, payload []byte, until time.Time) {
+func (c *verifiedCache) put(key [32]byte, claims map[string]any, until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= maxVerified {
 		c.entries = make(map[[32]byte]verifiedEntry) // forget all: simple, and rare
 	}
-	c.entries[key] = verifiedEntry{payload: payload, until: until}
+	c.entries[key] = verifiedEntry{claims: claims, until: until}
 }
 
 // Issuer returns the issuer named by the discovery document at

@@ -120,3 +120,8 @@ func BuildGraph(ix *Index, registryID string, builders, efBuild int, float bool,
 	}
 	return took, float64(hits) / float64(max(total, 1))
 }
+
+// HitFeatures are what the cut-off judges a hit on: its cosine with the
+// query, and its BM25F score over that of a record matching every query
+// word that some record has.
+func HitFeatures(h Hit) (sem, lexCov float32) { return h.sem, h.lexCov }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -129,6 +130,7 @@ func (s *shard) refreshNorms() {
 // the rest of the revision is packed (content.go).
 type doc struct {
 	recordID       string
+	idKey          uint64 // recordID's first 8 bytes, big-endian: see idKeyOf
 	name           string
 	version        string
 	descriptorType registry.DescriptorType
@@ -149,6 +151,37 @@ func (d *doc) revision() registry.Revision {
 		panic(fmt.Sprintf("search: record %s: unpacking its revision: %v", d.recordID, err))
 	}
 	return rev
+}
+
+// idKeyOf returns the first 8 bytes of id (padded with zeros) as a
+// big-endian number: two ids whose keys differ compare as their keys do,
+// so that ties in a ranking are mostly broken without reading the strings.
+func idKeyOf(id string) uint64 {
+	var b [8]byte
+	copy(b[:], id)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// fingerprint hashes what revision and the slot's record id and creation
+// time are made of.
+func (d *doc) fingerprint() uint64 {
+	var h maphash.Hash
+	h.SetSeed(hashSeed)
+	h.WriteString(d.recordID)
+	h.WriteByte(0)
+	h.WriteString(d.name)
+	h.WriteByte(0)
+	h.WriteString(d.version)
+	h.WriteByte(0)
+	h.WriteString(string(d.descriptorType))
+	h.WriteByte(0)
+	var t [24]byte
+	binary.LittleEndian.PutUint64(t[0:], uint64(d.createdAt.UnixNano()))
+	binary.LittleEndian.PutUint64(t[8:], uint64(d.updatedAt.UnixNano()))
+	binary.LittleEndian.PutUint64(t[16:], uint64(len(d.packed)))
+	h.Write(t[:])
+	h.Write(d.packed)
+	return h.Sum64()
 }
 
 func newShard(set *settings) *shard {
@@ -485,7 +518,7 @@ func (s *shard) put(a *analyzed) {
 	slot := uint32(len(s.docs))
 	// The strings kept are copies, so that the index never holds on to a
 	// larger buffer the caller's strings may be part of.
-	d := doc{recordID: strings.Clone(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
+	d := doc{recordID: strings.Clone(a.recordID), idKey: idKeyOf(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
 		descriptorType: registry.DescriptorType(strings.Clone(string(a.rev.DescriptorType))),
 		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec, textKey: a.textKey}
 
@@ -559,7 +592,7 @@ func (s *shard) remove(recordID string) {
 	s.deadSlots++
 	s.deadCount += d.postings
 	// Keep the served content only as long as it is live.
-	*d = doc{recordID: d.recordID}
+	*d = doc{recordID: d.recordID, idKey: d.idKey}
 	if s.deadSlots >= 8 && s.deadCount*3 > s.postingCount {
 		s.compact()
 	}

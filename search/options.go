@@ -85,6 +85,7 @@ type Ablation struct {
 	FlatAverageLength     bool // average field length over all records, not only those that have the field
 	SingleField           bool // one bag of words, as plain BM25 (weights and b of FieldDescription)
 	NoPruning             bool // score every posting (to check that pruning is exact)
+	NoPathHint            bool // a file path in a query does not also search for files
 }
 
 // experiment is the part of Options.Ablation that the hot path reads.
@@ -93,6 +94,7 @@ type experiment struct {
 	flatAvg      bool
 	singleField  bool
 	noPrune      bool
+	noPathHint   bool
 }
 
 // Tuned defaults (docs/search-quality.md shows how they were chosen). Names and tool
@@ -135,7 +137,7 @@ func resolve(o Options) settings {
 	ab := o.Ablation
 	s := settings{k1: defaultK1, an: &defaultAnalyzer, embedder: o.Embedder, onError: o.OnError, observe: o.Observe,
 		vectors: o.Vectors, deferVec: o.DeferVectors,
-		exp: experiment{countRepeats: ab.CountRepeats, flatAvg: ab.FlatAverageLength, singleField: ab.SingleField, noPrune: ab.NoPruning}}
+		exp: experiment{countRepeats: ab.CountRepeats, flatAvg: ab.FlatAverageLength, singleField: ab.SingleField, noPrune: ab.NoPruning, noPathHint: ab.NoPathHint}}
 	if o.K1 > 0 {
 		s.k1 = float32(o.K1)
 	}

@@ -30,6 +30,14 @@ type Hit struct {
 	Relevance float64
 	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
+	// Fingerprint changes whenever RecordID, Revision or CreatedAt does: a
+	// key for caches of what is derived from them (within this process).
+	Fingerprint uint64
+
+	// The cut-off's features, for its calibration (export_test.go): the
+	// cosine with the query, and the lexical score over that of a record
+	// matching every query word that some record has.
+	sem, lexCov float32
 }
 
 // Bounds that keep any query cheap, whatever its text. The API allows 256
@@ -58,6 +66,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		k = defaultMaxResults
 	}
 	k = min(k, maxHits)
+	if !ix.set.exp.noPathHint && hasPath(q.Text) {
+		q.Text += ". " + pathHint
+	}
 	groups := ix.queryTerms(q.Text)
 	// Timing each leg costs a clock read per leg, only when observed.
 	var lap time.Time
@@ -108,6 +119,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			lap = ix.observe(LegSemantic, lap, len(sem))
 		}
 		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown)
+		ranked = capWeak(ranked, &ix.set.fusion, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
 		}
@@ -115,7 +127,11 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt}
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt,
+			Fingerprint: d.fingerprint(), sem: r.sem}
+		if known := acc.lexMax - acc.lexUnknown; known > 0 {
+			hits[i].lexCov = r.lex / known
+		}
 	}
 	return hits, nil
 }
@@ -536,7 +552,11 @@ func (t *topK) worse(a, b scored) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	return t.docs[a.slot].recordID > t.docs[b.slot].recordID
+	da, db := &t.docs[a.slot], &t.docs[b.slot]
+	if da.idKey != db.idKey {
+		return da.idKey > db.idKey
+	}
+	return da.recordID > db.recordID
 }
 
 func (t *topK) push(slot uint32, score float32) {

@@ -57,6 +57,14 @@ type Fusion struct {
 	// sets and frozen (docs/search-quality.md); a negative MinSimilarity
 	// turns the cut-off off.
 	MinSimilarity, MinCoverage float64
+	// WeakSimilarity and WeakResults: when even the best result is weak
+	// (its cosine below WeakSimilarity and its lexical score below
+	// MinCoverage of a whole-query match), at most WeakResults are
+	// returned, and none when its cosine is below 0.24 too. Defaults 0.38
+	// and 2, chosen on the evaluation sets and frozen like the cut-off
+	// (search/cutoff.go); a negative WeakSimilarity turns it off.
+	WeakSimilarity float64
+	WeakResults    int
 }
 
 func (f Fusion) resolve() Fusion {
@@ -77,6 +85,12 @@ func (f Fusion) resolve() Fusion {
 	}
 	if f.MinCoverage <= 0 {
 		f.MinCoverage = 0.02
+	}
+	if f.WeakSimilarity == 0 {
+		f.WeakSimilarity = defaultWeakSimilarity
+	}
+	if f.WeakResults <= 0 {
+		f.WeakResults = defaultWeakResults
 	}
 	return f
 }

@@ -20,6 +20,10 @@ func TestDefaultModel(t *testing.T) {
 	if m.Dimension() != 256 || m.Len() < 20000 || !strings.HasPrefix(m.Fingerprint(), "agentry-static:") {
 		t.Fatalf("dimension %d, %d words, fingerprint %q", m.Dimension(), m.Len(), m.Fingerprint())
 	}
+	// Written before the file recorded it: Load supplies the -0.5 it was trained with.
+	if p := m.Info().SigmaPower; p != -0.5 {
+		t.Errorf("singular-value power %v, want -0.5", p)
+	}
 	if len(defaultModel) > 16<<20 {
 		t.Errorf("the model is %d bytes, over 16 MB", len(defaultModel))
 	}

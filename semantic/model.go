@@ -62,10 +62,14 @@ type Info struct {
 	Seed            uint64  `json:"seed"`
 	Smoothing       float64 `json:"smoothing"`
 	SIFA            float64 `json:"sif_a"`
-	Contexts        int64   `json:"contexts"`
-	Tokens          int64   `json:"tokens"`
-	TrainedWords    int     `json:"trained_words"` // vocabulary of the SVD
-	Words           int     `json:"words"`         // kept in the model
+	// SigmaPower is the p of the word vectors U Sigma^p; files written
+	// before it was recorded were trained with -0.5, which Load assumes.
+	SigmaPower   float64 `json:"sigma_power"`
+	Shift        float64 `json:"shift,omitempty"` // log k of shifted PPMI
+	Contexts     int64   `json:"contexts"`
+	Tokens       int64   `json:"tokens"`
+	TrainedWords int     `json:"trained_words"` // vocabulary of the SVD
+	Words        int     `json:"words"`         // kept in the model
 }
 
 // Dimension is the length of every vector.
@@ -311,6 +315,7 @@ func decode(data []byte) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.info.SigmaPower = -0.5 // absent from older files (json leaves it)
 	if err := json.Unmarshal(b, &m.info); err != nil {
 		return nil, formatError("info: %v", err)
 	}

@@ -111,8 +111,9 @@ func qualityModelUnderTest(t testing.TB) *Model {
 // TestQualityFloors is the regression gate of the built-in model in the
 // hybrid default (convex fusion, 0.45 lexical, the relevance cut-off).
 // The floors are what was reached (docs/search-quality.md), rounded down;
-// issue 16's targets (MetaTool .66 / .80, LiveMCPBench servers Recall@10
-// .82, tools .55, paraphrases nDCG@10 .50) are not reached yet.
+// issue 16's targets for MetaTool (.66 / .80), LiveMCPBench tools (.55),
+// paraphrases (nDCG@10 .50) and the no-answer set (at most 2 results) are
+// not reached yet; LiveMCPBench servers' Recall@10 (.82) is.
 func TestQualityFloors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("evaluation skipped in -short mode")
@@ -122,16 +123,16 @@ func TestQualityFloors(t *testing.T) {
 	servers, tools := liveMCPSets(t)
 	opts := search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}}
 	// Requests no server of the seed answers get few results.
-	if res := noAnswerSet(t).run(t, opts); res.Returned > 7 {
-		t.Errorf("no-answer set: %.2f results on average, want at most 7", res.Returned)
+	if res := noAnswerSet(t).run(t, opts); res.Returned > 5 {
+		t.Errorf("no-answer set: %.2f results on average, want at most 5", res.Returned)
 	}
 	for _, c := range []struct {
 		set            evalSet
 		ndcg, recall10 float64
 	}{
 		{single, 0.63, 0.78},
-		{servers, 0.67, 0.77},
-		{tools, 0.40, 0.50},
+		{servers, 0.70, 0.82},
+		{tools, 0.40, 0.49},
 		{paraphraseSet(t), 0.42, 0.60},
 		{userReportedSet(t), 0.90, 0.94},
 	} {

@@ -182,6 +182,9 @@ Flags:
 	vocab := fs.Int("vocab", def.Words, "keep the `N` most frequent words in the model (0: all)")
 	oversample := fs.Int("oversample", def.Oversample, "`N` extra random directions of the SVD")
 	power := fs.Int("power-iterations", def.PowerIterations, "`N` power iterations of the SVD")
+	sigmaPower := fs.Float64("sigma-power", def.SigmaPower, "word vectors are U Sigma^`P`")
+	smoothing := fs.Float64("smoothing", def.Smoothing, "context-distribution smoothing `exponent` of PPMI")
+	shift := fs.Float64("shift", def.Shift, "subtract `log(k)` from every PMI (shifted PPMI)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -194,6 +197,7 @@ Flags:
 	cfg := def
 	cfg.Seed, cfg.Dim, cfg.MinCount, cfg.Window, cfg.Words = *seed, *dim, *minCount, *window, *vocab
 	cfg.Oversample, cfg.PowerIterations = *oversample, *power
+	cfg.SigmaPower, cfg.Smoothing, cfg.Shift = *sigmaPower, *smoothing, *shift
 	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 
 	start := time.Now()
@@ -321,7 +325,7 @@ Flags:
 	i := m.Info()
 	fmt.Fprintf(stdout, "fingerprint %s\nwords %d (of %d trained) x %d dimensions\n", m.Fingerprint(), i.Words, i.TrainedWords, i.Dim)
 	fmt.Fprintf(stdout, "corpus %d contexts, %d tokens\n", i.Contexts, i.Tokens)
-	fmt.Fprintf(stdout, "window %d, min count %d, smoothing %g, SVD oversampling %d and %d power iterations, seed %d, SIF a %g\n",
-		i.Window, i.MinCount, i.Smoothing, i.Oversample, i.PowerIterations, i.Seed, i.SIFA)
+	fmt.Fprintf(stdout, "window %d, min count %d, smoothing %g, PMI shift %g, SVD oversampling %d and %d power iterations, seed %d, vectors U Sigma^%g, SIF a %g\n",
+		i.Window, i.MinCount, i.Smoothing, i.Shift, i.Oversample, i.PowerIterations, i.Seed, i.SigmaPower, i.SIFA)
 	return nil
 }

@@ -160,14 +160,15 @@ func reducePairs(a []uint64) pairs {
 // held as log counts in a symmetric CSR structure; the values of M and of
 // M^T are computed from them on the fly:
 //
-//	M[i][j] = max(0, log X_ij + log Z - log N_i - alpha log N_j)
+//	M[i][j] = max(0, log X_ij + log Z - log N_i - alpha log N_j - shift)
 //
-// where N are the row sums of X and Z = sum_c N_c^alpha.
+// where N are the row sums of X, Z = sum_c N_c^alpha and shift is the
+// log k of shifted PPMI (Levy and Goldberg 2014; 0 for plain PPMI).
 type ppmi struct {
 	n       int
 	rowPtr  []int
 	cols    []uint32
-	lx      []float32 // log X_ij + log Z
+	lx      []float32 // log X_ij + log Z - shift
 	logN    []float32 // log N_i
 	alogN   []float32 // alpha log N_i
 	workers int
@@ -175,7 +176,7 @@ type ppmi struct {
 
 // newPPMI builds the matrix from the counted pairs, leaving out the cells
 // that are not positive in M nor in M^T.
-func newPPMI(p pairs, n int, alpha float64, workers int) *ppmi {
+func newPPMI(p pairs, n int, alpha, shift float64, workers int) *ppmi {
 	rowSum := make([]float64, n)
 	for e, key := range p.keys {
 		lo, hi := key>>32, key&0xffffffff
@@ -194,7 +195,7 @@ func newPPMI(p pairs, n int, alpha float64, workers int) *ppmi {
 			m.alogN[i] = float32(alpha * math.Log(s))
 		}
 	}
-	logZ := math.Log(z)
+	logZ := math.Log(z) - shift
 	keep := func(e int) (lo, hi uint32, lx float32, ok bool) {
 		key := p.keys[e]
 		lo, hi = uint32(key>>32), uint32(key&0xffffffff)

@@ -296,8 +296,23 @@ func (d *Decontaminator) AddText(text string) {
 // it, to be safe), otherwise every line. It returns how many texts it
 // added.
 func (d *Decontaminator) ReadEvalFile(r io.Reader) (int, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return 0, err
+	}
+	// A whole-file JSON document (such as the MCP Registry seed, one
+	// pretty-printed array) is read as one value, so that a string split
+	// over lines by its keys is still seen whole.
+	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		var v any
+		if json.Unmarshal(t, &v) == nil {
+			n := 0
+			walkStrings(v, func(s string) { d.AddText(s); n++ })
+			return n, nil
+		}
+	}
 	n := 0
-	err := eachLine(bufio.NewReaderSize(r, 64<<10), func(line string) error {
+	err = eachLine(bufio.NewReaderSize(bytes.NewReader(data), 64<<10), func(line string) error {
 		t := strings.TrimSpace(line)
 		if t == "" {
 			return nil

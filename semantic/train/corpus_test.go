@@ -147,3 +147,18 @@ func TestDecontamination(t *testing.T) {
 		t.Error("a nil Decontaminator drops lines")
 	}
 }
+
+// A pretty-printed JSON document (the MCP Registry seed) is read whole:
+// its texts are its strings, not its lines with their keys and brackets.
+func TestDecontaminationJSONDocument(t *testing.T) {
+	eval := "Fetches weather forecasts, radar images, storm warnings and pollen counts for any city worldwide"
+	d := NewDecontaminator()
+	doc := "[\n  {\n    \"name\": \"io.github.x/weather\",\n    \"description\": \"" + eval + "\"\n  }\n]\n"
+	n, err := d.ReadEvalFile(strings.NewReader(doc))
+	if err != nil || n != 2 {
+		t.Fatalf("%d texts, %v", n, err)
+	}
+	if c := NewCorpus(d); c.Add(Record{"w", "radar images storm warnings pollen counts city worldwide"}) {
+		t.Error("a line sharing a run with the document was kept")
+	}
+}

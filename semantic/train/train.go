@@ -25,6 +25,11 @@ type Config struct {
 	Seed            uint64  // seeds the random projection
 	Smoothing       float64 // context-distribution smoothing exponent of PPMI
 	SIFA            float64 // the a of the SIF weight a / (a + p(w))
+	Shift           float64 // log k subtracted from every PMI (shifted PPMI); 0 for plain PPMI
+	// SigmaPower is the exponent p of a word vector U Sigma^p: below 0
+	// it damps the top singular directions, which carry frequency and
+	// genre more than topic.
+	SigmaPower float64
 	// Workers is how many goroutines share the work; 0 means GOMAXPROCS.
 	// The result does not depend on it.
 	Workers int
@@ -35,7 +40,7 @@ type Config struct {
 // DefaultConfig returns the settings of the shipped model.
 func DefaultConfig() Config {
 	return Config{Dim: 256, Oversample: 24, PowerIterations: 2, MinCount: 5, Window: 10,
-		Words: 30000, Seed: 1, Smoothing: 0.75, SIFA: 1e-3}
+		Words: 30000, Seed: 1, Smoothing: 0.75, SIFA: 1e-3, SigmaPower: -0.5}
 }
 
 func (c Config) check() error {
@@ -52,6 +57,10 @@ func (c Config) check() error {
 		return fmt.Errorf("train: smoothing %v is not within (0, 1]", c.Smoothing)
 	case !(c.SIFA > 0):
 		return fmt.Errorf("train: SIF a %v is not positive", c.SIFA)
+	case !(c.Shift >= 0 && c.Shift <= 10):
+		return fmt.Errorf("train: PMI shift %v is not within 0 to 10", c.Shift)
+	case !(c.SigmaPower >= -2 && c.SigmaPower <= 1):
+		return fmt.Errorf("train: singular-value power %v is not within -2 to 1", c.SigmaPower)
 	}
 	return nil
 }
@@ -77,6 +86,27 @@ func Run(ctx context.Context, c *Corpus, cfg Config) (*semantic.Model, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	f, err := factor(ctx, c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return f.build(cfg)
+}
+
+// factors is what the SVD leaves: the vocabulary (corpus word ids, most
+// frequent first), the corpus re-coded to it, U and Sigma.
+type factors struct {
+	c      *Corpus
+	vocab  []uint32
+	tokens []uint32
+	ends   []int
+	u      []float64
+	sigma  []float64
+	step   func(format string, args ...any)
+}
+
+// factor runs steps 1 to 3 of Run.
+func factor(ctx context.Context, c *Corpus, cfg Config) (*factors, error) {
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -137,7 +167,7 @@ func Run(ctx context.Context, c *Corpus, cfg Config) (*semantic.Model, error) {
 		return nil, err
 	}
 	step("co-occurrence: %d distinct pairs", len(p.keys))
-	m := newPPMI(p, n, cfg.Smoothing, workers)
+	m := newPPMI(p, n, cfg.Smoothing, cfg.Shift, workers)
 	p = pairs{}
 	step("PPMI: %d stored cells", m.nnz())
 	if err := ctx.Err(); err != nil {
@@ -146,13 +176,21 @@ func Run(ctx context.Context, c *Corpus, cfg Config) (*semantic.Model, error) {
 
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed_a6e7_57a7_1c00))
 	u, sigma := randomizedSVD(m, cfg.Dim, cfg.Oversample, cfg.PowerIterations, rng, workers, step)
-	m = nil
 	step("SVD: singular values %.1f ... %.1f", sigma[0], sigma[len(sigma)-1])
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return &factors{c: c, vocab: vocab, tokens: tokens, ends: ends, u: u, sigma: sigma, step: step}, nil
+}
 
-	// Word vectors U Sigma^(-1/2), normalised, for the kept words.
+// build runs steps 3 to 5 of Run on the factors: only cfg's Dim (at most
+// the SVD's), SigmaPower, Words and SIFA are read, so that several
+// models can be cut from one SVD.
+func (f *factors) build(cfg Config) (*semantic.Model, error) {
+	c, vocab, tokens, ends, step := f.c, f.vocab, f.tokens, f.ends, f.step
+	n, full := len(vocab), len(f.sigma)
+	sigma := f.sigma[:min(cfg.Dim, full)]
+	// Word vectors U Sigma^p, normalised, for the kept words.
 	dim := len(sigma)
 	keep := n
 	if cfg.Words > 0 {
@@ -161,13 +199,14 @@ func Run(ctx context.Context, c *Corpus, cfg Config) (*semantic.Model, error) {
 	damp := make([]float64, dim)
 	for j, s := range sigma {
 		if s > 1e-9*sigma[0] {
-			damp[j] = 1 / math.Sqrt(s)
+			damp[j] = math.Pow(s, cfg.SigmaPower)
 		}
 	}
 	model := semantic.Parts{
 		Info: semantic.Info{
 			Dim: dim, Window: cfg.Window, MinCount: cfg.MinCount, Oversample: cfg.Oversample,
 			PowerIterations: cfg.PowerIterations, Seed: cfg.Seed, Smoothing: cfg.Smoothing, SIFA: cfg.SIFA,
+			SigmaPower: cfg.SigmaPower, Shift: cfg.Shift,
 			Contexts: int64(len(c.ends)), Tokens: int64(len(c.tokens)), TrainedWords: n, Words: keep,
 		},
 		Words:   make([]string, keep),
@@ -182,7 +221,7 @@ func Run(ctx context.Context, c *Corpus, cfg Config) (*semantic.Model, error) {
 		model.Weights[i] = float32(cfg.SIFA / (cfg.SIFA + p))
 		var norm float64
 		for j := range dim {
-			vec[j] = u[i*dim+j] * damp[j]
+			vec[j] = f.u[i*full+j] * damp[j]
 			norm += vec[j] * vec[j]
 		}
 		if norm == 0 {
@@ -194,7 +233,6 @@ func Run(ctx context.Context, c *Corpus, cfg Config) (*semantic.Model, error) {
 		}
 		model.Scales[i] = semantic.Quantize(model.Rows[i*dim:(i+1)*dim], vec)
 	}
-	u = nil
 	model.PC = principalComponent(&model, tokens, ends)
 	step("kept %d words; principal component computed", keep)
 	return semantic.Build(model)

@@ -149,3 +149,46 @@ func TestTrainErrors(t *testing.T) {
 		t.Error("window 0 accepted")
 	}
 }
+
+// The singular-value power and the PMI shift change the model, and the
+// clusters survive the values tried for the shipped model.
+func TestTrainSigmaPowerAndShift(t *testing.T) {
+	lines := syntheticCorpus(400)
+	base := encoded(t, trainLines(t, lines, smallConfig()))
+	for _, change := range []func(*Config){
+		func(c *Config) { c.SigmaPower = 0 },
+		func(c *Config) { c.SigmaPower = -0.75 },
+		func(c *Config) { c.Shift = 0.7 },
+	} {
+		cfg := smallConfig()
+		change(&cfg)
+		m := trainLines(t, lines, cfg)
+		if bytes.Equal(base, encoded(t, m)) {
+			t.Errorf("%+v gave the default model", cfg)
+		}
+		again, err := semantic.Load(bytes.NewReader(encoded(t, m)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := again.Info(); i.SigmaPower != cfg.SigmaPower || i.Shift != cfg.Shift {
+			t.Errorf("%+v recorded as power %v, shift %v", cfg, i.SigmaPower, i.Shift)
+		}
+		var database []string
+		for _, w := range clusters[1] {
+			database = append(database, token(t, w))
+		}
+		if near := m.Nearest(token(t, "postgres"), 1); len(near) == 0 || !slices.Contains(database, near[0].Word) {
+			t.Errorf("%+v: postgres's neighbours %v", cfg, near)
+		}
+	}
+	for _, bad := range []func(*Config){
+		func(c *Config) { c.SigmaPower = -3 },
+		func(c *Config) { c.Shift = -1 },
+	} {
+		cfg := smallConfig()
+		bad(&cfg)
+		if _, err := Run(context.Background(), NewCorpus(nil), cfg); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+}

@@ -5,14 +5,36 @@
 // Concurrency choices:
 //
 //   - Update runs SERIALIZABLE and runs fn again after a serialization
-//     failure or a deadlock (SQLSTATE 40001, 40P01), a bounded number of
-//     times with jittered backoff. The Service's read-check-write closures
-//     (quota counts, "create the paging key unless set", the idempotency
-//     check) then behave as if run one at a time across replicas. REPEATABLE
-//     READ would need SELECT ... FOR UPDATE at every read a decision rests
-//     on, which Tx cannot express, and still allows write skew (two replicas
-//     both seeing room under a quota). fn must be safe to run again: it is,
-//     since it recomputes everything from its reads.
+//     failure or a deadlock (SQLSTATE 40001, 40P01). The Service's
+//     read-check-write closures (quota counts, "create the paging key
+//     unless set", the idempotency check) then behave as if run one at a
+//     time across replicas. REPEATABLE READ would need SELECT ... FOR
+//     UPDATE at every read a decision rests on, which Tx cannot express,
+//     and still allows write skew (two replicas both seeing room under a
+//     quota). fn must be safe to run again: it is, since it recomputes
+//     everything from its reads.
+//   - Writers run together at first and alone after a failure. Every
+//     Update locks the empty table write_lock as it begins, before any
+//     statement takes its snapshot (LOCK TABLE takes none): its first
+//     optimisticRuns runs in ROW SHARE mode, which writers share, and any
+//     later run in EXCLUSIVE mode, which waits for the running writers to
+//     end, on every replica, and keeps new ones out until it commits. That
+//     run's snapshot has every other writer's commits and no writer runs
+//     beside it, so it cannot fail to serialize with one: a valid write
+//     never fails because of contention. Without it, under load (16 to
+//     48 writers on two or three replicas), one write in 300 to 1,500
+//     failed on all of its ten runs and answered HTTP 500: each run took
+//     its snapshot, then queued for the feed lock behind the others, so
+//     it overlapped dozens of commits and failed again. Running every
+//     writer alone, always, made writes 2-4 times slower on a busy
+//     machine: the writers' section then spans every statement of a
+//     transaction instead of its last few (see docs/benchmarks.md,
+//     "PostgreSQL write contention").
+//   - Failures against writes made outside Update (pruning, replicas of an
+//     earlier version during a rolling upgrade) remain possible: runs
+//     alone are retried too, with jittered backoff, up to maxAttempts runs
+//     in all, and a transaction that fails on every run ends in
+//     KindThrottled, never an internal error.
 //   - View runs READ ONLY REPEATABLE READ: one consistent snapshot that
 //     never waits for writers and never fails to serialize.
 //   - The change feed's seq is taken from a sequence at insert time, not at
@@ -33,7 +55,8 @@
 //
 // Errors: unique violations become KindConflict and missing rows
 // KindNotFound, with the messages of store/sqlite; anything else leaves the
-// store as registry.Internal.
+// store as registry.Internal, except a transaction that failed to
+// serialize on every run, which is KindThrottled.
 package postgres
 
 import (
@@ -73,11 +96,13 @@ type Options struct {
 const defaultMaxConns = 16
 
 // Transactions that fail to serialize run again up to maxAttempts times in
-// all, waiting a jittered, doubling delay between retryBase and retryCap.
+// all, waiting a jittered, doubling delay between retryBase and retryCap;
+// runs after the first optimisticRuns run alone (see the package comment).
 const (
-	maxAttempts = 10
-	retryBase   = 4 * time.Millisecond
-	retryCap    = 250 * time.Millisecond
+	optimisticRuns = 1
+	maxAttempts    = 10
+	retryBase      = 4 * time.Millisecond
+	retryCap       = 250 * time.Millisecond
 )
 
 // pruneEvery is how often a store deletes expired rows, measured in the
@@ -262,19 +287,28 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Update runs fn in a serializable read-write transaction, running it again
-// if the transaction fails to serialize with a concurrent one.
+// if the transaction fails to serialize with a concurrent one; after
+// optimisticRuns, alone.
 func (s *Store) Update(ctx context.Context, fn func(registry.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		t, err := s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, false, fn)
+		begin := beginShared
+		if attempt > optimisticRuns {
+			begin = beginAlone
+		}
+		t, err := s.run(ctx, pgx.TxOptions{BeginQuery: begin}, false, fn)
 		if err == nil {
 			s.prune(ctx, &s.changes, t.changeAt)
 			s.prune(ctx, &s.tokens, t.tokenAt)
 			return nil
 		}
-		if !(t.mustRetry || retryable(err)) || attempt == maxAttempts {
+		if !(t.mustRetry || retryable(err)) {
 			return boundary(err)
 		}
-		s.log.DebugContext(ctx, "postgres: transaction failed to serialize; retrying", "attempt", attempt, "err", err)
+		if attempt == maxAttempts {
+			s.log.WarnContext(ctx, "postgres: transaction failed to serialize; giving up", "attempts", attempt, "sqlstate", sqlState(err), "err", err)
+			return contended(err)
+		}
+		s.log.DebugContext(ctx, "postgres: transaction failed to serialize; retrying", "attempt", attempt, "sqlstate", sqlState(err), "err", err)
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return registry.Internal(err)
 		}
@@ -310,6 +344,15 @@ func retryable(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
+// sqlState returns the SQLSTATE of err, "" if it has none.
+func sqlState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
 // boundary lets domain errors through and hides everything else, so no
 // driver error reaches a caller.
 func boundary(err error) error {
@@ -318,6 +361,17 @@ func boundary(err error) error {
 		return err
 	}
 	return registry.Internal(err)
+}
+
+// contended is the error of a transaction that failed to serialize on
+// every run: the request may succeed later, so it is throttled, not an
+// internal error.
+func contended(err error) error {
+	if re := (*registry.Error)(nil); errors.As(err, &re) {
+		return err
+	}
+	return &registry.Error{Kind: registry.KindThrottled,
+		Message: "The request conflicted with concurrent changes too many times; try again.", Err: err}
 }
 
 // backoff returns the delay before attempt+1: doubling, capped, and

@@ -655,6 +655,30 @@ func TestAppendChangeSeqAfterRetry(t *testing.T) {
 	}
 }
 
+// TestContendedUpdateIsThrottled: a transaction that fails to serialize on
+// every run ends in KindThrottled (HTTP 429), never an internal error.
+func TestContendedUpdateIsThrottled(t *testing.T) {
+	s := openClosed(t, pgtest.NewDatabase(t, true))
+	ctx := t.Context()
+	if err := s.Update(ctx, func(tx registry.Tx) error { return tx.PutSetting("k", []byte("0")) }); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	err := s.Update(ctx, func(tx registry.Tx) error {
+		runs++
+		if _, _, err := tx.Setting("k"); err != nil {
+			return err
+		}
+		if _, err := s.Pool().Exec(ctx, `UPDATE settings SET value = $1 WHERE name = 'k'`, strconv.Itoa(runs)); err != nil {
+			return err
+		}
+		return tx.PutSetting("k", []byte("mine"))
+	})
+	if registry.ErrorKind(err) != registry.KindThrottled || runs < 2 {
+		t.Fatalf("after %d runs: %v, want a throttling error", runs, err)
+	}
+}
+
 // Migration 0004 fills the summary columns of the records already stored.
 func TestSummaryMigrationFillsColumns(t *testing.T) {
 	url := pgtest.NewDatabase(t, false)

@@ -19,6 +19,15 @@ const (
 // notifyChannel is the LISTEN/NOTIFY channel of the change feed.
 const notifyChannel = "agentry_changes"
 
+// How a read-write transaction begins: it locks write_lock (migration
+// 0010) in the same round trip, before any statement takes its snapshot.
+// beginShared lets writers run together; beginAlone waits for every
+// running writer to end and keeps new ones from starting until it ends.
+const (
+	beginShared = `BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE write_lock IN ROW SHARE MODE`
+	beginAlone  = `BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE write_lock IN EXCLUSIVE MODE`
+)
+
 const (
 	sqlLock = `SELECT pg_advisory_xact_lock($1)`
 

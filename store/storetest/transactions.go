@@ -229,6 +229,54 @@ var transactionTests = []test{
 			t.Errorf("after %d updates: counter %d, %d registries", writers*perWriter, n, listed)
 		}
 	}},
+	{"UpdateThatKeepsLosing", func(t *testing.T, s Store) {
+		// Every run of this Update lets another Update change what it read
+		// before it writes, as on a busy store. It must still succeed, and
+		// soon: a store may run it again after a conflict, but then so that
+		// no other writer can get in its way. The others must succeed too,
+		// and no increment may be lost.
+		var (
+			others sync.WaitGroup
+			runs   int
+		)
+		err := s.Update(t.Context(), func(tx registry.Tx) error {
+			runs++
+			n, err := counter(tx)
+			if err != nil {
+				return err
+			}
+			other := make(chan struct{})
+			others.Go(func() {
+				defer close(other)
+				err := s.Update(t.Context(), func(tx registry.Tx) error {
+					m, err := counter(tx)
+					if err != nil {
+						return err
+					}
+					return tx.PutSetting("counter", []byte(strconv.Itoa(m+1)))
+				})
+				if err != nil {
+					t.Errorf("the other Update: %v", err)
+				}
+			})
+			// Wait for it, unless this run keeps it waiting.
+			select {
+			case <-other:
+			case <-time.After(200 * time.Millisecond):
+			}
+			return tx.PutSetting("counter", []byte(strconv.Itoa(n+1)))
+		})
+		others.Wait()
+		if err != nil {
+			t.Fatalf("after %d runs: %v", runs, err)
+		}
+		if runs > 3 {
+			t.Errorf("the Update ran %d times, want at most 3", runs)
+		}
+		if n := read(t, s, counter); n != runs+1 {
+			t.Errorf("counter %d after the Update and %d others, want %d", n, runs, runs+1)
+		}
+	}},
 	{"ViewDuringUpdate", func(t *testing.T, s Store) {
 		committed := sampleRegistry("committed")
 		createRegistries(t, s, committed)
