@@ -49,6 +49,7 @@ func (v *vecs8) set(slot int, vec []float32) {
 	v.sum[slot] = sum8(q)
 }
 
+// sum8 is the sum of the entries of q.
 func sum8(q []int8) int32 {
 	var n int32
 	for _, x := range q {
