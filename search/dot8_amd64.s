@@ -226,6 +226,9 @@ gend:
 // when record 16j+i has a vector (scale != 0) and its upper bound,
 // float32(dots)*c[0]*scale + min(c[1]*scale, c[2]*resid) + c[3], is
 // at least c[4] and more than c[5] (see shard.scan). n is a multiple of 16.
+// Only Z0-Z15 are used, whose upper halves VZEROUPPER clears, and the
+// mask registers are cleared: the thread's AVX-512 state is then back in
+// its initial state, which context switches need not save.
 TEXT ·scanMaskAVX512(SB), NOSPLIT, $0-48
 	MOVQ dots+0(FP), SI
 	MOVQ scale+8(FP), R8
@@ -233,30 +236,30 @@ TEXT ·scanMaskAVX512(SB), NOSPLIT, $0-48
 	MOVQ n+24(FP), CX
 	MOVQ c+32(FP), DX
 	MOVQ mask+40(FP), DI
-	VBROADCASTSS 0(DX), Z16  // query scale
-	VBROADCASTSS 4(DX), Z17  // byScale
-	VBROADCASTSS 8(DX), Z18  // byResid
-	VBROADCASTSS 12(DX), Z19 // slack
-	VBROADCASTSS 16(DX), Z20 // threshold
-	VBROADCASTSS 20(DX), Z21 // floor
-	VPXORD       Z22, Z22, Z22
+	VBROADCASTSS 0(DX), Z8  // query scale
+	VBROADCASTSS 4(DX), Z9  // byScale
+	VBROADCASTSS 8(DX), Z10  // byResid
+	VBROADCASTSS 12(DX), Z11 // slack
+	VBROADCASTSS 16(DX), Z12 // threshold
+	VBROADCASTSS 20(DX), Z13 // floor
+	VPXORD       Z14, Z14, Z14
 
 mloop:
 	CMPQ CX, $16
 	JL   mend
 	VCVTDQ2PS (SI), Z0
-	VMULPS    Z16, Z0, Z0
+	VMULPS    Z8, Z0, Z0
 	VMOVUPS   (R8), Z1
 	VMULPS    Z1, Z0, Z0
-	VMULPS    Z17, Z1, Z2
+	VMULPS    Z9, Z1, Z2
 	VMOVUPS   (R9), Z3
-	VMULPS    Z3, Z18, Z3
+	VMULPS    Z3, Z10, Z3
 	VMINPS    Z3, Z2, Z2
-	VADDPS    Z19, Z2, Z2
+	VADDPS    Z11, Z2, Z2
 	VADDPS    Z2, Z0, Z0
-	VCMPPS    $0x1D, Z20, Z0, K1 // hi >= threshold
-	VCMPPS    $0x1E, Z21, Z0, K2 // hi > floor
-	VCMPPS    $0x0C, Z22, Z1, K3 // scale != 0
+	VCMPPS    $0x1D, Z12, Z0, K1 // hi >= threshold
+	VCMPPS    $0x1E, Z13, Z0, K2 // hi > floor
+	VCMPPS    $0x0C, Z14, Z1, K3 // scale != 0
 	KANDW     K1, K2, K1
 	KANDW     K1, K3, K1
 	KMOVW     K1, (DI)
@@ -268,5 +271,8 @@ mloop:
 	JMP       mloop
 
 mend:
+	KXORW K1, K1, K1
+	KXORW K2, K2, K2
+	KXORW K3, K3, K3
 	VZEROUPPER
 	RET
