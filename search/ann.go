@@ -47,8 +47,11 @@ const noSlot = ^uint32(0)
 type hnsw struct {
 	vecs  [][]float32 // by node
 	slots []uint32    // by node: the record's slot, noSlot once compacted away
-	// links holds layer 0: per node a count, then up to 2*annM neighbours.
+	// links holds layer 0: per node a count, then up to 2*annM neighbours;
+	// sims0 their similarities to the node, at the same places, so that
+	// re-choosing a full list compares no vectors but the new one's.
 	links []uint32
+	sims0 []float32
 	// upper holds layers 1 to the node's level: per layer a count, then up
 	// to annM neighbours; nil for the nine nodes in ten that have none.
 	upper [][]uint32
@@ -60,9 +63,10 @@ type hnsw struct {
 	// vecs8), back to back: linking a node compares it with thousands of
 	// others, and a quarter of the bytes made that several times faster
 	// at the same recall (docs/benchmarks.md). Searches use vecs.
-	q8  []int8
-	s8  []float32
-	dim int
+	q8   []int8
+	s8   []float32
+	sum8 []int32 // each int8 vector's sum (see dot8Nodes)
+	dim  int
 	// efBuild is the candidates kept while linking a new node, and float
 	// says to link in float32: annEfBuild and false but in measurements.
 	efBuild int
@@ -124,6 +128,12 @@ func (g *hnsw) setNeighbours(node uint32, layer int, nb []annCand) {
 	for i, c := range nb {
 		l[1+i] = c.node
 	}
+	if layer == 0 {
+		sims := g.sims0[int(node)*stride0:]
+		for i, c := range nb {
+			sims[1+i] = c.sim
+		}
+	}
 }
 
 // annCand is a node and its similarity to the vector searched for.
@@ -151,6 +161,10 @@ type annScratch struct {
 	// int8 against qq, the node's vector in int16.
 	use8 bool
 	qq   query16
+	// fresh and dots are the neighbours not seen yet of the node being
+	// expanded, and their int8 dot products with qq.
+	fresh []uint32
+	dots  []int32
 }
 
 // visit reports whether node is seen for the first time this epoch.
@@ -271,12 +285,30 @@ func (g *hnsw) searchLayer(vec []float32, eps []annCand, ef, layer int, sc *annS
 		if len(res) >= ef && -c.sim < res[0].sim {
 			break // the best left is worse than the worst kept
 		}
-		for _, nb := range g.read(c.node, layer, sc) {
-			if !sc.visit(nb) {
+		nbs := g.read(c.node, layer, sc)
+		if sc.use8 {
+			// While linking, the neighbours not seen yet are compared in
+			// int8 at once, four at a time where the processor can.
+			fresh := sc.fresh[:0]
+			for _, nb := range nbs {
+				if sc.visit(nb) {
+					fresh = append(fresh, nb)
+				}
+			}
+			sc.fresh, sc.dots = fresh, slices.Grow(sc.dots[:0], len(fresh))[:len(fresh)]
+			dot8Nodes(g.q8, g.sum8, g.dim, fresh, &sc.qq, sc.dots)
+			nbs = fresh
+		}
+		for i, nb := range nbs {
+			var sim float32
+			if sc.use8 {
+				sim = float32(sc.dots[i]) * sc.qq.scale * g.s8[nb]
+			} else if !sc.visit(nb) {
 				continue
+			} else {
+				sim = g.sim(vec, nb, sc)
 			}
 			visits++
-			sim := g.sim(vec, nb, sc)
 			if len(res) < ef || sim > res[0].sim {
 				cand = heapPush(cand, annCand{-sim, nb})
 				if g.accepts(nb, q) {
@@ -326,9 +358,11 @@ func (g *hnsw) alloc(vec []float32, slot uint32) uint32 {
 		g.dim = len(vec)
 	}
 	g.q8 = append(g.q8, make([]int8, g.dim)...)
-	scale, _ := quantize(g.q8[int(node)*g.dim:int(node+1)*g.dim], vec)
-	g.s8 = append(g.s8, scale)
+	q8 := g.q8[int(node)*g.dim : int(node+1)*g.dim]
+	scale, _ := quantize(q8, vec)
+	g.s8, g.sum8 = append(g.s8, scale), append(g.sum8, sum8(q8))
 	g.links = append(g.links, make([]uint32, stride0)...)
+	g.sims0 = append(g.sims0, make([]float32, stride0)...)
 	var up []uint32
 	if level > 0 {
 		up = make([]uint32, level*(annM+1))
@@ -425,16 +459,10 @@ func (g *hnsw) selectNeighbours(out, cands []annCand, m int) []annCand {
 		if len(out) == m {
 			break
 		}
-		keep := true
-		for _, r := range out {
-			if vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim {
-				keep = false
-				break
-			}
+		if g.closerToKept(c, out) {
+			continue
 		}
-		if keep {
-			out = append(out, c)
-		}
+		out = append(out, c)
 	}
 	// Then the best of those left out, up to m: records that are near
 	// duplicates of each other (common in registries) would otherwise end
@@ -452,6 +480,19 @@ func (g *hnsw) selectNeighbours(out, cands []annCand, m int) []annCand {
 	return out
 }
 
+// closerToKept reports whether c is closer to one of kept than to the new
+// node (c.sim). (Comparing int8 copies first, with float32 only where
+// their bound left it open, measured slower: near duplicates leave it
+// open often, and the float32 loop stops at the first closer one.)
+func (g *hnsw) closerToKept(c annCand, kept []annCand) bool {
+	for _, r := range kept {
+		if vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim {
+			return true
+		}
+	}
+	return false
+}
+
 // link adds a link from node to peer (at similarity sim) on a layer,
 // selecting again among node's links when they are full.
 func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *annScratch) {
@@ -459,20 +500,34 @@ func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *ann
 	mu.Lock()
 	defer mu.Unlock()
 	l := g.list(node, layer)
+	var sims []float32 // layer 0's similarities, in step with l
+	if layer == 0 {
+		sims = g.sims0[int(node)*stride0 : int(node+1)*stride0]
+	}
 	if n := l[0]; int(n) < maxLinks {
 		l[1+n] = peer
+		if sims != nil {
+			sims[1+n] = sim
+		}
 		l[0]++
 		return
 	}
 	cands := append(sc.nbs[:0], annCand{sim, peer})
-	for _, x := range l[1 : 1+l[0]] {
-		cands = append(cands, annCand{vek32.Dot(g.vecs[node], g.vecs[x]), x})
+	for i, x := range l[1 : 1+l[0]] {
+		if sims != nil {
+			cands = append(cands, annCand{sims[1+i], x})
+		} else {
+			cands = append(cands, annCand{vek32.Dot(g.vecs[node], g.vecs[x]), x})
+		}
 	}
 	slices.SortFunc(cands, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
 	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks)
 	l[0] = uint32(len(sc.pick))
 	for i, c := range sc.pick {
 		l[1+i] = c.node
+		if sims != nil {
+			sims[1+i] = c.sim
+		}
 	}
 	sc.nbs = cands
 }

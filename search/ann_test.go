@@ -483,3 +483,34 @@ func TestApproxIndexUnderConcurrentWrites(t *testing.T) {
 		t.Errorf("%d of %d live records not found by their own vector", missed, len(live))
 	}
 }
+
+// The similarities kept beside layer 0's links are those of the vectors,
+// bit for bit, after a parallel build in which lists fill and are chosen
+// again.
+func TestLinkSimsKept(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	g := newHNSW()
+	scs := []*annScratch{new(annScratch), new(annScratch)}
+	for range 30 {
+		var nodes []uint32
+		for range 100 {
+			nodes = append(nodes, g.alloc(randomUnit(r, 64), uint32(g.len())))
+		}
+		g.connectAll(nodes, scs)
+	}
+	full := 0
+	for node := range uint32(g.len()) {
+		nb := g.neighbours(node, 0)
+		if len(nb) == 2*annM {
+			full++
+		}
+		for i, x := range nb {
+			if got, want := g.sims0[int(node)*stride0+1+i], vek32.Dot(g.vecs[node], g.vecs[x]); got != want {
+				t.Fatalf("node %d link %d to %d: kept %v, dot %v", node, i, x, got, want)
+			}
+		}
+	}
+	if full < 100 {
+		t.Fatalf("only %d full lists", full)
+	}
+}

@@ -20,12 +20,13 @@ type vecs8 struct {
 	q     []int8
 	scale []float32
 	resid []float32
+	sum   []int32 // the sum of each vector's entries, for dot8Batch
 }
 
 // grow makes room for slots up to slot.
 func (v *vecs8) grow(slot int) {
 	for len(v.scale) <= slot {
-		v.scale, v.resid = append(v.scale, 0), append(v.resid, 0)
+		v.scale, v.resid, v.sum = append(v.scale, 0), append(v.resid, 0), append(v.sum, 0)
 		v.q = append(v.q, make([]int8, v.dim)...)
 	}
 }
@@ -39,18 +40,29 @@ func (v *vecs8) set(slot int, vec []float32) {
 		v.q = make([]int8, len(v.scale)*v.dim)
 	}
 	v.grow(slot)
-	v.scale[slot], v.resid[slot] = 0, 0
+	v.scale[slot], v.resid[slot], v.sum[slot] = 0, 0, 0
 	if len(vec) != v.dim || v.dim == 0 {
 		return
 	}
-	v.scale[slot], v.resid[slot] = quantize(v.q[slot*v.dim:(slot+1)*v.dim], vec)
+	q := v.q[slot*v.dim : (slot+1)*v.dim]
+	v.scale[slot], v.resid[slot] = quantize(q, vec)
+	v.sum[slot] = sum8(q)
+}
+
+// sum8 is the sum of the entries of q.
+func sum8(q []int8) int32 {
+	var n int32
+	for _, x := range q {
+		n += int32(x)
+	}
+	return n
 }
 
 // copySlot sets slot to the vector of slot from of o, which has the same
 // dim.
 func (v *vecs8) copySlot(slot int, o *vecs8, from int) {
 	v.grow(slot)
-	v.scale[slot], v.resid[slot] = o.scale[from], o.resid[from]
+	v.scale[slot], v.resid[slot], v.sum[slot] = o.scale[from], o.resid[from], o.sum[from]
 	copy(v.q[slot*v.dim:(slot+1)*v.dim], o.q[from*o.dim:(from+1)*o.dim])
 }
 
@@ -81,8 +93,11 @@ func quantize(dst []int8, vec []float32) (scale, resid float32) {
 // query16 is a query vector in int16 and the constants that bound the
 // first stage's error for each record.
 type query16 struct {
-	q     []int16
-	scale float32 // qvec ≈ scale * q
+	q []int16
+	// hi and lo are q in two bytes per entry, each plus 128 (unsigned),
+	// q = 256*(hi-128) + (lo-128), for dot8Batch.
+	hi, lo []uint8
+	scale  float32 // qvec ≈ scale * q
 	// A record's float32 dot product lies within
 	// min(byScale*v.scale, byResid*v.resid) + slack of its first-stage
 	// score (see bound).
@@ -100,16 +115,19 @@ func quantizeQuery(qq *query16, qvec []float32) bool {
 	if big == 0 || math.IsNaN(big) || math.IsInf(big, 0) || len(qvec) == 0 {
 		return false
 	}
-	top := min(32767, float64(math.MaxInt32/(127*len(qvec))))
+	// 32639 = 256*127 + 127: the largest that two signed bytes hold.
+	top := min(32639, float64(math.MaxInt32/(127*len(qvec))))
 	if top < 1 {
 		return false
 	}
 	scale := big / top
-	qq.q = qq.q[:0]
+	qq.q, qq.hi, qq.lo = qq.q[:0], qq.hi[:0], qq.lo[:0]
 	var l1, l2, resid float64
 	for _, x := range qvec {
 		n := max(-top, min(top, math.Round(float64(x)/scale)))
 		qq.q = append(qq.q, int16(n))
+		hi := (int(n) + 128) >> 8 // so that n - 256*hi is in [-128, 127]
+		qq.hi, qq.lo = append(qq.hi, uint8(hi+128)), append(qq.lo, uint8(int(n)-256*hi+128))
 		l1 += math.Abs(n)
 		l2 += n * n
 		d := float64(x) - n*scale
@@ -146,6 +164,56 @@ func dot8(v []int8, q []int16) int32 {
 		n = 0
 	}
 	return sum + dot8Go(v[n:], q[n:])
+}
+
+// dot8Batch writes to out[i] the dot product of qq.q with the int8
+// vector of slot from+i of v, for len(out) slots: four at a time with
+// AVX-512 VNNI where the processor has it, one at a time with dot8
+// elsewhere. The results are the same either way.
+func dot8Batch(v *vecs8, from int, qq *query16, out []int32) {
+	dim, i := v.dim, 0
+	if n := len(out) &^ 3; haveVNNI && n > 0 && dim%64 == 0 && len(qq.hi) == dim {
+		dot8x4VNNI(&v.q[from*dim], &qq.hi[0], &qq.lo[0], dim, n, &out[0])
+		for j, s := range v.sum[from : from+n] {
+			out[j] -= 32896 * s // the offsets of hi and lo: 256*128 + 128
+		}
+		i = n
+	}
+	for ; i < len(out); i++ {
+		slot := from + i
+		out[i] = dot8(v.q[slot*dim:(slot+1)*dim], qq.q)
+	}
+}
+
+// dot8Nodes writes to out[i] the dot product of qq.q with the int8 vector
+// of nodes[i] in q8 (vectors of dim back to back, sums their sums), as
+// dot8Batch does.
+func dot8Nodes(q8 []int8, sums []int32, dim int, nodes []uint32, qq *query16, out []int32) {
+	out = out[:len(nodes)]
+	if haveVNNI && len(nodes) > 0 && dim%64 == 0 && len(qq.hi) == dim {
+		n := len(nodes) &^ 3
+		if n > 0 {
+			dot8Gather4VNNI(&q8[0], &nodes[0], dim, n, &qq.hi[0], &qq.lo[0], &out[0])
+		}
+		if rest := nodes[n:]; len(rest) > 0 {
+			// The last one to three, padded with the last.
+			var pad [4]uint32
+			var res [4]int32
+			for i := range pad {
+				pad[i] = rest[min(i, len(rest)-1)]
+			}
+			dot8Gather4VNNI(&q8[0], &pad[0], dim, 4, &qq.hi[0], &qq.lo[0], &res[0])
+			copy(out[n:], res[:len(rest)])
+		}
+		for j, node := range nodes {
+			out[j] -= 32896 * sums[node]
+		}
+		return
+	}
+	for i, node := range nodes {
+		d := int(node) * dim
+		out[i] = dot8(q8[d:d+dim], qq.q)
+	}
 }
 
 // dot8Go is dot8 in plain Go.

@@ -112,3 +112,65 @@ func TestVecs8(t *testing.T) {
 		t.Fatal("copySlot did not copy")
 	}
 }
+
+// dot8Batch gives dot8Go's results, with the AVX-512 kernel where the
+// processor has it: at the extremes of both types, for any number of
+// vectors, at dimensions that are and are not multiples of 64, and at an
+// offset into the vectors.
+func TestDot8BatchMatchesGo(t *testing.T) {
+	if !haveVNNI {
+		t.Log("no AVX-512 VNNI here: dot8Batch falls back to dot8")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	var qq query16
+	for _, dim := range []int{64, 100, 256, 384, 1024} {
+		for trial := range 6 {
+			var v vecs8
+			n := 1 + r.IntN(40)
+			for slot := range n {
+				vec := randomUnit(r, dim)
+				v.set(slot, vec)
+				if trial == 0 { // the extremes of int8 (quantize keeps to ±127)
+					for i := range dim {
+						v.q[slot*dim+i] = int8([]int{127, -127}[(i+slot)%2])
+					}
+					v.sum[slot] = sum8(v.q[slot*dim : (slot+1)*dim])
+				}
+			}
+			qvec := randomUnit(r, dim)
+			if !quantizeQuery(&qq, qvec) {
+				t.Fatal("query refused")
+			}
+			if trial == 1 { // the extremes the query can take
+				for i := range qq.q {
+					n := []int{32639, -32639, 255, -256, 128, -128}[i%6]
+					qq.q[i] = int16(n)
+					hi := (n + 128) >> 8
+					qq.hi[i], qq.lo[i] = uint8(hi+128), uint8(n-256*hi+128)
+				}
+			}
+			from := r.IntN(n)
+			out := make([]int32, n-from)
+			dot8Batch(&v, from, &qq, out)
+			for i, got := range out {
+				slot := from + i
+				if want := dot8Go(v.q[slot*dim:(slot+1)*dim], qq.q); got != want {
+					t.Fatalf("dim %d trial %d slot %d of %d: %d, want %d", dim, trial, slot, n, got, want)
+				}
+			}
+			// And for vectors in any order, repeated or not.
+			nodes := make([]uint32, r.IntN(2*n+1))
+			for i := range nodes {
+				nodes[i] = uint32(r.IntN(n))
+			}
+			out = make([]int32, len(nodes))
+			dot8Nodes(v.q, v.sum, dim, nodes, &qq, out)
+			for i, got := range out {
+				d := int(nodes[i]) * dim
+				if want := dot8Go(v.q[d:d+dim], qq.q); got != want {
+					t.Fatalf("dim %d trial %d: node %d (%d of %d): %d, want %d", dim, trial, nodes[i], i, len(nodes), got, want)
+				}
+			}
+		}
+	}
+}

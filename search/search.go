@@ -234,6 +234,8 @@ type accumulator struct {
 	q16      query16   // the query of the semantic scan, in int16
 	first    []scored  // the scan's first stage: candidates and their upper bounds
 	lower    []float32 // and a min-heap of the k best lower bounds
+	dots     []int32   // and a block of its dot products
+	mask     []uint16  // and which of them may rank (scanMaskAVX512)
 
 	// lexMax is what the lexical leg's score of the last query would be
 	// for a record that matched every query word as strongly as BM25 can:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 	"strings"
 
@@ -387,22 +388,35 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 	if v8.dim != len(qvec) || !quantizeQuery(qq, qvec) || k <= 0 {
 		return s.scanFloat(acc, qvec, f, k)
 	}
-	first, lower := acc.first[:0], acc.lower[:0]
-	kth := float32(math.Inf(-1)) // the k-th best lower bound
-	dim := v8.dim
-	for slot, scale := range v8.scale {
-		if scale == 0 || s.dead[slot] { // no vector, or not of the query's length
-			continue
+	st := stage1{s: s, f: f, qq: qq, k: k, first: acc.first[:0], lower: acc.lower[:0], kth: float32(math.Inf(-1))}
+	if cap(acc.dots) < scanBlock {
+		acc.dots, acc.mask = make([]int32, scanBlock), make([]uint16, scanBlock/16)
+	}
+	for from := 0; from < len(v8.scale); from += scanBlock {
+		dots := acc.dots[:min(scanBlock, len(v8.scale)-from)]
+		dot8Batch(v8, from, qq, dots)
+		i := 0
+		if n := len(dots) &^ 15; haveMask && n > 0 {
+			// The test in SIMD first, against the k-th best lower bound
+			// as the block starts (it only rises) less a margin for
+			// rounding; the records it lets through are tested again.
+			const margin = 1e-5
+			c := [6]float32{qq.scale, qq.byScale, qq.byResid, qq.slack, st.kth - margin, -margin}
+			scanMaskAVX512(&dots[0], &v8.scale[from], &v8.resid[from], n, &c, &acc.mask[0])
+			for j, m := range acc.mask[:n/16] {
+				for ; m != 0; m &= m - 1 {
+					i := j*16 + bits.TrailingZeros16(m)
+					st.consider(from+i, dots[i])
+				}
+			}
+			i = n
 		}
-		approx := float32(dot8(v8.q[slot*dim:(slot+1)*dim], qq.q)) * qq.scale * scale
-		b := qq.bound(scale, v8.resid[slot])
-		// A record whose dot product cannot be positive is never a match,
-		// as in the float32 scan.
-		if hi := approx + b; hi > 0 && hi >= kth && f.matchDoc(&s.docs[slot]) {
-			first = append(first, scored{uint32(slot), hi})
-			lower, kth = pushLower(lower, approx-b, k)
+		for ; i < len(dots); i++ {
+			st.consider(from+i, dots[i])
 		}
 	}
+	first, kth := st.first, st.kth
+	acc.lower = st.lower
 	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
 	for _, c := range first {
 		if c.score < kth {
@@ -414,10 +428,43 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 			top.push(c.slot, dot)
 		}
 	}
-	acc.first, acc.lower = first, lower
+	acc.first = first
 	acc.sem = top.sorted()
 	return acc.sem
 }
+
+// stage1 is the state of the scan's first stage.
+type stage1 struct {
+	s     *shard
+	f     *Filter
+	qq    *query16
+	k     int
+	first []scored  // the records kept, with their upper bounds
+	lower []float32 // a min-heap of the k best lower bounds
+	kth   float32   // the k-th best lower bound
+}
+
+// consider keeps slot, whose first-stage dot product is d, if it may
+// still rank in the top k.
+func (st *stage1) consider(slot int, d int32) {
+	v8 := &st.s.vec8
+	scale := v8.scale[slot]
+	if scale == 0 || st.s.dead[slot] { // no vector, or not of the query's length
+		return
+	}
+	approx := float32(d) * st.qq.scale * scale
+	b := st.qq.bound(scale, v8.resid[slot])
+	// A record whose dot product cannot be positive is never a match, as
+	// in the float32 scan.
+	if hi := approx + b; hi > 0 && hi >= st.kth && st.f.matchDoc(&st.s.docs[slot]) {
+		st.first = append(st.first, scored{uint32(slot), hi})
+		st.lower, st.kth = pushLower(st.lower, approx-b, st.k)
+	}
+}
+
+// scanBlock is how many vectors the scan's first stage compares with the
+// query in one call: its results stay in the first-level cache.
+const scanBlock = 256
 
 // pushLower keeps in h, a min-heap, the k largest lower bounds seen, and
 // returns it with the k-th largest (minus infinity while there are fewer
