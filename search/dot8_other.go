@@ -2,7 +2,9 @@
 
 package search
 
-const (
+// Variables, not constants, so that tests can switch kernels the same way
+// on every architecture.
+var (
 	haveDot8 = false
 	haveVNNI = false
 	haveMask = false

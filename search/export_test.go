@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"testing"
 	"time"
 )
 
@@ -125,3 +126,12 @@ func BuildGraph(ix *Index, registryID string, builders, efBuild int, float bool,
 // query, and its BM25F score over that of a record matching every query
 // word that some record has.
 func HitFeatures(h Hit) (sem, lexCov float32) { return h.sem, h.lexCov }
+
+// PortableOnly makes the rest of the test use the Go versions of the
+// vector kernels, as on a processor without AVX2 or AVX-512; the test must
+// not run in parallel with others.
+func PortableOnly(t testing.TB) {
+	dot8, vnni, mask := haveDot8, haveVNNI, haveMask
+	haveDot8, haveVNNI, haveMask = false, false, false
+	t.Cleanup(func() { haveDot8, haveVNNI, haveMask = dot8, vnni, mask })
+}

@@ -66,6 +66,9 @@ func TestScanMatchesFloatWithModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after removals and updates")
+	// The same on a processor without the SIMD kernels.
+	search.PortableOnly(t)
+	check("without SIMD")
 }
 
 // BenchmarkScan compares the semantic scan in two stages with the float32
