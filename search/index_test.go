@@ -307,15 +307,19 @@ func TestHitsAreCopies(t *testing.T) {
 	ix.Put(rec)
 	rec.Approved.Descriptors.MCP.Server.InlineContent = "changed by the caller"
 	hits, _ := ix.Search(context.Background(), Query{RegistryID: testRegistry, Text: "weather"})
-	if len(hits) != 1 || !strings.Contains(hits[0].Revision.Descriptors.MCP.Server.InlineContent, "acme") {
+	if len(hits) != 1 || !strings.Contains(hits[0].Revision().Descriptors.MCP.Server.InlineContent, "acme") {
 		t.Fatalf("index shares the caller's descriptors: %+v", hits)
 	}
-	hits[0].Revision.Descriptors.MCP.Server.InlineContent = "changed by a reader"
+	rev := hits[0].Revision()
+	rev.Descriptors.MCP.Server.InlineContent = "changed by a reader"
+	if !strings.Contains(hits[0].Revision().Descriptors.MCP.Server.InlineContent, "acme") {
+		t.Error("a reader changed the hit's revision")
+	}
 	hits, _ = ix.Search(context.Background(), Query{RegistryID: testRegistry, Text: "weather"})
-	if !strings.Contains(hits[0].Revision.Descriptors.MCP.Server.InlineContent, "acme") {
+	if !strings.Contains(hits[0].Revision().Descriptors.MCP.Server.InlineContent, "acme") {
 		t.Error("a reader changed the index's copy")
 	}
-	if hits[0].CreatedAt != fixture()[0].CreatedAt || hits[0].Revision.Version != "1.0" {
+	if hits[0].CreatedAt != fixture()[0].CreatedAt || hits[0].Revision().Version != "1.0" {
 		t.Errorf("hit metadata: %+v", hits[0])
 	}
 }

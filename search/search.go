@@ -28,17 +28,30 @@ type Hit struct {
 	// score over that of a record matching every query word as strongly
 	// as BM25 can. Results are sorted by it.
 	Relevance float64
-	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
 	// Fingerprint changes whenever RecordID, Revision or CreatedAt does: a
 	// key for caches of what is derived from them (within this process).
 	Fingerprint uint64
+	// TextBytes is the length of the revision's text (name, description,
+	// version and descriptor documents): what an answer carrying it will
+	// weigh, known before Revision unpacks it.
+	TextBytes int
+
+	// doc is the slot as it was when the search ran: what it points to is
+	// never changed, so Revision can unpack it after the shard's lock.
+	doc doc
 
 	// The cut-off's features, for its calibration (export_test.go): the
 	// cosine with the query, and the lexical score over that of a record
 	// matching every query word that some record has.
 	sem, lexCov float32
 }
+
+// Revision returns the approved revision the hit found, the one to serve:
+// a copy of its own, unpacked from the index's compact form on each call
+// (a few microseconds), so callers that have what they need from it
+// cached by Fingerprint skip it.
+func (h *Hit) Revision() registry.Revision { return h.doc.revision() }
 
 // Bounds that keep any query cheap, whatever its text. The API allows 256
 // characters and 20 results; the evaluation sends longer task texts.
@@ -127,8 +140,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt,
-			Fingerprint: d.fingerprint(), sem: r.sem}
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), CreatedAt: d.createdAt,
+			Fingerprint: d.fingerprint, TextBytes: d.textBytes, doc: *d, sem: r.sem}
 		if known := acc.lexMax - acc.lexUnknown; known > 0 {
 			hits[i].lexCov = r.lex / known
 		}
