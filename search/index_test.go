@@ -697,3 +697,25 @@ func TestVectorKeys(t *testing.T) {
 		t.Fatalf("after an edit and a removal: keys %x, complete %v", after, complete)
 	}
 }
+
+// TestSortSlots: both ways of sorting give what a sort does, and leave
+// the bitmap clear for the next query.
+func TestSortSlots(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	acc := new(accumulator)
+	for _, c := range []struct{ n, m int }{{1000, 5}, {1000, 900}, {10_000, 3000}, {70, 70}, {64, 1}, {100_000, 0}} {
+		slots := make([]uint32, 0, c.m)
+		for _, p := range rng.Perm(c.n)[:c.m] {
+			slots = append(slots, uint32(p))
+		}
+		want := slices.Sorted(slices.Values(slots))
+		if got := sortSlots(acc, slots, c.n); !slices.Equal(got, want) {
+			t.Fatalf("n %d, %d slots: got %v", c.n, c.m, got)
+		}
+		for _, w := range acc.bits {
+			if w != 0 {
+				t.Fatal("bitmap left dirty")
+			}
+		}
+	}
+}
