@@ -245,7 +245,7 @@ type accumulator struct {
 	terms    []qterm
 	ids      []uint32
 	kth      []float32
-	bits     []uint64 // zero; sortSlots' bitmap
+	bits     []uint64  // zero; sortSlots' bitmap
 	q16      query16   // the query of the semantic scan, in int16
 	first    []scored  // the scan's first stage: candidates and their upper bounds
 	lower    []float32 // and a min-heap of the k best lower bounds
