@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -460,4 +461,21 @@ func TestTransferBudgetFull(t *testing.T) {
 func jsonEqual(a, b string) bool {
 	var x, y any
 	return json.Unmarshal([]byte(a), &x) == nil && json.Unmarshal([]byte(b), &y) == nil && reflect.DeepEqual(x, y)
+}
+
+// TestRequestLogLine: every request logs one line with its id first, as
+// the request's logger would write it, and the caller and error.
+func TestRequestLogLine(t *testing.T) {
+	ta := newTestAPI(t, principalsJSON(), goodIdP)
+	ta.svc.err = registry.Errorf(registry.KindNotFound, "no such registry")
+	got := ta.do(t, request{method: "GET", path: registryPath, sign: &adminKey})
+	id := got.header.Get("X-Amzn-Requestid")
+	if !regexp.MustCompile(`^[0-9A-Za-z]{8}-[0-9]{8,}$`).MatchString(id) {
+		t.Fatalf("request id %q", id)
+	}
+	line := regexp.MustCompile(`(?m)^time=\S+ level=INFO msg=request request_id=` + id +
+		` method=GET path=/registries/\S+ status=404 duration_ms=[0-9.]+ principal=arn:\S+ error=ResourceNotFoundException$`)
+	if !line.MatchString(ta.log.String()) {
+		t.Fatalf("no request line for %s:\n%s", id, ta.log)
+	}
 }

@@ -227,7 +227,7 @@ func logCause(ctx context.Context, e *httpError) {
 	}
 	log := slog.Default()
 	if info := requestInfoFrom(ctx); info != nil {
-		log = info.log
+		log = info.logger()
 	}
 	log.Log(ctx, e.level, e.log, "err", e.cause)
 }

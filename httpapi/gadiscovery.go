@@ -136,7 +136,7 @@ func (g *gaAPI) searchGA(ctx context.Context, registryID string, query *string, 
 	out := make([]gaRecordJSON, 0, len(hits))
 	for _, h := range hits {
 		rec := registry.Record{RegistryID: registryID, ID: h.RecordID, CreatedAt: h.CreatedAt}
-		j := g.recordJSON(rec, h.Revision, formDiscovered)
+		j := g.recordJSON(rec, h.Revision(), formDiscovered)
 		score := relevanceScore(h.Relevance)
 		j.RelevanceScore = &score
 		out = append(out, j)

@@ -143,7 +143,7 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 			return toolError("Invalid arguments: " + argumentError(err)), nil
 		}
 	}
-	out, err := a.runSearch(ctx, c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
+	hits, err := a.runSearch(ctx, c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
 		filter: in.Filter, filterField: "filter", copies: 2})
 	if err != nil {
 		// The tool's caller reads what an HTTP caller would.
@@ -151,13 +151,13 @@ func (a *api) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 		logCause(ctx, e)
 		return toolError(e.message), nil
 	}
-	if p, ok := a.spliceSearchAnswer(c.registry.ID, out); ok {
+	if p, ok := a.spliceSearchAnswer(c.registry.ID, hitRecords{a, c.registry.ID, hits}); ok {
 		// The text block is needed only if encodeToolResults does not send
 		// p.wire: a view of the bytes, which nothing changes, saves a copy.
 		return &mcp.CallToolResult{StructuredContent: p,
 			Content: []mcp.Content{&mcp.TextContent{Text: unsafe.String(unsafe.SliceData(p.structured), len(p.structured))}}}, nil
 	}
-	text, err := json.Marshal(out)
+	text, err := json.Marshal(a.searchResult(c.registry.ID, hits))
 	if err != nil {
 		return nil, err
 	}

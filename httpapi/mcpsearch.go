@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"sync"
+
+	"github.com/agentry/agentry/search"
 )
 
 // The search tool's answer is its records twice, as structured content and
@@ -49,9 +51,34 @@ func newRecordJSONCache(budget int) *recordJSONCache {
 	return &recordJSONCache{m: map[recordKey]encodedRecord{}, budget: budget}
 }
 
-// get returns the encoding of rec, making and keeping it when it is not
-// kept already; false if rec does not encode as expected.
-func (c *recordJSONCache) get(registryID string, fingerprint uint64, rec searchRecordJSON) (encodedRecord, bool) {
+// answerRecords are the records of an answer, in order. Only the
+// fingerprint and score of a record kept encoded are read: making its
+// searchRecordJSON unpacks the revision, the cost the cache saves.
+type answerRecords interface {
+	len() int
+	key(i int) (fingerprint uint64, score float64)
+	record(i int) searchRecordJSON
+}
+
+// hitRecords are the records of search hits.
+type hitRecords struct {
+	a          *api
+	registryID string
+	hits       []search.Hit
+}
+
+func (h hitRecords) len() int { return len(h.hits) }
+func (h hitRecords) key(i int) (uint64, float64) {
+	return h.hits[i].Fingerprint, relevanceScore(h.hits[i].Relevance)
+}
+func (h hitRecords) record(i int) searchRecordJSON {
+	return h.a.searchRecord(h.registryID, &h.hits[i])
+}
+
+// get returns the encoding of recs' record i, making and keeping it when
+// it is not kept already; false if it does not encode as expected.
+func (c *recordJSONCache) get(registryID string, recs answerRecords, i int) (encodedRecord, bool) {
+	fingerprint, _ := recs.key(i)
 	k := recordKey{registryID, fingerprint}
 	c.mu.Lock()
 	e, ok := c.m[k]
@@ -59,6 +86,7 @@ func (c *recordJSONCache) get(registryID string, fingerprint uint64, rec searchR
 	if ok {
 		return e, true
 	}
+	rec := recs.record(i)
 	rec.RelevanceScore = 0
 	raw, err := json.Marshal(rec)
 	if err != nil || !bytes.HasSuffix(raw, []byte(relevanceTail)) {
@@ -94,19 +122,22 @@ type preEncoded struct {
 
 func (p *preEncoded) MarshalJSON() ([]byte, error) { return p.structured, nil }
 
-// spliceSearchAnswer returns the tools/call result of out, whose records
-// carry their fingerprints: the same bytes as encodeCallToolResult of the result with out
-// marshalled as structured content and text. False when a record does not
-// encode as expected.
-func (a *api) spliceSearchAnswer(registryID string, out searchResultJSON) (*preEncoded, bool) {
-	recs := make([]encodedRecord, len(out.RegistryRecords))
+// spliceSearchAnswer returns the tools/call result of answer: the same
+// bytes as encodeCallToolResult of the result with searchResultJSON of its
+// records marshalled as structured content and text. False when a record
+// does not encode as expected.
+func (a *api) spliceSearchAnswer(registryID string, answer answerRecords) (*preEncoded, bool) {
+	n := answer.len()
+	recs := make([]encodedRecord, n)
+	scores := make([]float64, n)
 	size := 128
-	for i, r := range out.RegistryRecords {
-		e, ok := a.encodedRecords.get(registryID, r.fingerprint, r)
+	for i := range n {
+		e, ok := a.encodedRecords.get(registryID, answer, i)
 		if !ok {
 			return nil, false
 		}
 		recs[i] = e
+		_, scores[i] = answer.key(i)
 		size += len(e.raw) + len(e.text) + 64
 	}
 	// The text block, then the structured content: the same records, in
@@ -119,7 +150,7 @@ func (a *api) spliceSearchAnswer(registryID string, out searchResultJSON) (*preE
 		}
 		wire = append(wire, e.text...)
 		wire = append(wire, `,\"relevanceScore\":`...)
-		wire = appendJSONFloat(wire, out.RegistryRecords[i].RelevanceScore)
+		wire = appendJSONFloat(wire, scores[i])
 		wire = append(wire, '}')
 	}
 	wire = append(wire, `]}"}],"structuredContent":`...)
@@ -131,7 +162,7 @@ func (a *api) spliceSearchAnswer(registryID string, out searchResultJSON) (*preE
 		}
 		wire = append(wire, e.raw...)
 		wire = append(wire, `,"relevanceScore":`...)
-		wire = appendJSONFloat(wire, out.RegistryRecords[i].RelevanceScore)
+		wire = appendJSONFloat(wire, scores[i])
 		wire = append(wire, '}')
 	}
 	wire = append(wire, "]}"...)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +31,7 @@ func TestSpliceSearchAnswerMatches(t *testing.T) {
 			Descriptors:    registry.Descriptors{MCP: &registry.MCPDescriptor{Server: &registry.ServerDefinition{InlineContent: server}}},
 			Version:        []string{"", "1.0.0"}[i%2], Status: registry.StatusApproved,
 			CreatedAt: timestamp(created), UpdatedAt: timestamp(created.Add(time.Duration(i) * time.Hour)),
-			RelevanceScore: score, fingerprint: uint64(i + 1),
+			RelevanceScore: score,
 		})
 	}
 	for _, budget := range []int{recordJSONBudget, 0} {
@@ -42,7 +44,7 @@ func TestSpliceSearchAnswerMatches(t *testing.T) {
 			}
 			want, _ := encodeCallToolResult(&mcp.CallToolResult{StructuredContent: json.RawMessage(text),
 				Content: []mcp.Content{&mcp.TextContent{Text: string(text)}}})
-			p, ok := a.spliceSearchAnswer("abcdefghijkl", out)
+			p, ok := a.spliceSearchAnswer("abcdefghijkl", jsonRecords(out.RegistryRecords))
 			if !ok {
 				t.Fatal("not spliced")
 			}
@@ -64,12 +66,23 @@ func TestSpliceSearchAnswerMatches(t *testing.T) {
 	}
 }
 
+// jsonRecords are records already made, fingerprinted by their record id's
+// digits.
+type jsonRecords []searchRecordJSON
+
+func (r jsonRecords) len() int { return len(r) }
+func (r jsonRecords) key(i int) (uint64, float64) {
+	n, _ := strconv.ParseUint(strings.TrimLeft(r[i].RecordID, "r"), 10, 64)
+	return n + 1, r[i].RelevanceScore
+}
+func (r jsonRecords) record(i int) searchRecordJSON { return r[i] }
+
 // TestRecordJSONCacheEvicts: the cache stays within its budget.
 func TestRecordJSONCacheEvicts(t *testing.T) {
 	c := newRecordJSONCache(10_000)
 	for i := range 200 {
 		rec := searchRecordJSON{RecordID: fmt.Sprint(i), Name: "n", Status: registry.StatusApproved}
-		if _, ok := c.get("reg", uint64(i), rec); !ok {
+		if _, ok := c.get("reg", jsonRecords{rec}, 0); !ok {
 			t.Fatal("not encoded")
 		}
 		if c.bytes > c.budget {

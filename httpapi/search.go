@@ -38,8 +38,6 @@ type searchRecordJSON struct {
 	// they do not know): how well the record matches the query, 0 to 1,
 	// docs/api.md.
 	RelevanceScore float64 `json:"relevanceScore"`
-
-	fingerprint uint64 // search.Hit.Fingerprint, for recordJSONCache
 }
 
 type searchResultJSON struct {
@@ -58,8 +56,9 @@ type searchInput struct {
 	copies int64
 }
 
-// runSearch validates in and searches the registry.
-func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) (searchResultJSON, error) {
+// runSearch validates in, searches the registry and charges the answer's
+// size to the transfer budget.
+func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) ([]search.Hit, error) {
 	var fields []registry.FieldError
 	if n := utf8.RuneCountInString(in.query); n < 1 || n > maxSearchQuery {
 		fields = append(fields, registry.FieldError{Name: "searchQuery",
@@ -78,7 +77,7 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 		if err != nil {
 			var re *registry.Error
 			if !errors.As(err, &re) {
-				return searchResultJSON{}, err
+				return nil, err
 			}
 			fields = append(fields, re.Fields...)
 		}
@@ -89,31 +88,41 @@ func (a *api) runSearch(ctx context.Context, registryID string, in searchInput) 
 		for _, f := range fields[1:] {
 			msg += "; " + f.Name + ": " + f.Message
 		}
-		return searchResultJSON{}, &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonFieldValidationFailed,
+		return nil, &registry.Error{Kind: registry.KindInvalid, Reason: registry.ReasonFieldValidationFailed,
 			Message: msg, Fields: fields}
 	}
 	hits, err := a.index.Search(ctx, search.Query{RegistryID: registryID, Text: in.query, Filter: filter, MaxResults: max})
 	if err != nil {
-		return searchResultJSON{}, err
+		return nil, err
 	}
 	noteResults(ctx, len(hits))
 	// Twenty large records make an answer of megabytes, encoded in several
 	// passes: it needs the transfer budget before it is built.
 	if err := chargeAnswer(ctx, in.copies*answerBytes(hits)); err != nil {
-		return searchResultJSON{}, err
+		return nil, err
 	}
+	return hits, nil
+}
+
+// searchResult is the answer of hits.
+func (a *api) searchResult(registryID string, hits []search.Hit) searchResultJSON {
 	out := searchResultJSON{RegistryRecords: make([]searchRecordJSON, 0, len(hits))}
-	for _, h := range hits {
-		rev := h.Revision
-		out.RegistryRecords = append(out.RegistryRecords, searchRecordJSON{
-			RegistryArn: a.arns.Registry(registryID), RecordArn: a.arns.Record(registryID, h.RecordID),
-			RecordID: h.RecordID, Name: rev.Name, Description: rev.Description, DescriptorType: rev.DescriptorType,
-			Descriptors: rev.Descriptors, Version: rev.Version, Status: rev.Status,
-			CreatedAt: timestamp(h.CreatedAt), UpdatedAt: timestamp(rev.UpdatedAt),
-			RelevanceScore: relevanceScore(h.Relevance), fingerprint: h.Fingerprint,
-		})
+	for i := range hits {
+		out.RegistryRecords = append(out.RegistryRecords, a.searchRecord(registryID, &hits[i]))
 	}
-	return out, nil
+	return out
+}
+
+// searchRecord is the record of a hit as search serves it.
+func (a *api) searchRecord(registryID string, h *search.Hit) searchRecordJSON {
+	rev := h.Revision()
+	return searchRecordJSON{
+		RegistryArn: a.arns.Registry(registryID), RecordArn: a.arns.Record(registryID, h.RecordID),
+		RecordID: h.RecordID, Name: rev.Name, Description: rev.Description, DescriptorType: rev.DescriptorType,
+		Descriptors: rev.Descriptors, Version: rev.Version, Status: rev.Status,
+		CreatedAt: timestamp(h.CreatedAt), UpdatedAt: timestamp(rev.UpdatedAt),
+		RelevanceScore: relevanceScore(h.Relevance),
+	}
 }
 
 // relevanceScore rounds a hit's score to 4 decimals: more digits would
@@ -126,39 +135,10 @@ func relevanceScore(v float64) float64 {
 // quarter more for JSON escaping, and room for the other fields.
 func answerBytes(hits []search.Hit) int64 {
 	var n int
-	for _, h := range hits {
-		rev := h.Revision
-		n += (len(rev.Name)+len(rev.Description)+len(rev.Version)+descriptorBytes(rev.Descriptors))*5/4 + 512
+	for i := range hits {
+		n += hits[i].TextBytes*5/4 + 512
 	}
 	return int64(n)
-}
-
-// descriptorBytes is the length of d's documents.
-func descriptorBytes(d registry.Descriptors) int {
-	n := 0
-	if m := d.MCP; m != nil {
-		if m.Server != nil {
-			n += len(m.Server.InlineContent)
-		}
-		if m.Tools != nil {
-			n += len(m.Tools.InlineContent)
-		}
-	}
-	if a := d.A2A; a != nil && a.AgentCard != nil {
-		n += len(a.AgentCard.InlineContent)
-	}
-	if s := d.AgentSkills; s != nil {
-		if s.SkillMd != nil {
-			n += len(s.SkillMd.InlineContent)
-		}
-		if s.SkillDefinition != nil {
-			n += len(s.SkillDefinition.InlineContent)
-		}
-	}
-	if d.Custom != nil {
-		n += len(d.Custom.InlineContent)
-	}
-	return n
 }
 
 // searchBody is the body of SearchRegistryRecords.
@@ -195,11 +175,11 @@ func (a *api) searchRecords(w http.ResponseWriter, r *http.Request) error {
 			return parseError(err)
 		}
 	}
-	out, err := a.runSearch(r.Context(), c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
+	hits, err := a.runSearch(r.Context(), c.registry.ID, searchInput{query: in.SearchQuery, maxResults: in.MaxResults,
 		filter: filter, filterField: "filters", copies: 1})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, a.searchResult(c.registry.ID, hits))
 	return nil
 }

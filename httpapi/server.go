@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -274,7 +275,7 @@ func (a *api) routes(mux *http.ServeMux) {
 
 type requestInfo struct {
 	id        string
-	log       *slog.Logger
+	base      *slog.Logger // the server's; logger adds the request id
 	principal *iam.Principal
 	subject   string // the token subject of a JWT caller
 	errorName string
@@ -309,12 +310,28 @@ var requestCounter atomic.Uint64
 // withRequestInfo gives each request an id (returned as x-amzn-RequestId,
 // which the AWS SDKs surface), recovers from panics, and logs one line per
 // request. Nothing secret is logged: no headers, no bodies, no query.
+// requestID is prefix-counter, the counter in at least 8 digits.
+func requestID(prefix string, n uint64) string {
+	var digits [20]byte
+	d := strconv.AppendUint(digits[:0], n, 10)
+	b := make([]byte, 0, len(prefix)+1+max(8, len(d)))
+	b = append(b, prefix...)
+	b = append(b, '-')
+	for range 8 - len(d) {
+		b = append(b, '0')
+	}
+	return string(append(b, d...))
+}
+
+// logger is the request's logger: the server's, with the request's id.
+func (i *requestInfo) logger() *slog.Logger { return i.base.With("request_id", i.id) }
+
 func withRequestInfo(base *slog.Logger, observe func(Finished), next http.Handler) http.Handler {
 	prefix := registry.NewID(8)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := fmt.Sprintf("%s-%08d", prefix, requestCounter.Add(1))
-		info := &requestInfo{id: id, log: base.With("request_id", id), results: -1}
+		id := requestID(prefix, requestCounter.Add(1))
+		info := &requestInfo{id: id, base: base, results: -1}
 		w.Header().Set("X-Amzn-Requestid", id)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
@@ -323,23 +340,26 @@ func withRequestInfo(base *slog.Logger, observe func(Finished), next http.Handle
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				info.log.Error("panic", "panic", p, "stack", string(debug.Stack()))
+				info.logger().Error("panic", "panic", p, "stack", string(debug.Stack()))
 				if !sw.wrote {
 					writeError(sw, r, errors.New("panic"))
 				}
 			}
-			attrs := []any{"method", r.Method, "path", r.URL.EscapedPath(), "status", sw.status,
-				"duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+			// The line reads as info.logger().Info would write it, request_id
+			// first, without making that logger for every request.
+			attrs := make([]slog.Attr, 0, 8)
+			attrs = append(attrs, slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
+				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 			if info.principal != nil {
-				attrs = append(attrs, "principal", info.principal.ARN)
+				attrs = append(attrs, slog.String("principal", info.principal.ARN))
 			}
 			if info.subject != "" {
-				attrs = append(attrs, "subject", info.subject)
+				attrs = append(attrs, slog.String("subject", info.subject))
 			}
 			if info.errorName != "" {
-				attrs = append(attrs, "error", info.errorName)
+				attrs = append(attrs, slog.String("error", info.errorName))
 			}
-			info.log.Info("request", attrs...)
+			base.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 			if observe != nil {
 				observe(finished(r, info, sw.status, start))
 			}

@@ -63,7 +63,7 @@ func TestCutOffCalibration(t *testing.T) {
 			var fh []featHit
 			for _, h := range hits {
 				sem, lc := search.HitFeatures(h)
-				fh = append(fh, featHit{searcheval.Ranked{ID: h.RecordID, Name: h.Revision.Name}, sem, lc})
+				fh = append(fh, featHit{searcheval.Ranked{ID: h.RecordID, Name: h.Revision().Name}, sem, lc})
 			}
 			cached[i][q.Text] = fh
 		}

@@ -307,15 +307,19 @@ func TestHitsAreCopies(t *testing.T) {
 	ix.Put(rec)
 	rec.Approved.Descriptors.MCP.Server.InlineContent = "changed by the caller"
 	hits, _ := ix.Search(context.Background(), Query{RegistryID: testRegistry, Text: "weather"})
-	if len(hits) != 1 || !strings.Contains(hits[0].Revision.Descriptors.MCP.Server.InlineContent, "acme") {
+	if len(hits) != 1 || !strings.Contains(hits[0].Revision().Descriptors.MCP.Server.InlineContent, "acme") {
 		t.Fatalf("index shares the caller's descriptors: %+v", hits)
 	}
-	hits[0].Revision.Descriptors.MCP.Server.InlineContent = "changed by a reader"
+	rev := hits[0].Revision()
+	rev.Descriptors.MCP.Server.InlineContent = "changed by a reader"
+	if !strings.Contains(hits[0].Revision().Descriptors.MCP.Server.InlineContent, "acme") {
+		t.Error("a reader changed the hit's revision")
+	}
 	hits, _ = ix.Search(context.Background(), Query{RegistryID: testRegistry, Text: "weather"})
-	if !strings.Contains(hits[0].Revision.Descriptors.MCP.Server.InlineContent, "acme") {
+	if !strings.Contains(hits[0].Revision().Descriptors.MCP.Server.InlineContent, "acme") {
 		t.Error("a reader changed the index's copy")
 	}
-	if hits[0].CreatedAt != fixture()[0].CreatedAt || hits[0].Revision.Version != "1.0" {
+	if hits[0].CreatedAt != fixture()[0].CreatedAt || hits[0].Revision().Version != "1.0" {
 		t.Errorf("hit metadata: %+v", hits[0])
 	}
 }
@@ -691,5 +695,27 @@ func TestVectorKeys(t *testing.T) {
 	after, complete := ix.vectorKeys()
 	if !complete || len(after) != 1 || after[0] == keys[0] || after[0] == keys[1] {
 		t.Fatalf("after an edit and a removal: keys %x, complete %v", after, complete)
+	}
+}
+
+// TestSortSlots: both ways of sorting give what a sort does, and leave
+// the bitmap clear for the next query.
+func TestSortSlots(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	acc := new(accumulator)
+	for _, c := range []struct{ n, m int }{{1000, 5}, {1000, 900}, {10_000, 3000}, {70, 70}, {64, 1}, {100_000, 0}} {
+		slots := make([]uint32, 0, c.m)
+		for _, p := range rng.Perm(c.n)[:c.m] {
+			slots = append(slots, uint32(p))
+		}
+		want := slices.Sorted(slices.Values(slots))
+		if got := sortSlots(acc, slots, c.n); !slices.Equal(got, want) {
+			t.Fatalf("n %d, %d slots: got %v", c.n, c.m, got)
+		}
+		for _, w := range acc.bits {
+			if w != 0 {
+				t.Fatal("bitmap left dirty")
+			}
+		}
 	}
 }

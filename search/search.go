@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -28,17 +29,30 @@ type Hit struct {
 	// score over that of a record matching every query word as strongly
 	// as BM25 can. Results are sorted by it.
 	Relevance float64
-	Revision  registry.Revision // the approved revision, the one to serve
 	CreatedAt time.Time
 	// Fingerprint changes whenever RecordID, Revision or CreatedAt does: a
 	// key for caches of what is derived from them (within this process).
 	Fingerprint uint64
+	// TextBytes is the length of the revision's text (name, description,
+	// version and descriptor documents): what an answer carrying it will
+	// weigh, known before Revision unpacks it.
+	TextBytes int
+
+	// doc is the slot as it was when the search ran: what it points to is
+	// never changed, so Revision can unpack it after the shard's lock.
+	doc doc
 
 	// The cut-off's features, for its calibration (export_test.go): the
 	// cosine with the query, and the lexical score over that of a record
 	// matching every query word that some record has.
 	sem, lexCov float32
 }
+
+// Revision returns the approved revision the hit found, the one to serve:
+// a copy of its own, unpacked from the index's compact form on each call
+// (a few microseconds), so callers that have what they need from it
+// cached by Fingerprint skip it.
+func (h *Hit) Revision() registry.Revision { return h.doc.revision() }
 
 // Bounds that keep any query cheap, whatever its text. The API allows 256
 // characters and 20 results; the evaluation sends longer task texts.
@@ -127,8 +141,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(ranked))
 	for i, r := range ranked {
 		d := &sh.docs[r.slot]
-		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), Revision: d.revision(), CreatedAt: d.createdAt,
-			Fingerprint: d.fingerprint(), sem: r.sem}
+		hits[i] = Hit{RecordID: d.recordID, Score: float64(r.score), Relevance: float64(r.rel), CreatedAt: d.createdAt,
+			Fingerprint: d.fingerprint, TextBytes: d.textBytes, doc: *d, sem: r.sem}
 		if known := acc.lexMax - acc.lexUnknown; known > 0 {
 			hits[i].lexCov = r.lex / known
 		}
@@ -231,6 +245,7 @@ type accumulator struct {
 	terms    []qterm
 	ids      []uint32
 	kth      []float32
+	bits     []uint64  // zero; sortSlots' bitmap
 	q16      query16   // the query of the semantic scan, in int16
 	first    []scored  // the scan's first stage: candidates and their upper bounds
 	lower    []float32 // and a min-heap of the k best lower bounds
@@ -418,8 +433,38 @@ func (s *shard) keepContenders(acc *accumulator, f *Filter, theta, rest float32)
 			acc.score[slot] = 0
 		}
 	}
-	slices.Sort(kept)
-	acc.touched = kept
+	acc.touched = sortSlots(acc, kept, len(s.docs))
+}
+
+// sortSlots sorts distinct slots below n in place. Many of them (more
+// than one in 64 of n, as after a common first term) are sorted through a
+// bitmap of n bits, a pass over n/64 words instead of a comparison sort;
+// the first pruning of a query sorted thousands of slots that way.
+func sortSlots(acc *accumulator, slots []uint32, n int) []uint32 {
+	if slices.IsSorted(slots) {
+		return slots // pruned again: still in order
+	}
+	if len(slots)*64 < n {
+		slices.Sort(slots)
+		return slots
+	}
+	nw := (n + 63) / 64
+	if cap(acc.bits) < nw {
+		acc.bits = make([]uint64, nw+nw/4)
+	}
+	set := acc.bits[:nw]
+	for _, slot := range slots {
+		set[slot/64] |= 1 << (slot % 64)
+	}
+	out := slots[:0] // never ahead of what was read: the bitmap holds it all
+	for w, b := range set {
+		for b != 0 {
+			out = append(out, uint32(w*64+bits.TrailingZeros64(b)))
+			b &= b - 1
+		}
+		set[w] = 0
+	}
+	return out
 }
 
 // scoreSeen adds a term's contribution to the records still in the race

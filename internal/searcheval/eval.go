@@ -76,7 +76,7 @@ func Evaluate(ctx context.Context, ix *search.Index, registryID string, queries 
 		hits, err := ix.Search(ctx, search.Query{RegistryID: registryID, Text: text, MaxResults: Cutoff})
 		out := make([]Ranked, len(hits))
 		for i, h := range hits {
-			out[i] = Ranked{ID: h.RecordID, Name: h.Revision.Name}
+			out[i] = Ranked{ID: h.RecordID, Name: h.Revision().Name}
 		}
 		return out, err
 	}
