@@ -1,5 +1,34 @@
 #include "textflag.h"
 
+// The four-vector VNNI kernels below share their sums: Z0-Z7 hold, for
+// vectors 0-3 in turn, the products with the query's high bytes (Z8) and
+// low bytes (Z9); the vectors' 64-byte chunks are in Z10-Z13.
+#define ZERO_SUMS \
+	VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; VPXORD Z5, Z5, Z5; VPXORD Z6, Z6, Z6; VPXORD Z7, Z7, Z7
+
+#define MULTIPLY_ADD4 \
+	VPDPBUSD Z10, Z8, Z0; VPDPBUSD Z10, Z9, Z1; \
+	VPDPBUSD Z11, Z8, Z2; VPDPBUSD Z11, Z9, Z3; \
+	VPDPBUSD Z12, Z8, Z4; VPDPBUSD Z12, Z9, Z5; \
+	VPDPBUSD Z13, Z8, Z6; VPDPBUSD Z13, Z9, Z7
+
+// STORE_SUMS4 writes to (out) 256*hi + lo of each vector, its 16 lanes
+// summed: VPHADDD gives a01 a23 c01 c23 | a45 a67 c45 c67 (a: vector 0,
+// c: vector 1), then v0 v1 v2 v3 in each half, which are added.
+#define STORE_SUMS4(out) \
+	VPSLLD $8, Z0, Z0; VPADDD Z1, Z0, Z0; \
+	VPSLLD $8, Z2, Z2; VPADDD Z3, Z2, Z2; \
+	VPSLLD $8, Z4, Z4; VPADDD Z5, Z4, Z4; \
+	VPSLLD $8, Z6, Z6; VPADDD Z7, Z6, Z6; \
+	VEXTRACTI64X4 $1, Z0, Y1; VPADDD Y1, Y0, Y0; \
+	VEXTRACTI64X4 $1, Z2, Y3; VPADDD Y3, Y2, Y2; \
+	VEXTRACTI64X4 $1, Z4, Y5; VPADDD Y5, Y4, Y4; \
+	VEXTRACTI64X4 $1, Z6, Y7; VPADDD Y7, Y6, Y6; \
+	VPHADDD Y2, Y0, Y0; VPHADDD Y6, Y4, Y4; VPHADDD Y4, Y0, Y0; \
+	VEXTRACTI128 $1, Y0, X1; VPADDD X1, X0, X0; \
+	VMOVDQU X0, (out)
+
 // func dot8SIMD(v *int8, q *int16, n int) int32
 //
 // 16 entries at a time: VPMOVSXBW widens 16 int8 to int16, VPMADDWD
@@ -68,14 +97,7 @@ TEXT ·dot8x4VNNI(SB), NOSPLIT, $0-48
 vec4:
 	CMPQ CX, $4
 	JL   end
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
+	ZERO_SUMS
 	XORQ   AX, AX
 
 chunk:
@@ -86,41 +108,12 @@ chunk:
 	VMOVDQU64 (BX)(R8*1), Z11
 	VMOVDQU64 (BX)(R8*2), Z12
 	VMOVDQU64 (BX)(R9*1), Z13
-	VPDPBUSD  Z10, Z8, Z0
-	VPDPBUSD  Z10, Z9, Z1
-	VPDPBUSD  Z11, Z8, Z2
-	VPDPBUSD  Z11, Z9, Z3
-	VPDPBUSD  Z12, Z8, Z4
-	VPDPBUSD  Z12, Z9, Z5
-	VPDPBUSD  Z13, Z8, Z6
-	VPDPBUSD  Z13, Z9, Z7
+	MULTIPLY_ADD4
 	ADDQ      $64, AX
 	CMPQ      AX, R8
 	JL        chunk
 
-	// 256*hi + lo for each vector, then the 16 lanes of each summed.
-	VPSLLD $8, Z0, Z0
-	VPADDD Z1, Z0, Z0
-	VPSLLD $8, Z2, Z2
-	VPADDD Z3, Z2, Z2
-	VPSLLD $8, Z4, Z4
-	VPADDD Z5, Z4, Z4
-	VPSLLD $8, Z6, Z6
-	VPADDD Z7, Z6, Z6
-	VEXTRACTI64X4 $1, Z0, Y1
-	VPADDD        Y1, Y0, Y0
-	VEXTRACTI64X4 $1, Z2, Y3
-	VPADDD        Y3, Y2, Y2
-	VEXTRACTI64X4 $1, Z4, Y5
-	VPADDD        Y5, Y4, Y4
-	VEXTRACTI64X4 $1, Z6, Y7
-	VPADDD        Y7, Y6, Y6
-	VPHADDD       Y2, Y0, Y0 // a01 a23 c01 c23 | a45 a67 c45 c67 (a: vector 0, c: vector 1)
-	VPHADDD       Y6, Y4, Y4
-	VPHADDD       Y4, Y0, Y0 // v0 v1 v2 v3 (partial) | v0 v1 v2 v3 (partial)
-	VEXTRACTI128  $1, Y0, X1
-	VPADDD        X1, X0, X0
-	VMOVDQU       X0, (DI)
+	STORE_SUMS4(DI)
 
 	LEAQ (SI)(R8*4), SI
 	ADDQ $16, DI
@@ -159,14 +152,7 @@ gvec4:
 	MOVL 12(DX), R9
 	IMULQ R8, R9
 	ADDQ SI, R9
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
+	ZERO_SUMS
 	XORQ   AX, AX
 
 gchunk:
@@ -176,40 +162,12 @@ gchunk:
 	VMOVDQU64 (R13)(AX*1), Z11
 	VMOVDQU64 (R14)(AX*1), Z12
 	VMOVDQU64 (R9)(AX*1), Z13
-	VPDPBUSD  Z10, Z8, Z0
-	VPDPBUSD  Z10, Z9, Z1
-	VPDPBUSD  Z11, Z8, Z2
-	VPDPBUSD  Z11, Z9, Z3
-	VPDPBUSD  Z12, Z8, Z4
-	VPDPBUSD  Z12, Z9, Z5
-	VPDPBUSD  Z13, Z8, Z6
-	VPDPBUSD  Z13, Z9, Z7
+	MULTIPLY_ADD4
 	ADDQ      $64, AX
 	CMPQ      AX, R8
 	JL        gchunk
 
-	VPSLLD $8, Z0, Z0
-	VPADDD Z1, Z0, Z0
-	VPSLLD $8, Z2, Z2
-	VPADDD Z3, Z2, Z2
-	VPSLLD $8, Z4, Z4
-	VPADDD Z5, Z4, Z4
-	VPSLLD $8, Z6, Z6
-	VPADDD Z7, Z6, Z6
-	VEXTRACTI64X4 $1, Z0, Y1
-	VPADDD        Y1, Y0, Y0
-	VEXTRACTI64X4 $1, Z2, Y3
-	VPADDD        Y3, Y2, Y2
-	VEXTRACTI64X4 $1, Z4, Y5
-	VPADDD        Y5, Y4, Y4
-	VEXTRACTI64X4 $1, Z6, Y7
-	VPADDD        Y7, Y6, Y6
-	VPHADDD       Y2, Y0, Y0
-	VPHADDD       Y6, Y4, Y4
-	VPHADDD       Y4, Y0, Y0
-	VEXTRACTI128  $1, Y0, X1
-	VPADDD        X1, X0, X0
-	VMOVDQU       X0, (DI)
+	STORE_SUMS4(DI)
 
 	ADDQ $16, DX
 	ADDQ $16, DI

@@ -280,19 +280,8 @@ func BenchmarkMCPSearch(b *testing.B) {
 	// each is the target. It runs only when AGENTRY_BENCH_ROUNDS sets the
 	// number of rounds, with -benchtime 1x.
 	b.Run("rounds", func(b *testing.B) {
-		rounds, err := strconv.Atoi(os.Getenv("AGENTRY_BENCH_ROUNDS"))
-		if err != nil || rounds < 1 {
-			b.Skip("AGENTRY_BENCH_ROUNDS is not set")
-		}
-		rate, cpu := alternate(b, rounds, queries, identity,
+		alternate(b, benchRounds(b), queries, identity, "search-vs-same", "cpu-same-vs-search",
 			roundTool{"same-answer", sameSrv.URL}, roundTool{"search_registry_records", lexical})
-		q := func(v []float64, p int) float64 { return v[(len(v)-1)*p/4] }
-		b.ReportMetric(q(rate, 2), "search-vs-same")
-		b.ReportMetric(q(rate, 1), "search-vs-same-p25")
-		b.ReportMetric(q(rate, 3), "search-vs-same-p75")
-		b.ReportMetric(q(cpu, 2), "cpu-same-vs-search")
-		b.ReportMetric(q(cpu, 1), "cpu-same-vs-search-p25")
-		b.ReportMetric(q(cpu, 3), "cpu-same-vs-search-p75")
 	})
 	// Built only when this sub-benchmark runs: it takes a while.
 	var hybrid string
@@ -307,31 +296,34 @@ func BenchmarkMCPSearch(b *testing.B) {
 	// pays alone for the other's heap). model-vs-lexical is the median of
 	// the hybrid's calls/s over the lexical's, at least 0.8 the target.
 	b.Run("rounds-model", func(b *testing.B) {
-		rounds, err := strconv.Atoi(os.Getenv("AGENTRY_BENCH_ROUNDS"))
-		if err != nil || rounds < 1 {
-			b.Skip("AGENTRY_BENCH_ROUNDS is not set")
-		}
+		rounds := benchRounds(b)
 		if hybrid == "" {
 			hybrid = jwtRegistry(true)
 		}
-		rate, cpu := alternate(b, rounds, queries, identity,
+		alternate(b, rounds, queries, identity, "model-vs-lexical", "cpu-lexical-vs-model",
 			roundTool{"search_registry_records", lexical}, roundTool{"search_registry_records", hybrid})
-		q := func(v []float64, p int) float64 { return v[(len(v)-1)*p/4] }
-		b.ReportMetric(q(rate, 2), "model-vs-lexical")
-		b.ReportMetric(q(rate, 1), "model-vs-lexical-p25")
-		b.ReportMetric(q(rate, 3), "model-vs-lexical-p75")
-		b.ReportMetric(q(cpu, 2), "cpu-lexical-vs-model")
 	})
 }
 
 // roundTool is a tool to call in alternate, and the MCP endpoint serving it.
 type roundTool struct{ name, endpoint string }
 
+// benchRounds is the number of rounds AGENTRY_BENCH_ROUNDS asks for; b is
+// skipped without it.
+func benchRounds(b *testing.B) int {
+	rounds, err := strconv.Atoi(os.Getenv("AGENTRY_BENCH_ROUNDS"))
+	if err != nil || rounds < 1 {
+		b.Skip("AGENTRY_BENCH_ROUNDS is not set")
+	}
+	return rounds
+}
+
 // alternate calls the two tools in alternating rounds of 400 calls from 8
 // clients (which goes first alternates too, against order effects) and
-// returns, sorted, each round's calls/s of tools[1] over tools[0]'s and
-// CPU per call of tools[0] over tools[1]'s. A failed call fails b.
-func alternate(b *testing.B, rounds int, queries []string, rt http.RoundTripper, tools ...roundTool) (rate, cpu []float64) {
+// reports the median and quartiles over rounds of tools[1]'s calls/s over
+// tools[0]'s (as rateMetric) and of tools[0]'s CPU per call over
+// tools[1]'s (as cpuMetric). A failed call fails b.
+func alternate(b *testing.B, rounds int, queries []string, rt http.RoundTripper, rateMetric, cpuMetric string, tools ...roundTool) {
 	sessions := make([][]*mcp.ClientSession, len(tools))
 	for t, tool := range tools {
 		for range benchClients {
@@ -364,6 +356,7 @@ func alternate(b *testing.B, rounds int, queries []string, rt http.RoundTripper,
 		wg.Wait()
 		return perRound / time.Since(start).Seconds(), (processCPU() - cpu0) / perRound
 	}
+	var rate, cpu []float64
 	for r := range rounds {
 		first := r % 2
 		r1, c1 := round(first)
@@ -378,9 +371,13 @@ func alternate(b *testing.B, rounds int, queries []string, rt http.RoundTripper,
 	if errs.Load() > 0 {
 		b.Errorf("%d calls failed", errs.Load())
 	}
-	slices.Sort(rate)
-	slices.Sort(cpu)
-	return rate, cpu
+	for metric, v := range map[string][]float64{rateMetric: rate, cpuMetric: cpu} {
+		slices.Sort(v)
+		q := func(p int) float64 { return v[(len(v)-1)*p/4] }
+		b.ReportMetric(q(2), metric)
+		b.ReportMetric(q(1), metric+"-p25")
+		b.ReportMetric(q(3), metric+"-p75")
+	}
 }
 
 // recordAnswers calls search_registry_records once per query on endpoint
