@@ -13,7 +13,6 @@ package stored
 
 import (
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/agentry/agentry/registry"
@@ -401,67 +400,20 @@ func EncodeSummaryExtra(r registry.Revision) []byte {
 // column and of its summary extra (EncodeSummaryExtra); nil means none.
 func DecodeSummary(recordExtra, summary []byte, s *registry.RecordSummary) error {
 	if recordExtra != nil {
-		createdBy, err := creators.get(recordExtra, func(b []byte) (string, error) {
-			var r registry.Record
-			err := DecodeRecordExtra(b, &r)
-			return r.CreatedBy, err
-		})
-		if err != nil {
+		var r registry.Record
+		if err := DecodeRecordExtra(recordExtra, &r); err != nil {
 			return err
 		}
-		s.CreatedBy = createdBy
+		s.CreatedBy = r.CreatedBy
 	}
 	if summary != nil {
-		e, err := summaryExtras.get(summary, func(b []byte) (summaryExtra, error) {
-			var e summaryExtra
-			err := json.Unmarshal(b, &e)
-			return e, err
-		})
-		if err != nil {
+		var e summaryExtra
+		if err := json.Unmarshal(summary, &e); err != nil {
 			return err
 		}
 		s.DisplayName, s.Provenance = e.DisplayName, convertAll(e.Provenance, decodeProvenance)
 	}
 	return nil
-}
-
-// A page of summaries decodes the same few extras (one creator, no
-// display name) over and over: DecodeSummary remembers what it decoded by
-// the stored bytes. The bytes are the key, so an entry is never stale,
-// whatever another replica writes.
-var (
-	creators      decodedCache[string]
-	summaryExtras decodedCache[summaryExtra]
-)
-
-// maxDecoded bounds a decodedCache, which is emptied when full.
-const maxDecoded = 4096
-
-// decodedCache maps stored JSON to its decoded value. Values must not be
-// changed by those who get them (convertAll copies provenance).
-type decodedCache[T any] struct {
-	mu sync.RWMutex
-	m  map[string]T
-}
-
-func (c *decodedCache[T]) get(b []byte, decode func([]byte) (T, error)) (T, error) {
-	c.mu.RLock()
-	v, ok := c.m[string(b)]
-	c.mu.RUnlock()
-	if ok {
-		return v, nil
-	}
-	v, err := decode(b)
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxDecoded {
-		c.m = make(map[string]T)
-	}
-	c.m[string(b)] = v
-	c.mu.Unlock()
-	return v, nil
 }
 
 func encodeProvenance(p registry.Provenance) provenance {
