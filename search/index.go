@@ -51,6 +51,7 @@ type shard struct {
 	df       []uint32          // live records per term id
 	docs     []doc             // by slot
 	dead     []bool            // by slot
+	keys     []uint64          // by slot: docs[slot].idKey, read by topK
 	slotOf   map[string]uint32 // record id -> live slot
 
 	live, deadSlots         int
@@ -362,6 +363,7 @@ func (ix *Index) Trim() {
 func (s *shard) trim() {
 	s.docs = slices.Clone(s.docs)
 	s.dead = slices.Clone(s.dead)
+	s.keys = slices.Clone(s.keys)
 	for i := range s.postings {
 		p := &s.postings[i]
 		if n := len(p.slots); cap(p.slots) > n+n/8+4 {
@@ -579,6 +581,7 @@ func (s *shard) put(a *analyzed) {
 	}
 	s.docs = append(s.docs, d)
 	s.dead = append(s.dead, false)
+	s.keys = append(s.keys, d.idKey)
 	s.vec8.set(int(slot), d.vec)
 	for f := range NumFields {
 		s.sumLen[f] += uint64(a.lens[f])
@@ -658,6 +661,7 @@ func (s *shard) compact() {
 	s.chunk = nil // live revisions move to new chunks; the old ones go
 	remap := make([]uint32, len(s.docs))
 	docs := make([]doc, 0, s.live)
+	keys := make([]uint64, 0, s.live)
 	vec8 := vecs8{dim: s.vec8.dim}
 	for slot := range s.docs {
 		if s.dead[slot] {
@@ -668,6 +672,7 @@ func (s *shard) compact() {
 		d := s.docs[slot]
 		d.packed = s.keep(d.packed)
 		docs = append(docs, d)
+		keys = append(keys, d.idKey)
 	}
 	terms := make(map[string]uint32, len(s.terms))
 	var lists []postings
@@ -694,7 +699,7 @@ func (s *shard) compact() {
 	if s.ann != nil {
 		s.ann.remap(remap, s.dead)
 	}
-	s.docs, s.terms, s.postings, s.df, s.vec8 = docs, terms, lists, df, vec8
+	s.docs, s.keys, s.terms, s.postings, s.df, s.vec8 = docs, keys, terms, lists, df, vec8
 	s.dead = make([]bool, len(docs))
 	s.deadSlots, s.deadCount, s.postingCount = 0, 0, s.postingCount-s.deadCount
 }
