@@ -587,21 +587,21 @@ func bm25IDF(n, df float64) float32 {
 // topK keeps the k best of the scores pushed to it (ties broken by record
 // id, so results are stable); its methods allocate nothing once h has
 // room for k. Ties are common (records of the same text): reading the
-// record's idKey from its slot for each comparison was a cache miss that
-// cost a fifth of a hybrid search, so they are read from the shard's
-// compact keys, once per record kept.
+// record id from its slot for each comparison was a cache miss that cost a
+// fifth of a hybrid search, so each record kept carries its idKey, read
+// from the shard's compact array of them.
 type topK struct {
 	h    []ranked // a min-heap on rank: h[0] is the worst kept
 	k    int
 	docs []doc
-	keys []uint64
+	keys []idKey
 }
 
 // ranked is an entry of topK.
 type ranked struct {
 	score float32
 	slot  uint32
-	key   uint64 // keys[slot]
+	key   idKey // keys[slot]
 }
 
 // newTopK returns a topK of k that uses acc's scratch heap; the caller
@@ -616,7 +616,7 @@ func (t *topK) worse(a, b *ranked) bool {
 		return a.score < b.score
 	}
 	if a.key != b.key {
-		return a.key > b.key
+		return b.key.less(a.key)
 	}
 	return t.docs[a.slot].recordID > t.docs[b.slot].recordID
 }
