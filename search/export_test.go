@@ -67,6 +67,15 @@ func ScanLeg(ix *Index, registryID string, qvec []float32, f *Filter, k int, flo
 	return ids, scores
 }
 
+// ScanVariant turns the exact scan's guess of the k-th lower bound and its
+// coarse int8 pass on or off, until the returned function restores them;
+// for benchmarks that compare them in turn.
+func ScanVariant(guess, coarse bool) (restore func()) {
+	g, c := scanGuess, scanCoarse
+	scanGuess, scanCoarse = guess, coarse
+	return func() { scanGuess, scanCoarse = g, c }
+}
+
 // BuildGraph builds a graph over a registry's vectors as the background
 // builder does, with the given number of builders and candidates per
 // link, in float32 or int8, and returns how long that took and the graph's recall@10 against

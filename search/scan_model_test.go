@@ -3,8 +3,11 @@ package search_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/search"
@@ -97,5 +100,54 @@ func BenchmarkScan(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkScanVariants runs the exact scan at 10,000 records (the server
+// benchmark's corpus, k 100 as the fusion asks) with its guess of the k-th
+// lower bound and its coarse int8 pass on and off, in turn for each query,
+// and reports the thread's CPU time per scan of each variant: on a busy
+// machine, a comparison that one run of each could not give.
+//
+//	go test -run '^$' -bench ScanVariants -benchtime 3000x ./search/
+func BenchmarkScanVariants(b *testing.B) {
+	recs, queries := serverCorpus(b, 10_000)
+	ix := search.NewIndex(search.Options{Embedder: builtinModel(b), ApproxThreshold: -1})
+	ix.PutMany(recs)
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	var vecs [][]float32
+	for _, q := range queries {
+		if v := search.QueryVector(ix, q); v != nil {
+			vecs = append(vecs, v)
+		}
+	}
+	variants := []struct {
+		name          string
+		guess, coarse bool
+	}{{"plain", false, false}, {"guess", true, false}, {"coarse", false, true}, {"both", true, true}}
+	if v := os.Getenv("SCANVAR"); v != "" {
+		variants = slices.DeleteFunc(variants, func(x struct {
+			name          string
+			guess, coarse bool
+		}) bool {
+			return x.name != v
+		})
+	}
+	cpu := make([]time.Duration, len(variants))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for i := 0; b.Loop(); i++ {
+		for j, v := range variants {
+			restore := search.ScanVariant(v.guess, v.coarse)
+			c := threadCPU()
+			search.ScanLeg(ix, searcheval.RegistryID, vecs[i%len(vecs)], nil, 100, false)
+			cpu[j] += threadCPU() - c
+			restore()
+		}
+	}
+	for j, v := range variants {
+		b.ReportMetric(float64(cpu[j].Nanoseconds())/1e3/float64(b.N), v.name+"-cpu-us")
 	}
 }

@@ -407,15 +407,17 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 		acc.dots, acc.mask = make([]int32, n+n/4), make([]uint16, (n+n/4)/16+1)
 	}
 	dots := acc.dots[:n]
-	st := stage1{s: s, f: f, qq: qq, k: k, first: acc.first[:0], lower: acc.lower[:0]}
-	if st.coarse = haveDot8x8(v8.dim, qq); st.coarse {
+	st := stage1{s: s, f: f, qq: qq, k: k, first: acc.first[:0], lower: acc.lower[:0], floor: float32(math.Inf(-1))}
+	if st.coarse = scanCoarse && haveDot8x8(v8.dim, qq); st.coarse {
 		dot8Batch8(v8, qq, dots)
 		st.pass = [4]float32{qq.scale8, qq.byScale8, qq.byResid8, qq.slack8}
 	} else {
 		dot8Batch(v8, 0, qq, dots)
 		st.pass = [4]float32{qq.scale, qq.byScale, qq.byResid, qq.slack}
 	}
-	st.floor = st.guess(dots)
+	if scanGuess {
+		st.floor = st.guess(dots)
+	}
 	st.run(dots, acc.mask)
 	if guessed := !math.IsInf(float64(st.floor), -1); guessed && (len(st.lower) < k || st.lower[0] < st.floor) {
 		st.first, st.lower, st.floor = st.first[:0], st.lower[:0], float32(math.Inf(-1))
@@ -460,6 +462,10 @@ type stage1 struct {
 func (st *stage1) passBound(scale, resid float32) float32 {
 	return min(st.pass[1]*scale, st.pass[2]*resid) + st.pass[3]
 }
+
+// scanGuess and scanCoarse turn the guess and the coarse pass on; tests
+// and benchmarks turn them off to compare (ScanVariant).
+var scanGuess, scanCoarse = true, true
 
 // Sampling every guessStride-th record, the guess is the lower bound
 // that guessMargin times k records are expected to reach: a guess too high
