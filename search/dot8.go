@@ -102,12 +102,6 @@ type query16 struct {
 	// min(byScale*v.scale, byResid*v.resid) + slack of its first-stage
 	// score (see bound).
 	byScale, byResid, slack float32
-
-	// The query in int8 as well, plus 128 (unsigned), for the scan's
-	// coarse pass (dot8Batch8), and its constants as above: a coarser
-	// bound, but half the multiplications of the int16 query.
-	q8                                 []uint8
-	scale8, byScale8, byResid8, slack8 float32
 }
 
 // quantizeQuery fills qq with qvec in int16, scaled so that no dot product
@@ -149,27 +143,6 @@ func quantizeQuery(qq *query16, qvec []float32) bool {
 	qq.byScale = float32(scale * l1 / 2 * (1 + 1e-6))
 	qq.byResid = float32(scale * math.Sqrt(l2) * (1 + 1e-6))
 	qq.slack = float32(math.Sqrt(resid)*1.001) + 1e-4
-
-	// The same in int8: 127 times 127 per entry cannot overflow an int32
-	// below 133,000 entries.
-	scale = big / 127
-	qq.q8 = qq.q8[:0]
-	l1, l2, resid = 0, 0, 0
-	for _, x := range qvec {
-		n := max(-127, min(127, math.Round(float64(x)/scale)))
-		qq.q8 = append(qq.q8, uint8(int(n)+128))
-		l1 += math.Abs(n)
-		l2 += n * n
-		d := float64(x) - n*scale
-		resid += d * d
-	}
-	if len(qvec) > 133_000 {
-		qq.q8 = qq.q8[:0]
-	}
-	qq.scale8 = float32(scale)
-	qq.byScale8 = float32(scale * l1 / 2 * (1 + 1e-6))
-	qq.byResid8 = float32(scale * math.Sqrt(l2) * (1 + 1e-6))
-	qq.slack8 = float32(math.Sqrt(resid)*1.001) + 1e-4
 	return true
 }
 
@@ -210,33 +183,6 @@ func dot8Batch(v *vecs8, from int, qq *query16, out []int32) {
 		slot := from + i
 		out[i] = dot8(v.q[slot*dim:(slot+1)*dim], qq.q)
 	}
-}
-
-// dot8Batch8 writes to out[i] the dot product of the int8 query (qq.q8
-// less 128) with the vector of slot i of v, for len(out) slots from 0;
-// dim must be a multiple of 64 and the processor have AVX-512 VNNI (see
-// haveDot8x8).
-func dot8Batch8(v *vecs8, qq *query16, out []int32) {
-	dim := v.dim
-	n := len(out) &^ 3
-	if n > 0 {
-		dot8x4VNNI8(&v.q[0], &qq.q8[0], dim, n, &out[0])
-	}
-	for slot := n; slot < len(out); slot++ { // the last one to three
-		var d int32
-		for i, x := range v.q[slot*dim : (slot+1)*dim] {
-			d += int32(x) * int32(qq.q8[i])
-		}
-		out[slot] = d
-	}
-	for j, s := range v.sum[:len(out)] {
-		out[j] -= 128 * s
-	}
-}
-
-// haveDot8x8 says whether dot8Batch8 runs for vectors of dim with qq.
-func haveDot8x8(dim int, qq *query16) bool {
-	return haveVNNI && dim%64 == 0 && len(qq.q8) == dim
 }
 
 // dot8Nodes writes to out[i] the dot product of qq.q with the int8 vector

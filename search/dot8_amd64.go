@@ -24,13 +24,6 @@ func dot8SIMD(v *int8, q *int16, n int) int32
 //go:noescape
 func dot8x4VNNI(v *int8, qhi, qlo *uint8, dim, n int, out *int32)
 
-// dot8x4VNNI8 is dot8x4VNNI for a query of one byte per entry, q-128 the
-// int8 query: out[i] is its dot product plus 128 times each vector's sum
-// (dot8_amd64.s).
-//
-//go:noescape
-func dot8x4VNNI8(v *int8, q *uint8, dim, n int, out *int32)
-
 // dot8Gather4VNNI is dot8x4VNNI for the vectors of nodes, vector i at
 // base + nodes[i]*dim (dot8_amd64.s); n is a multiple of 4.
 //

@@ -29,21 +29,6 @@
 	VEXTRACTI128 $1, Y0, X1; VPADDD X1, X0, X0; \
 	VMOVDQU X0, (out)
 
-// MULTIPLY_ADD4_8 and STORE_SUMS4_8 are the same for a query of one byte
-// per entry (Z8): the sums of vectors 0-3 are in Z0, Z2, Z4 and Z6.
-#define MULTIPLY_ADD4_8 \
-	VPDPBUSD Z10, Z8, Z0; VPDPBUSD Z11, Z8, Z2; \
-	VPDPBUSD Z12, Z8, Z4; VPDPBUSD Z13, Z8, Z6
-
-#define STORE_SUMS4_8(out) \
-	VEXTRACTI64X4 $1, Z0, Y1; VPADDD Y1, Y0, Y0; \
-	VEXTRACTI64X4 $1, Z2, Y3; VPADDD Y3, Y2, Y2; \
-	VEXTRACTI64X4 $1, Z4, Y5; VPADDD Y5, Y4, Y4; \
-	VEXTRACTI64X4 $1, Z6, Y7; VPADDD Y7, Y6, Y6; \
-	VPHADDD Y2, Y0, Y0; VPHADDD Y6, Y4, Y4; VPHADDD Y4, Y0, Y0; \
-	VEXTRACTI128 $1, Y0, X1; VPADDD X1, X0, X0; \
-	VMOVDQU X0, (out)
-
 // func dot8SIMD(v *int8, q *int16, n int) int32
 //
 // 16 entries at a time: VPMOVSXBW widens 16 int8 to int16, VPMADDWD
@@ -136,48 +121,6 @@ chunk:
 	JMP  vec4
 
 end:
-	VZEROUPPER
-	RET
-
-// func dot8x4VNNI8(v *int8, q *uint8, dim, n int, out *int32)
-//
-// dot8x4VNNI for a query of one unsigned byte per entry, q-128 the int8
-// query: out[i] is Σ q·v, the dot product plus 128 times the sum of the
-// vector's entries. Half the multiplications of dot8x4VNNI.
-TEXT ·dot8x4VNNI8(SB), NOSPLIT, $0-40
-	MOVQ v+0(FP), SI
-	MOVQ q+8(FP), R10
-	MOVQ dim+16(FP), R8
-	MOVQ n+24(FP), CX
-	MOVQ out+32(FP), DI
-	LEAQ (R8)(R8*2), R9 // 3*dim
-
-bvec4:
-	CMPQ CX, $4
-	JL   bend
-	VPXORD Z0, Z0, Z0; VPXORD Z2, Z2, Z2; VPXORD Z4, Z4, Z4; VPXORD Z6, Z6, Z6
-	XORQ   AX, AX
-
-bchunk:
-	VMOVDQU64 (R10)(AX*1), Z8
-	LEAQ      (SI)(AX*1), BX
-	VMOVDQU64 (BX), Z10
-	VMOVDQU64 (BX)(R8*1), Z11
-	VMOVDQU64 (BX)(R8*2), Z12
-	VMOVDQU64 (BX)(R9*1), Z13
-	MULTIPLY_ADD4_8
-	ADDQ      $64, AX
-	CMPQ      AX, R8
-	JL        bchunk
-
-	STORE_SUMS4_8(DI)
-
-	LEAQ (SI)(R8*4), SI
-	ADDQ $16, DI
-	SUBQ $4, CX
-	JMP  bvec4
-
-bend:
 	VZEROUPPER
 	RET
 

@@ -16,10 +16,6 @@ func dot8x4VNNI(v *int8, qhi, qlo *uint8, dim, n int, out *int32) {
 	panic("search: dot8x4VNNI without SIMD")
 }
 
-func dot8x4VNNI8(v *int8, q *uint8, dim, n int, out *int32) {
-	panic("search: dot8x4VNNI8 without SIMD")
-}
-
 func dot8Gather4VNNI(base *int8, nodes *uint32, dim, n int, qhi, qlo *uint8, out *int32) {
 	panic("search: dot8Gather4VNNI without SIMD")
 }

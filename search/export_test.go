@@ -67,13 +67,13 @@ func ScanLeg(ix *Index, registryID string, qvec []float32, f *Filter, k int, flo
 	return ids, scores
 }
 
-// ScanVariant turns the exact scan's guess of the k-th lower bound and its
-// coarse int8 pass on or off, until the returned function restores them;
-// for benchmarks that compare them in turn.
-func ScanVariant(guess, coarse bool) (restore func()) {
-	g, c := scanGuess, scanCoarse
-	scanGuess, scanCoarse = guess, coarse
-	return func() { scanGuess, scanCoarse = g, c }
+// ScanVariant turns the exact scan's guess of the k-th lower bound on or
+// off, until the returned function restores it; for benchmarks that
+// compare the two in turn.
+func ScanVariant(guess bool) (restore func()) {
+	g := scanGuess
+	scanGuess = guess
+	return func() { scanGuess = g }
 }
 
 // BuildGraph builds a graph over a registry's vectors as the background

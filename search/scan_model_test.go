@@ -3,7 +3,6 @@ package search_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -105,9 +104,9 @@ func BenchmarkScan(b *testing.B) {
 
 // BenchmarkScanVariants runs the exact scan at 10,000 records (the server
 // benchmark's corpus, k 100 as the fusion asks) with its guess of the k-th
-// lower bound and its coarse int8 pass on and off, in turn for each query,
-// and reports the thread's CPU time per scan of each variant: on a busy
-// machine, a comparison that one run of each could not give.
+// lower bound on and off, in turn for each query, and reports the
+// thread's CPU time per scan of each: on a busy machine, a comparison that
+// one run of each could not give.
 //
 //	go test -run '^$' -bench ScanVariants -benchtime 3000x ./search/
 func BenchmarkScanVariants(b *testing.B) {
@@ -123,31 +122,18 @@ func BenchmarkScanVariants(b *testing.B) {
 			vecs = append(vecs, v)
 		}
 	}
-	variants := []struct {
-		name          string
-		guess, coarse bool
-	}{{"plain", false, false}, {"guess", true, false}, {"coarse", false, true}, {"both", true, true}}
-	if v := os.Getenv("SCANVAR"); v != "" {
-		variants = slices.DeleteFunc(variants, func(x struct {
-			name          string
-			guess, coarse bool
-		}) bool {
-			return x.name != v
-		})
-	}
-	cpu := make([]time.Duration, len(variants))
+	var cpu [2]time.Duration // without and with the guess
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for i := 0; b.Loop(); i++ {
-		for j, v := range variants {
-			restore := search.ScanVariant(v.guess, v.coarse)
+		for j, guess := range []bool{false, true} {
+			restore := search.ScanVariant(guess)
 			c := threadCPU()
 			search.ScanLeg(ix, searcheval.RegistryID, vecs[i%len(vecs)], nil, 100, false)
 			cpu[j] += threadCPU() - c
 			restore()
 		}
 	}
-	for j, v := range variants {
-		b.ReportMetric(float64(cpu[j].Nanoseconds())/1e3/float64(b.N), v.name+"-cpu-us")
-	}
+	b.ReportMetric(float64(cpu[0].Nanoseconds())/1e3/float64(b.N), "no-guess-cpu-us")
+	b.ReportMetric(float64(cpu[1].Nanoseconds())/1e3/float64(b.N), "guess-cpu-us")
 }

@@ -392,11 +392,6 @@ func (s *shard) nearest(acc *accumulator, qvec []float32, f *Filter, k int) []sc
 // at the end (at least k records must have a lower bound above it), and
 // the first stage runs again without it when it was too high. Either way
 // the second stage sees the same records.
-//
-// With AVX-512 VNNI, the first stage compares the vectors with the query
-// in int8 first, half the work of the int16 query (the kernel was the
-// scan's largest cost), and in int16 only the records that this coarser
-// bound does not rule out.
 func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
 	qq, v8 := &acc.q16, &s.vec8
 	if v8.dim != len(qvec) || !quantizeQuery(qq, qvec) || k <= 0 {
@@ -408,13 +403,7 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 	}
 	dots := acc.dots[:n]
 	st := stage1{s: s, f: f, qq: qq, k: k, first: acc.first[:0], lower: acc.lower[:0], floor: float32(math.Inf(-1))}
-	if st.coarse = scanCoarse && haveDot8x8(v8.dim, qq); st.coarse {
-		dot8Batch8(v8, qq, dots)
-		st.pass = [4]float32{qq.scale8, qq.byScale8, qq.byResid8, qq.slack8}
-	} else {
-		dot8Batch(v8, 0, qq, dots)
-		st.pass = [4]float32{qq.scale, qq.byScale, qq.byResid, qq.slack}
-	}
+	dot8Batch(v8, 0, qq, dots)
 	if scanGuess {
 		st.floor = st.guess(dots)
 	}
@@ -451,21 +440,11 @@ type stage1 struct {
 	lower []float32 // a min-heap of the k best lower bounds
 	floor float32   // the guess of the final k-th best lower bound
 	kth   float32   // the larger of floor and the k-th best lower bound
-	// pass are the query's scale, byScale, byResid and slack for the dot
-	// products of the pass over all records: the int8 query's when
-	// coarse, and then considered records are compared again in int16.
-	pass   [4]float32
-	coarse bool
 }
 
-// passBound is pass's bound for a record (query16.bound).
-func (st *stage1) passBound(scale, resid float32) float32 {
-	return min(st.pass[1]*scale, st.pass[2]*resid) + st.pass[3]
-}
-
-// scanGuess and scanCoarse turn the guess and the coarse pass on; tests
-// and benchmarks turn them off to compare (ScanVariant).
-var scanGuess, scanCoarse = true, true
+// scanGuess turns the guess on; benchmarks turn it off to compare
+// (ScanVariant).
+var scanGuess = true
 
 // Sampling every guessStride-th record, the guess is the lower bound
 // that guessMargin times k records are expected to reach: a guess too high
@@ -490,8 +469,8 @@ func (st *stage1) guess(dots []int32) float32 {
 		if scale == 0 || st.s.dead[slot] || !st.f.matchDoc(&st.s.docs[slot]) {
 			continue
 		}
-		approx := float32(dots[slot]) * st.pass[0] * scale
-		h, g = pushLower(h, approx-st.passBound(scale, v8.resid[slot]), r)
+		approx := float32(dots[slot]) * st.qq.scale * scale
+		h, g = pushLower(h, approx-st.qq.bound(scale, v8.resid[slot]), r)
 	}
 	st.lower = h[:0]
 	return g
@@ -500,7 +479,7 @@ func (st *stage1) guess(dots []int32) float32 {
 // run is the first stage over the dot products of every slot.
 func (st *stage1) run(dots []int32, mask []uint16) {
 	st.kth = st.floor
-	v8 := &st.s.vec8
+	qq, v8 := st.qq, &st.s.vec8
 	for from := 0; from < len(dots); from += scanBlock {
 		block := dots[from:min(from+scanBlock, len(dots))]
 		i := 0
@@ -509,8 +488,7 @@ func (st *stage1) run(dots []int32, mask []uint16) {
 			// as the block starts (it only rises) less a margin for
 			// rounding; the records it lets through are tested again.
 			const margin = 1e-5
-			p := &st.pass
-			c := [6]float32{p[0], p[1], p[2], p[3], st.kth - margin, -margin}
+			c := [6]float32{qq.scale, qq.byScale, qq.byResid, qq.slack, st.kth - margin, -margin}
 			scanMaskAVX512(&block[0], &v8.scale[from], &v8.resid[from], n, &c, &mask[0])
 			for j, m := range mask[:n/16] {
 				for ; m != 0; m &= m - 1 {
@@ -526,16 +504,13 @@ func (st *stage1) run(dots []int32, mask []uint16) {
 	}
 }
 
-// consider keeps slot, whose dot product in the pass over all records is
-// d, if it may still rank in the top k.
+// consider keeps slot, whose first-stage dot product is d, if it may
+// still rank in the top k.
 func (st *stage1) consider(slot int, d int32) {
 	v8 := &st.s.vec8
 	scale := v8.scale[slot]
 	if scale == 0 || st.s.dead[slot] { // no vector, or not of the query's length
 		return
-	}
-	if st.coarse {
-		d = dot8(v8.q[slot*v8.dim:(slot+1)*v8.dim], st.qq.q)
 	}
 	approx := float32(d) * st.qq.scale * scale
 	b := st.qq.bound(scale, v8.resid[slot])
