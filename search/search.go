@@ -240,6 +240,7 @@ type accumulator struct {
 	tfSlots  []uint32
 	top      []scored
 	heap     []ranked // topK's
+	order    []uint64 // and its sort's
 	sem      []scored // the semantic leg's result
 	rescored []scored // and again, ranked by a query's sentences
 	ann      annScratch
@@ -661,22 +662,58 @@ func (t *topK) push(slot uint32, score float32) {
 	}
 }
 
-// sorted writes the kept scores to dst[:0], best first, and returns it;
-// the heap goes back to acc for the next topK.
+// add keeps slot among the candidates without the heap: sorted then
+// keeps the best k. For a few more than k candidates, cheaper than push.
+func (t *topK) add(slot uint32, score float32) {
+	t.h = append(t.h, ranked{score, slot, t.keys[slot]})
+}
+
+// sorted writes the best k scores kept to dst[:0], best first, and returns
+// it; the heap goes back to acc for the next topK. The scores are sorted
+// as integers (a comparison function cost ten times as much), then runs of
+// equal scores by record id.
 func (t *topK) sorted(acc *accumulator, dst []scored) []scored {
-	slices.SortFunc(t.h, func(a, b ranked) int {
-		switch {
-		case t.worse(&b, &a):
-			return -1
-		case t.worse(&a, &b):
-			return 1
-		}
-		return 0
-	})
-	dst = dst[:0]
-	for _, c := range t.h {
-		dst = append(dst, scored{c.slot, c.score})
+	order := acc.order[:0]
+	for i, c := range t.h {
+		order = append(order, uint64(^scoreBits(c.score))<<32|uint64(i))
 	}
-	acc.heap = t.h[:0]
-	return dst
+	slices.Sort(order)
+	dst = dst[:0]
+	for i := 0; i < len(order); {
+		j := i + 1
+		for j < len(order) && order[j]>>32 == order[i]>>32 {
+			j++
+		}
+		run := order[i:j]
+		if len(run) > 1 {
+			slices.SortFunc(run, func(a, b uint64) int {
+				switch {
+				case t.worse(&t.h[uint32(b)], &t.h[uint32(a)]):
+					return -1
+				case t.worse(&t.h[uint32(a)], &t.h[uint32(b)]):
+					return 1
+				}
+				return 0
+			})
+		}
+		for _, o := range run {
+			c := &t.h[uint32(o)]
+			dst = append(dst, scored{c.slot, c.score})
+		}
+		i = j
+	}
+	acc.heap, acc.order = t.h[:0], order
+	return dst[:min(len(dst), t.k)]
+}
+
+// scoreBits maps scores to integers in the same order.
+func scoreBits(f float32) uint32 {
+	if f == 0 {
+		f = 0 // -0 ranks as 0
+	}
+	b := math.Float32bits(f)
+	if b>>31 != 0 {
+		return ^b
+	}
+	return b | 1<<31
 }

@@ -422,7 +422,7 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 		// vek32.Dot uses the processor's vector instructions (AVX2) where
 		// it has them: some fifty times faster than a plain loop.
 		if dot := vek32.Dot(s.docs[c.slot].vec, qvec); dot > 0 {
-			top.push(c.slot, dot)
+			top.add(c.slot, dot)
 		}
 	}
 	acc.first = first
