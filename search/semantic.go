@@ -469,8 +469,10 @@ func (st *stage1) guess(dots []int32) float32 {
 		if scale == 0 || st.s.dead[slot] || !st.f.matchDoc(&st.s.docs[slot]) {
 			continue
 		}
-		approx := float32(dots[slot]) * st.qq.scale * scale
-		h, g = pushLower(h, approx-st.qq.bound(scale, v8.resid[slot]), r)
+		x := float32(dots[slot])*st.qq.scale*scale - st.qq.bound(scale, v8.resid[slot])
+		if len(h) < r || x > h[0] {
+			h, g = pushLower(h, x, r)
+		}
 	}
 	st.lower = h[:0]
 	return g
@@ -646,12 +648,20 @@ func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
 			sums[semAt[i]] += (1 - f.LexicalWeight) / (f.K + float64(i+1))
 		}
 	}
+	// The best k by score, ties in order of appearance: sorted as
+	// integers, score then position (a stable sort of the records cost
+	// more than the rest of the fusion).
+	order := make([]uint64, len(all))
 	for i := range all {
 		all[i].score = float32(sums[i])
 		all[i].rel = all[i].score
+		order[i] = uint64(^scoreBits(all[i].score))<<32 | uint64(i)
 	}
-	slices.SortStableFunc(all, func(a, b fused) int { return cmp.Compare(b.score, a.score) })
-	out := all[:min(k, len(all))]
+	slices.Sort(order)
+	out := make([]fused, min(k, len(all)))
+	for i := range out {
+		out[i] = all[uint32(order[i])]
+	}
 	// The cut-off: the results end at the first record that is neither
 	// close in meaning nor shares enough of the query's words.
 	for i, r := range out {
