@@ -132,7 +132,10 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if ix.set.observe != nil {
 			lap = ix.observe(LegSemantic, lap, len(sem))
 		}
-		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown)
+		if len(acc.pos) < len(sh.docs) {
+			acc.pos = make([]int32, len(sh.docs)+len(sh.docs)/4)
+		}
+		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown, acc.pos)
 		ranked = capWeak(ranked, &ix.set.fusion, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
@@ -240,6 +243,7 @@ type accumulator struct {
 	tfSlots  []uint32
 	top      []scored
 	heap     []ranked // topK's
+	pos      []int32  // fuse's, by slot
 	order    []uint64 // and its sort's
 	sem      []scored // the semantic leg's result
 	rescored []scored // and again, ranked by a query's sentences
