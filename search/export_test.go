@@ -67,13 +67,13 @@ func ScanLeg(ix *Index, registryID string, qvec []float32, f *Filter, k int, flo
 	return ids, scores
 }
 
-// ScanVariant turns the exact scan's guess of the k-th lower bound on or
-// off, until the returned function restores it; for benchmarks that
-// compare the two in turn.
-func ScanVariant(guess bool) (restore func()) {
-	g := scanGuess
-	scanGuess = guess
-	return func() { scanGuess = g }
+// ScanVariant sets the margin of the exact scan's guess of the k-th lower
+// bound (0: no guess; 1: a guess too high about half the time) until the
+// returned function restores it.
+func ScanVariant(margin int) (restore func()) {
+	m := guessMargin
+	guessMargin = margin
+	return func() { guessMargin = m }
 }
 
 // BuildGraph builds a graph over a registry's vectors as the background

@@ -635,6 +635,7 @@ func (s *shard) remove(recordID string) {
 	if d.vec != nil {
 		s.vectors--
 	}
+	s.vec8.set(int(slot), nil) // the vector goes with the doc's, below
 	s.dead[slot] = true
 	s.live--
 	s.deadSlots++

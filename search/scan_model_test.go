@@ -68,6 +68,11 @@ func TestScanMatchesFloatWithModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after removals and updates")
+	// With a guess of the k-th lower bound that is often too high, so
+	// that the first stage runs again without it.
+	restore := search.ScanVariant(1)
+	check("guess too high")
+	restore()
 	// The same on a processor without the SIMD kernels.
 	search.PortableOnly(t)
 	check("without SIMD")
@@ -126,8 +131,8 @@ func BenchmarkScanVariants(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for i := 0; b.Loop(); i++ {
-		for j, guess := range []bool{false, true} {
-			restore := search.ScanVariant(guess)
+		for j, margin := range []int{0, 2} {
+			restore := search.ScanVariant(margin)
 			c := threadCPU()
 			search.ScanLeg(ix, searcheval.RegistryID, vecs[i%len(vecs)], nil, 100, false)
 			cpu[j] += threadCPU() - c
