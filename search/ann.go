@@ -863,7 +863,7 @@ func (a *annIndex) search(s *shard, acc *accumulator, vec []float32, f *Filter, 
 	if !g.search(vec, ef, sc, &q) {
 		return nil, false
 	}
-	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
+	top := newTopK(acc, k, s)
 	for _, c := range sc.res {
 		if c.sim > 0 {
 			top.push(g.slots[c.node], c.sim)
@@ -879,6 +879,6 @@ func (a *annIndex) search(s *shard, acc *accumulator, vec []float32, f *Filter, 
 			}
 		}
 	}
-	acc.sem = top.sorted()
+	acc.sem = top.sorted(acc, acc.sem)
 	return acc.sem, len(acc.sem) == k
 }

@@ -21,12 +21,16 @@ type vecs8 struct {
 	scale []float32
 	resid []float32
 	sum   []int32 // the sum of each vector's entries, for dot8Batch
+	// f is each slot's float32 vector (the slot's doc.vec), for the second
+	// stage: reaching it through the slot's doc cost a cache miss more.
+	f [][]float32
 }
 
 // grow makes room for slots up to slot.
 func (v *vecs8) grow(slot int) {
 	for len(v.scale) <= slot {
 		v.scale, v.resid, v.sum = append(v.scale, 0), append(v.resid, 0), append(v.sum, 0)
+		v.f = append(v.f, nil)
 		v.q = append(v.q, make([]int8, v.dim)...)
 	}
 }
@@ -40,10 +44,11 @@ func (v *vecs8) set(slot int, vec []float32) {
 		v.q = make([]int8, len(v.scale)*v.dim)
 	}
 	v.grow(slot)
-	v.scale[slot], v.resid[slot], v.sum[slot] = 0, 0, 0
+	v.scale[slot], v.resid[slot], v.sum[slot], v.f[slot] = 0, 0, 0, nil
 	if len(vec) != v.dim || v.dim == 0 {
 		return
 	}
+	v.f[slot] = vec
 	q := v.q[slot*v.dim : (slot+1)*v.dim]
 	v.scale[slot], v.resid[slot] = quantize(q, vec)
 	v.sum[slot] = sum8(q)
@@ -62,7 +67,7 @@ func sum8(q []int8) int32 {
 // dim.
 func (v *vecs8) copySlot(slot int, o *vecs8, from int) {
 	v.grow(slot)
-	v.scale[slot], v.resid[slot], v.sum[slot] = o.scale[from], o.resid[from], o.sum[from]
+	v.scale[slot], v.resid[slot], v.sum[slot], v.f[slot] = o.scale[from], o.resid[from], o.sum[from], o.f[from]
 	copy(v.q[slot*v.dim:(slot+1)*v.dim], o.q[from*o.dim:(from+1)*o.dim])
 }
 

@@ -67,6 +67,15 @@ func ScanLeg(ix *Index, registryID string, qvec []float32, f *Filter, k int, flo
 	return ids, scores
 }
 
+// ScanVariant sets the margin of the exact scan's guess of the k-th lower
+// bound (0: no guess; 1: a guess too high about half the time) until the
+// returned function restores it.
+func ScanVariant(margin int) (restore func()) {
+	m := guessMargin
+	guessMargin = margin
+	return func() { guessMargin = m }
+}
+
 // BuildGraph builds a graph over a registry's vectors as the background
 // builder does, with the given number of builders and candidates per
 // link, in float32 or int8, and returns how long that took and the graph's recall@10 against

@@ -51,6 +51,7 @@ type shard struct {
 	df       []uint32          // live records per term id
 	docs     []doc             // by slot
 	dead     []bool            // by slot
+	keys     []idKey           // by slot: idKeyOf the record id, for topK
 	slotOf   map[string]uint32 // record id -> live slot
 
 	live, deadSlots         int
@@ -130,7 +131,6 @@ func (s *shard) refreshNorms() {
 // the rest of the revision is packed (content.go).
 type doc struct {
 	recordID       string
-	idKey          uint64 // recordID's first 8 bytes, big-endian: see idKeyOf
 	name           string
 	version        string
 	descriptorType registry.DescriptorType
@@ -155,13 +155,24 @@ func (d *doc) revision() registry.Revision {
 	return rev
 }
 
-// idKeyOf returns the first 8 bytes of id (padded with zeros) as a
-// big-endian number: two ids whose keys differ compare as their keys do,
-// so that ties in a ranking are mostly broken without reading the strings.
-func idKeyOf(id string) uint64 {
-	var b [8]byte
+// idKey is the first 16 bytes of a record id (padded with zeros) as two
+// big-endian numbers: two ids whose keys differ compare as their keys do,
+// so that ties in a ranking are broken without reading the strings (record
+// ids have 12 bytes).
+type idKey [2]uint64
+
+func idKeyOf(id string) idKey {
+	var b [16]byte
 	copy(b[:], id)
-	return binary.BigEndian.Uint64(b[:])
+	return idKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+// less reports whether k's id sorts before o's, when the keys differ.
+func (k idKey) less(o idKey) bool {
+	if k[0] != o[0] {
+		return k[0] < o[0]
+	}
+	return k[1] < o[1]
 }
 
 // fingerprintOf hashes what revision and the slot's record id and
@@ -362,6 +373,7 @@ func (ix *Index) Trim() {
 func (s *shard) trim() {
 	s.docs = slices.Clone(s.docs)
 	s.dead = slices.Clone(s.dead)
+	s.keys = slices.Clone(s.keys)
 	for i := range s.postings {
 		p := &s.postings[i]
 		if n := len(p.slots); cap(p.slots) > n+n/8+4 {
@@ -551,7 +563,7 @@ func (s *shard) put(a *analyzed) {
 	slot := uint32(len(s.docs))
 	// The strings kept are copies, so that the index never holds on to a
 	// larger buffer the caller's strings may be part of.
-	d := doc{recordID: strings.Clone(a.recordID), idKey: idKeyOf(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
+	d := doc{recordID: strings.Clone(a.recordID), name: strings.Clone(a.rev.Name), version: strings.Clone(a.rev.Version),
 		descriptorType: registry.DescriptorType(strings.Clone(string(a.rev.DescriptorType))),
 		createdAt:      a.createdAt, updatedAt: a.rev.UpdatedAt, packed: s.keep(a.packed), vec: a.vec, textKey: a.textKey,
 		textBytes: revisionTextBytes(&a.rev)}
@@ -579,6 +591,7 @@ func (s *shard) put(a *analyzed) {
 	}
 	s.docs = append(s.docs, d)
 	s.dead = append(s.dead, false)
+	s.keys = append(s.keys, idKeyOf(d.recordID))
 	s.vec8.set(int(slot), d.vec)
 	for f := range NumFields {
 		s.sumLen[f] += uint64(a.lens[f])
@@ -622,12 +635,13 @@ func (s *shard) remove(recordID string) {
 	if d.vec != nil {
 		s.vectors--
 	}
+	s.vec8.set(int(slot), nil) // the vector goes with the doc's, below
 	s.dead[slot] = true
 	s.live--
 	s.deadSlots++
 	s.deadCount += d.postings
 	// Keep the served content only as long as it is live.
-	*d = doc{recordID: d.recordID, idKey: d.idKey}
+	*d = doc{recordID: d.recordID}
 	if s.deadSlots >= 8 && s.deadCount*3 > s.postingCount {
 		s.compact()
 	}
@@ -658,6 +672,7 @@ func (s *shard) compact() {
 	s.chunk = nil // live revisions move to new chunks; the old ones go
 	remap := make([]uint32, len(s.docs))
 	docs := make([]doc, 0, s.live)
+	keys := make([]idKey, 0, s.live)
 	vec8 := vecs8{dim: s.vec8.dim}
 	for slot := range s.docs {
 		if s.dead[slot] {
@@ -668,6 +683,7 @@ func (s *shard) compact() {
 		d := s.docs[slot]
 		d.packed = s.keep(d.packed)
 		docs = append(docs, d)
+		keys = append(keys, s.keys[slot])
 	}
 	terms := make(map[string]uint32, len(s.terms))
 	var lists []postings
@@ -694,7 +710,7 @@ func (s *shard) compact() {
 	if s.ann != nil {
 		s.ann.remap(remap, s.dead)
 	}
-	s.docs, s.terms, s.postings, s.df, s.vec8 = docs, terms, lists, df, vec8
+	s.docs, s.keys, s.terms, s.postings, s.df, s.vec8 = docs, keys, terms, lists, df, vec8
 	s.dead = make([]bool, len(docs))
 	s.deadSlots, s.deadCount, s.postingCount = 0, 0, s.postingCount-s.deadCount
 }

@@ -38,7 +38,7 @@ func TestFuseCutOff(t *testing.T) {
 	sem := []scored{{slot: 3, score: 0.5}, {slot: 2, score: 0.1}, {slot: 4, score: 0.12}}
 	f := Fusion{Method: FusionConvex}.resolve()
 	var got []uint32
-	for _, c := range fuse(lex, sem, f, 10, 5) {
+	for _, c := range fuse(lex, sem, f, 10, 5, nil) {
 		got = append(got, c.slot)
 		if c.rel != c.score || c.rel < 0 || c.rel > 1 {
 			t.Errorf("slot %d: relevance %v, score %v", c.slot, c.rel, c.score)
@@ -50,7 +50,7 @@ func TestFuseCutOff(t *testing.T) {
 		t.Errorf("with the cut-off: %v, want 1 and 3", got)
 	}
 	f.MinSimilarity = -1
-	if n := len(fuse(lex, sem, f, 10, 5)); n != 4 {
+	if n := len(fuse(lex, sem, f, 10, 5, nil)); n != 4 {
 		t.Errorf("without the cut-off: %d records, want 4", n)
 	}
 }

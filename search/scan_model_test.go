@@ -3,8 +3,10 @@ package search_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/search"
@@ -66,6 +68,11 @@ func TestScanMatchesFloatWithModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after removals and updates")
+	// With a guess of the k-th lower bound that is often too high, so
+	// that the first stage runs again without it.
+	restore := search.ScanVariant(1)
+	check("guess too high")
+	restore()
 	// The same on a processor without the SIMD kernels.
 	search.PortableOnly(t)
 	check("without SIMD")
@@ -98,4 +105,40 @@ func BenchmarkScan(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkScanVariants runs the exact scan at 10,000 records (the server
+// benchmark's corpus, k 100 as the fusion asks) with its guess of the k-th
+// lower bound on and off, in turn for each query, and reports the
+// thread's CPU time per scan of each: on a busy machine, a comparison that
+// one run of each could not give.
+//
+//	go test -run '^$' -bench ScanVariants -benchtime 3000x ./search/
+func BenchmarkScanVariants(b *testing.B) {
+	recs, queries := serverCorpus(b, 10_000)
+	ix := search.NewIndex(search.Options{Embedder: builtinModel(b), ApproxThreshold: -1})
+	ix.PutMany(recs)
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	var vecs [][]float32
+	for _, q := range queries {
+		if v := search.QueryVector(ix, q); v != nil {
+			vecs = append(vecs, v)
+		}
+	}
+	var cpu [2]time.Duration // without and with the guess
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for i := 0; b.Loop(); i++ {
+		for j, margin := range []int{0, 2} {
+			restore := search.ScanVariant(margin)
+			c := threadCPU()
+			search.ScanLeg(ix, searcheval.RegistryID, vecs[i%len(vecs)], nil, 100, false)
+			cpu[j] += threadCPU() - c
+			restore()
+		}
+	}
+	b.ReportMetric(float64(cpu[0].Nanoseconds())/1e3/float64(b.N), "no-guess-cpu-us")
+	b.ReportMetric(float64(cpu[1].Nanoseconds())/1e3/float64(b.N), "guess-cpu-us")
 }

@@ -132,7 +132,10 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if ix.set.observe != nil {
 			lap = ix.observe(LegSemantic, lap, len(sem))
 		}
-		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown)
+		if len(acc.pos) < len(sh.docs) {
+			acc.pos = make([]int32, len(sh.docs)+len(sh.docs)/4)
+		}
+		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown, acc.pos)
 		ranked = capWeak(ranked, &ix.set.fusion, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
@@ -239,6 +242,9 @@ type accumulator struct {
 	tf       []float32 // by slot, for synonym groups; zero outside tfSlots
 	tfSlots  []uint32
 	top      []scored
+	heap     []ranked // topK's
+	pos      []int32  // fuse's, by slot
+	order    []uint64 // and its sort's
 	sem      []scored // the semantic leg's result
 	rescored []scored // and again, ranked by a query's sentences
 	ann      annScratch
@@ -347,14 +353,14 @@ func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f 
 		rest -= t.idf
 	}
 
-	top := topK{h: acc.top[:0], k: k, docs: s.docs}
+	top := newTopK(acc, k, s)
 	for _, slot := range acc.touched {
 		if !s.dead[slot] && f.matchDoc(&s.docs[slot]) {
 			top.push(slot, score[slot])
 		}
 		score[slot] = 0
 	}
-	acc.top = top.sorted()
+	acc.top = top.sorted(acc, acc.top)
 	return acc.top
 }
 
@@ -585,32 +591,52 @@ func bm25IDF(n, df float64) float32 {
 
 // topK keeps the k best of the scores pushed to it (ties broken by record
 // id, so results are stable); its methods allocate nothing once h has
-// room for k.
+// room for k. Ties are common (records of the same text): reading the
+// record id from its slot for each comparison was a cache miss that cost a
+// fifth of a hybrid search, so each record kept carries its idKey, read
+// from the shard's compact array of them.
 type topK struct {
-	h    []scored // a min-heap on rank: h[0] is the worst kept
+	h    []ranked // a min-heap on rank: h[0] is the worst kept
 	k    int
 	docs []doc
+	keys []idKey
+}
+
+// ranked is an entry of topK.
+type ranked struct {
+	score float32
+	slot  uint32
+	key   idKey // keys[slot]
+}
+
+// newTopK returns a topK of k that uses acc's scratch heap; the caller
+// hands it back with sorted.
+func newTopK(acc *accumulator, k int, s *shard) topK {
+	return topK{h: acc.heap[:0], k: k, docs: s.docs, keys: s.keys}
 }
 
 // worse reports whether a ranks below b.
-func (t *topK) worse(a, b scored) bool {
+func (t *topK) worse(a, b *ranked) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	da, db := &t.docs[a.slot], &t.docs[b.slot]
-	if da.idKey != db.idKey {
-		return da.idKey > db.idKey
+	if a.key != b.key {
+		return b.key.less(a.key)
 	}
-	return da.recordID > db.recordID
+	return t.docs[a.slot].recordID > t.docs[b.slot].recordID
 }
 
 func (t *topK) push(slot uint32, score float32) {
-	h, c := t.h, scored{slot, score}
+	h := t.h
+	if len(h) == t.k && (score < h[0].score || score == h[0].score && slot == h[0].slot) {
+		return // the common case, decided without reading the slot
+	}
+	c := ranked{score, slot, t.keys[slot]}
 	if len(h) < t.k {
 		h = append(h, c)
 		for i := len(h) - 1; i > 0; {
 			p := (i - 1) / 2
-			if !t.worse(h[i], h[p]) {
+			if !t.worse(&h[i], &h[p]) {
 				break
 			}
 			h[i], h[p] = h[p], h[i]
@@ -619,7 +645,7 @@ func (t *topK) push(slot uint32, score float32) {
 		t.h = h
 		return
 	}
-	if t.worse(c, h[0]) || c == h[0] {
+	if t.worse(&c, &h[0]) {
 		return
 	}
 	h[0] = c
@@ -629,10 +655,10 @@ func (t *topK) push(slot uint32, score float32) {
 			return
 		}
 		m := l
-		if r := l + 1; r < len(h) && t.worse(h[r], h[l]) {
+		if r := l + 1; r < len(h) && t.worse(&h[r], &h[l]) {
 			m = r
 		}
-		if !t.worse(h[m], h[i]) {
+		if !t.worse(&h[m], &h[i]) {
 			return
 		}
 		h[i], h[m] = h[m], h[i]
@@ -640,16 +666,58 @@ func (t *topK) push(slot uint32, score float32) {
 	}
 }
 
-// sorted returns the kept scores, best first.
-func (t *topK) sorted() []scored {
-	slices.SortFunc(t.h, func(a, b scored) int {
-		switch {
-		case t.worse(b, a):
-			return -1
-		case t.worse(a, b):
-			return 1
+// add keeps slot among the candidates without the heap: sorted then
+// keeps the best k. For a few more than k candidates, cheaper than push.
+func (t *topK) add(slot uint32, score float32) {
+	t.h = append(t.h, ranked{score, slot, t.keys[slot]})
+}
+
+// sorted writes the best k scores kept to dst[:0], best first, and returns
+// it; the heap goes back to acc for the next topK. The scores are sorted
+// as integers (a comparison function cost ten times as much), then runs of
+// equal scores by record id.
+func (t *topK) sorted(acc *accumulator, dst []scored) []scored {
+	order := acc.order[:0]
+	for i, c := range t.h {
+		order = append(order, uint64(^scoreBits(c.score))<<32|uint64(i))
+	}
+	slices.Sort(order)
+	dst = dst[:0]
+	for i := 0; i < len(order); {
+		j := i + 1
+		for j < len(order) && order[j]>>32 == order[i]>>32 {
+			j++
 		}
-		return 0
-	})
-	return t.h
+		run := order[i:j]
+		if len(run) > 1 {
+			slices.SortFunc(run, func(a, b uint64) int {
+				switch {
+				case t.worse(&t.h[uint32(b)], &t.h[uint32(a)]):
+					return -1
+				case t.worse(&t.h[uint32(a)], &t.h[uint32(b)]):
+					return 1
+				}
+				return 0
+			})
+		}
+		for _, o := range run {
+			c := &t.h[uint32(o)]
+			dst = append(dst, scored{c.slot, c.score})
+		}
+		i = j
+	}
+	acc.heap, acc.order = t.h[:0], order
+	return dst[:min(len(dst), t.k)]
+}
+
+// scoreBits maps scores to integers in the same order.
+func scoreBits(f float32) uint32 {
+	if f == 0 {
+		f = 0 // -0 ranks as 0
+	}
+	b := math.Float32bits(f)
+	if b>>31 != 0 {
+		return ^b
+	}
+	return b | 1<<31
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/viterin/vek/vek32"
@@ -356,13 +356,13 @@ func (s *shard) semantic(acc *accumulator, q *queryVectors, f *Filter, k int) []
 	if len(q.parts) == 0 {
 		return top
 	}
-	again := topK{h: acc.rescored[:0], k: k, docs: s.docs}
+	again := newTopK(acc, k, s)
 	for _, c := range top {
 		if sim := q.similarity(c.score, s.docs[c.slot].vec); sim > 0 {
 			again.push(c.slot, sim)
 		}
 	}
-	acc.rescored = again.sorted()
+	acc.rescored = again.sorted(acc, acc.rescored)
 	return acc.rescored
 }
 
@@ -383,53 +383,49 @@ func (s *shard) nearest(acc *accumulator, qvec []float32, f *Filter, k int) []sc
 // bound seen so far, since at least k records score at least that. The
 // second computes the float32 dot product of the records whose upper bound
 // reaches the final k-th best lower bound.
+//
+// The k-th best lower bound rises as the first stage goes, so it let
+// through most of the first blocks, six times as many records as the
+// second stage needed. So the first stage starts from a guess of the final
+// value, taken from a sample of the records (guess); the guess is checked
+// at the end (at least k records must have a lower bound above it), and
+// the first stage runs again without it when it was too high. Either way
+// the second stage sees the same records.
 func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
 	qq, v8 := &acc.q16, &s.vec8
 	if v8.dim != len(qvec) || !quantizeQuery(qq, qvec) || k <= 0 {
 		return s.scanFloat(acc, qvec, f, k)
 	}
-	st := stage1{s: s, f: f, qq: qq, k: k, first: acc.first[:0], lower: acc.lower[:0], kth: float32(math.Inf(-1))}
-	if cap(acc.dots) < scanBlock {
-		acc.dots, acc.mask = make([]int32, scanBlock), make([]uint16, scanBlock/16)
+	n := len(v8.scale)
+	if cap(acc.dots) < n {
+		acc.dots, acc.mask = make([]int32, n+n/4), make([]uint16, (n+n/4)/16+1)
 	}
-	for from := 0; from < len(v8.scale); from += scanBlock {
-		dots := acc.dots[:min(scanBlock, len(v8.scale)-from)]
-		dot8Batch(v8, from, qq, dots)
-		i := 0
-		if n := len(dots) &^ 15; haveMask && n > 0 {
-			// The test in SIMD first, against the k-th best lower bound
-			// as the block starts (it only rises) less a margin for
-			// rounding; the records it lets through are tested again.
-			const margin = 1e-5
-			c := [6]float32{qq.scale, qq.byScale, qq.byResid, qq.slack, st.kth - margin, -margin}
-			scanMaskAVX512(&dots[0], &v8.scale[from], &v8.resid[from], n, &c, &acc.mask[0])
-			for j, m := range acc.mask[:n/16] {
-				for ; m != 0; m &= m - 1 {
-					i := j*16 + bits.TrailingZeros16(m)
-					st.consider(from+i, dots[i])
-				}
-			}
-			i = n
-		}
-		for ; i < len(dots); i++ {
-			st.consider(from+i, dots[i])
-		}
+	dots := acc.dots[:n]
+	st := stage1{s: s, f: f, qq: qq, k: k, first: acc.first[:0], lower: acc.lower[:0], floor: float32(math.Inf(-1))}
+	dot8Batch(v8, 0, qq, dots)
+	if guessMargin > 0 {
+		st.floor = st.guess(dots)
+	}
+	st.run(dots, acc.mask)
+	if guessed := !math.IsInf(float64(st.floor), -1); guessed && (len(st.lower) < k || st.lower[0] < st.floor) {
+		st.first, st.lower, st.floor = st.first[:0], st.lower[:0], float32(math.Inf(-1))
+		st.run(dots, acc.mask)
 	}
 	first, kth := st.first, st.kth
 	acc.lower = st.lower
-	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
+	top := newTopK(acc, k, s)
 	for _, c := range first {
 		if c.score < kth {
 			continue
 		}
 		// vek32.Dot uses the processor's vector instructions (AVX2) where
 		// it has them: some fifty times faster than a plain loop.
-		if dot := vek32.Dot(s.docs[c.slot].vec, qvec); dot > 0 {
-			top.push(c.slot, dot)
+		if dot := vek32.Dot(v8.f[c.slot], qvec); dot > 0 {
+			top.add(c.slot, dot)
 		}
 	}
 	acc.first = first
-	acc.sem = top.sorted()
+	acc.sem = top.sorted(acc, acc.sem)
 	return acc.sem
 }
 
@@ -441,7 +437,69 @@ type stage1 struct {
 	k     int
 	first []scored  // the records kept, with their upper bounds
 	lower []float32 // a min-heap of the k best lower bounds
-	kth   float32   // the k-th best lower bound
+	floor float32   // the guess of the final k-th best lower bound
+	kth   float32   // the larger of floor and the k-th best lower bound
+}
+
+// Sampling every guessStride-th record, the guess is the lower bound
+// that guessMargin times k records are expected to reach: a guess too high
+// costs the first stage twice, one too low lets more records through.
+// guessMargin is a variable so that benchmarks can turn the guess off (0)
+// and tests make it too high about half the time (1): ScanVariant.
+const guessStride = 8
+
+var guessMargin = 2
+
+// guess returns a guess of the k-th best lower bound of the records that
+// pass the filter, from a sample of them, or minus infinity when there
+// are too few records to sample.
+func (st *stage1) guess(dots []int32) float32 {
+	r := (guessMargin*st.k + guessStride - 1) / guessStride
+	none := float32(math.Inf(-1))
+	if len(dots) < 2*r*guessStride {
+		return none
+	}
+	v8, h, g := &st.s.vec8, st.lower[:0], none
+	for slot := guessStride / 2; slot < len(dots); slot += guessStride {
+		scale := v8.scale[slot]
+		if scale == 0 || st.s.dead[slot] || !st.f.matchDoc(&st.s.docs[slot]) {
+			continue
+		}
+		x := float32(dots[slot])*st.qq.scale*scale - st.qq.bound(scale, v8.resid[slot])
+		if len(h) < r || x > h[0] {
+			h, g = pushLower(h, x, r)
+		}
+	}
+	st.lower = h[:0]
+	return g
+}
+
+// run is the first stage over the dot products of every slot.
+func (st *stage1) run(dots []int32, mask []uint16) {
+	st.kth = st.floor
+	qq, v8 := st.qq, &st.s.vec8
+	for from := 0; from < len(dots); from += scanBlock {
+		block := dots[from:min(from+scanBlock, len(dots))]
+		i := 0
+		if n := len(block) &^ 15; haveMask && n > 0 {
+			// The test in SIMD first, against the k-th best lower bound
+			// as the block starts (it only rises) less a margin for
+			// rounding; the records it lets through are tested again.
+			const margin = 1e-5
+			c := [6]float32{qq.scale, qq.byScale, qq.byResid, qq.slack, st.kth - margin, -margin}
+			scanMaskAVX512(&block[0], &v8.scale[from], &v8.resid[from], n, &c, &mask[0])
+			for j, m := range mask[:n/16] {
+				for ; m != 0; m &= m - 1 {
+					i := j*16 + bits.TrailingZeros16(m)
+					st.consider(from+i, block[i])
+				}
+			}
+			i = n
+		}
+		for ; i < len(block); i++ {
+			st.consider(from+i, block[i])
+		}
+	}
 }
 
 // consider keeps slot, whose first-stage dot product is d, if it may
@@ -458,7 +516,9 @@ func (st *stage1) consider(slot int, d int32) {
 	// in the float32 scan.
 	if hi := approx + b; hi > 0 && hi >= st.kth && st.f.matchDoc(&st.s.docs[slot]) {
 		st.first = append(st.first, scored{uint32(slot), hi})
-		st.lower, st.kth = pushLower(st.lower, approx-b, st.k)
+		var kth float32
+		st.lower, kth = pushLower(st.lower, approx-b, st.k)
+		st.kth = max(st.floor, kth)
 	}
 }
 
@@ -506,7 +566,7 @@ func pushLower(h []float32, x float32, k int) ([]float32, float32) {
 // scanFloat is the scan in float32 alone, for a query that has no int8
 // form.
 func (s *shard) scanFloat(acc *accumulator, qvec []float32, f *Filter, k int) []scored {
-	top := topK{h: acc.sem[:0], k: k, docs: s.docs}
+	top := newTopK(acc, k, s)
 	for slot := range s.docs {
 		d := &s.docs[slot]
 		if s.dead[slot] || len(d.vec) != len(qvec) || !f.matchDoc(d) {
@@ -516,7 +576,7 @@ func (s *shard) scanFloat(acc *accumulator, qvec []float32, f *Filter, k int) []
 			top.push(uint32(slot), dot)
 		}
 	}
-	acc.sem = top.sorted()
+	acc.sem = top.sorted(acc, acc.sem)
 	return acc.sem
 }
 
@@ -531,29 +591,38 @@ type fused struct {
 // fuse combines two rankings (best first) into the best k, ending at the
 // first record that falls below the fusion's cut-off. lexKnown is the lexical
 // score of a record that matched every query word that some record has.
-func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
+// pos is scratch space, zero, by slot (grown as needed).
+func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32, pos []int32) []fused {
 	// One entry per record, in the order of first appearance (the lexical
 	// ranking, then the semantic one's newcomers), which breaks ties.
+	// The lexical ranking's records are found by slot through pos, zero
+	// but for them while the fusion runs (a map cost a tenth of its time).
 	all := make([]fused, 0, len(lex)+len(sem))
-	sums := make([]float64, 0, len(lex)+len(sem))
-	at := make(map[uint32]int, len(lex)+len(sem))
+	sums := make([]float64, len(lex)+len(sem))
 	for _, c := range lex {
-		at[c.slot] = len(all)
+		if int(c.slot) >= len(pos) {
+			pos = make([]int32, c.slot+1)
+		}
+	}
+	for i, c := range lex {
 		all = append(all, fused{slot: c.slot, lex: c.score})
-		sums = append(sums, 0)
+		pos[c.slot] = int32(i + 1)
 	}
 	semAt := make([]int, len(sem))
 	for i, c := range sem {
-		j, ok := at[c.slot]
-		if !ok {
-			j = len(all)
-			at[c.slot] = j
+		j := len(all)
+		if int(c.slot) < len(pos) && pos[c.slot] > 0 {
+			j = int(pos[c.slot] - 1)
+		} else {
 			all = append(all, fused{slot: c.slot})
-			sums = append(sums, 0)
 		}
 		all[j].sem = c.score
 		semAt[i] = j
 	}
+	for _, c := range lex {
+		pos[c.slot] = 0
+	}
+	sums = sums[:len(all)]
 	switch f.Method {
 	case FusionConvex:
 		norm := func(list []scored, w float64, index func(i int) int) {
@@ -579,12 +648,20 @@ func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32) []fused {
 			sums[semAt[i]] += (1 - f.LexicalWeight) / (f.K + float64(i+1))
 		}
 	}
+	// The best k by score, ties in order of appearance: sorted as
+	// integers, score then position (a stable sort of the records cost
+	// more than the rest of the fusion).
+	order := make([]uint64, len(all))
 	for i := range all {
 		all[i].score = float32(sums[i])
 		all[i].rel = all[i].score
+		order[i] = uint64(^scoreBits(all[i].score))<<32 | uint64(i)
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].score > all[j].score })
-	out := all[:min(k, len(all))]
+	slices.Sort(order)
+	out := make([]fused, min(k, len(all)))
+	for i := range out {
+		out[i] = all[uint32(order[i])]
+	}
 	// The cut-off: the results end at the first record that is neither
 	// close in meaning nor shares enough of the query's words.
 	for i, r := range out {
