@@ -165,6 +165,10 @@ type annScratch struct {
 	// expanded, and their int8 dot products with qq.
 	fresh []uint32
 	dots  []int32
+	// kept and pairs are the nodes kept so far while choosing links and
+	// their int8 dot products with the candidate at hand.
+	kept  []uint32
+	pairs []int32
 }
 
 // visit reports whether node is seen for the first time this epoch.
@@ -393,17 +397,12 @@ func (g *hnsw) connect(node uint32, sc *annScratch) {
 	eps := append(sc.eps[:0], ep)
 	for l := min(level, g.top); l >= 0; l-- {
 		g.searchLayer(vec, eps, g.efBuild, l, sc, &annQuery{})
-		// The candidates, best first, are the next layer's entry points;
-		// their similarities are taken again in float32 for the choice
-		// of links.
+		// The candidates, best first, are the next layer's entry points.
+		// Their int8 similarities also choose the links: taking them again
+		// in float32 cost a tenth of the build and gained no recall.
 		eps = append(eps[:0], sc.res...)
-		if sc.use8 {
-			for i := range eps {
-				eps[i].sim = vek32.Dot(vec, g.vecs[eps[i].node])
-			}
-		}
 		slices.SortFunc(eps, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
-		sc.sel = g.selectNeighbours(sc.sel[:0], eps, annM)
+		sc.sel = g.selectNeighbours(sc.sel[:0], eps, annM, sc)
 		g.setNeighbours(node, l, sc.sel)
 		maxLinks := annM
 		if l == 0 {
@@ -454,15 +453,17 @@ func (g *hnsw) connectAll(nodes []uint32, scs []*annScratch) {
 // paper's heuristic: a candidate is kept only if it is closer to the new
 // node than to every one kept before it, so that links spread in all
 // directions instead of into one dense cluster.
-func (g *hnsw) selectNeighbours(out, cands []annCand, m int) []annCand {
+func (g *hnsw) selectNeighbours(out, cands []annCand, m int, sc *annScratch) []annCand {
+	sc.kept = sc.kept[:0]
 	for _, c := range cands {
 		if len(out) == m {
 			break
 		}
-		if g.closerToKept(c, out) {
+		if g.closerToKept(c, out, sc) {
 			continue
 		}
 		out = append(out, c)
+		sc.kept = append(sc.kept, c.node)
 	}
 	// Then the best of those left out, up to m: records that are near
 	// duplicates of each other (common in registries) would otherwise end
@@ -480,13 +481,27 @@ func (g *hnsw) selectNeighbours(out, cands []annCand, m int) []annCand {
 	return out
 }
 
-// closerToKept reports whether c is closer to one of kept than to the new
-// node (c.sim). (Comparing int8 copies first, with float32 only where
-// their bound left it open, measured slower: near duplicates leave it
-// open often, and the float32 loop stops at the first closer one.)
-func (g *hnsw) closerToKept(c annCand, kept []annCand) bool {
-	for _, r := range kept {
-		if vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim {
+// closerToKept reports whether c is closer to one of kept (their nodes in
+// sc.kept) than to the new node (c.sim). The vectors are compared in int8,
+// four at a time (dot8Pairs), as the candidates were found: in float32,
+// one at a time, this was a quarter of the build's time.
+func (g *hnsw) closerToKept(c annCand, kept []annCand, sc *annScratch) bool {
+	if g.float {
+		for _, r := range kept {
+			if vek32.Dot(g.vecs[c.node], g.vecs[r.node]) > c.sim {
+				return true
+			}
+		}
+		return false
+	}
+	if len(kept) == 0 {
+		return false
+	}
+	sc.pairs = slices.Grow(sc.pairs[:0], len(kept))[:len(kept)]
+	dot8Pairs(g.q8, g.sum8, g.dim, c.node, sc.kept, sc.pairs)
+	sc8 := g.s8[c.node]
+	for i, r := range kept {
+		if float32(sc.pairs[i])*sc8*g.s8[r.node] > c.sim {
 			return true
 		}
 	}
@@ -521,7 +536,7 @@ func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *ann
 		}
 	}
 	slices.SortFunc(cands, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
-	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks)
+	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks, sc)
 	l[0] = uint32(len(sc.pick))
 	for i, c := range sc.pick {
 		l[1+i] = c.node
