@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -215,6 +216,18 @@ func BenchmarkHNSWBuild100k(b *testing.B) {
 	}
 	if os.Getenv("AGENTRY_BENCH_HNSW_CURRENT") != "" {
 		runs = runs[2:3] // only the way the index builds now, for a profile
+	}
+	// AGENTRY_BENCH_HNSW_EF=96,112 builds as now but with those numbers
+	// of candidates per link, to choose efConstruction.
+	if efs := os.Getenv("AGENTRY_BENCH_HNSW_EF"); efs != "" {
+		runs = nil
+		for _, f := range strings.Split(efs, ",") {
+			ef, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatalf("AGENTRY_BENCH_HNSW_EF: %v", err)
+			}
+			runs = append(runs, run{fmt.Sprintf("builders=%d/ef=%d/int8", procs, ef), procs, ef, false})
+		}
 	}
 	// CPU time as well as elapsed: on a shared machine the elapsed time
 	// says more about the other jobs than about the build.
