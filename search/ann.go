@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/viterin/vek/vek32"
 )
@@ -145,14 +146,16 @@ type annCand struct {
 // annScratch is a search's working memory, part of the pooled
 // accumulator, so that a query allocates nothing.
 type annScratch struct {
-	seen  []uint32 // by node: the epoch that visited it
-	epoch uint32
-	cand  []annCand // min-heap on -sim: the nodes to expand, best first
-	res   []annCand // min-heap on sim: the best found, worst first
-	eps   []annCand // entry points of the next layer (insertion)
-	sel   []annCand // neighbour selection (insertion)
-	nbs   []annCand // a neighbour's links while shrinking them (insertion)
-	pick  []annCand // those kept
+	// seen has a bit per node, set once this search has visited it: an
+	// eighth of a kilobyte per thousand nodes, so that it stays in the
+	// processor's nearest cache, where a word per node did not.
+	seen []uint64
+	cand []annCand // min-heap on -sim: the nodes to expand, best first
+	res  []annCand // min-heap on sim: the best found, worst first
+	eps  []annCand // entry points of the next layer (insertion)
+	sel  []annCand // neighbour selection (insertion)
+	nbs  []annCand // a neighbour's links while shrinking them (insertion)
+	pick []annCand // those kept
 	// shared is set for a builder that links nodes alongside others: it
 	// reads link lists under their lock, into buf.
 	shared bool
@@ -161,34 +164,35 @@ type annScratch struct {
 	// int8 against qq, the node's vector in int16.
 	use8 bool
 	qq   query16
-	// fresh and dots are the neighbours not seen yet of the node being
-	// expanded, and their int8 dot products with qq.
-	fresh []uint32
-	dots  []int32
+	// fresh, dots and scales are the neighbours not seen yet of the node
+	// being expanded, their int8 dot products with qq and their scales.
+	fresh  []uint32
+	dots   []int32
+	scales []float32
 	// kept and pairs are the nodes kept so far while choosing links and
 	// their int8 dot products with the candidate at hand.
 	kept  []uint32
 	pairs []int32
 }
 
-// visit reports whether node is seen for the first time this epoch.
+// visit reports whether node is seen for the first time this search.
 func (sc *annScratch) visit(node uint32) bool {
-	if sc.seen[node] == sc.epoch {
+	w, bit := node>>6, uint64(1)<<(node&63)
+	if sc.seen[w]&bit != 0 {
 		return false
 	}
-	sc.seen[node] = sc.epoch
+	sc.seen[w] |= bit
 	return true
 }
 
+// reset forgets the nodes seen, for a search of a graph of nodes.
 func (sc *annScratch) reset(nodes int) {
-	if len(sc.seen) < nodes {
-		sc.seen = make([]uint32, nodes+nodes/4)
-		sc.epoch = 0
+	n := (nodes + 63) / 64
+	if len(sc.seen) < n {
+		sc.seen = make([]uint64, n+n/4)
+		return
 	}
-	if sc.epoch++; sc.epoch == 0 { // wrapped: forget every mark
-		clear(sc.seen)
-		sc.epoch = 1
-	}
+	clear(sc.seen[:n])
 }
 
 func heapPush(h []annCand, c annCand) []annCand {
@@ -289,24 +293,35 @@ func (g *hnsw) searchLayer(vec []float32, eps []annCand, ef, layer int, sc *annS
 		if len(res) >= ef && -c.sim < res[0].sim {
 			break // the best left is worse than the worst kept
 		}
-		nbs := g.read(c.node, layer, sc)
+		var nbs []uint32
 		if sc.use8 {
 			// While linking, the neighbours not seen yet are compared in
-			// int8 at once, four at a time where the processor can.
-			fresh := sc.fresh[:0]
-			for _, nb := range nbs {
-				if sc.visit(nb) {
-					fresh = append(fresh, nb)
-				}
+			// int8 at once, four at a time where the processor can, and
+			// with those of the next best candidate if it is good enough
+			// to be expanded now: the time goes in waiting for memory
+			// (link lists, then vectors), and two nodes' worth of fetches
+			// wait together.
+			sc.fresh, sc.scales = sc.fresh[:0], sc.scales[:0]
+			g.collectFresh(c.node, layer, sc)
+			if len(cand) > 0 && (len(res) < ef || -cand[0].sim >= res[0].sim) {
+				c, cand = heapPop(cand)
+				g.collectFresh(c.node, layer, sc)
 			}
-			sc.fresh, sc.dots = fresh, slices.Grow(sc.dots[:0], len(fresh))[:len(fresh)]
-			dot8Nodes(g.q8, g.sum8, g.dim, fresh, &sc.qq, sc.dots)
-			nbs = fresh
+			if layer == 0 && len(cand) > 0 {
+				// The links of the node likely expanded next, read from
+				// memory while these neighbours are compared.
+				prefetch3(unsafe.Pointer(&g.links[int(cand[0].node)*stride0]))
+			}
+			nbs = sc.fresh
+			sc.dots = slices.Grow(sc.dots[:0], len(nbs))[:len(nbs)]
+			dot8Nodes(g.q8, g.sum8, g.dim, nbs, &sc.qq, sc.dots)
+		} else {
+			nbs = g.read(c.node, layer, sc)
 		}
 		for i, nb := range nbs {
 			var sim float32
 			if sc.use8 {
-				sim = float32(sc.dots[i]) * sc.qq.scale * g.s8[nb]
+				sim = float32(sc.dots[i]) * sc.qq.scale * sc.scales[i]
 			} else if !sc.visit(nb) {
 				continue
 			} else {
@@ -329,6 +344,19 @@ func (g *hnsw) searchLayer(vec []float32, eps []annCand, ef, layer int, sc *annS
 	}
 	sc.cand, sc.res = cand, res
 	return ok
+}
+
+// collectFresh appends to sc.fresh the neighbours of node on a layer not
+// seen yet, marking them seen, and their scales to sc.scales: read now, so
+// that the memory fetches them while the products are computed.
+func (g *hnsw) collectFresh(node uint32, layer int, sc *annScratch) {
+	fresh, scales := sc.fresh, sc.scales
+	for _, nb := range g.read(node, layer, sc) {
+		if sc.visit(nb) {
+			fresh, scales = append(fresh, nb), append(scales, g.s8[nb])
+		}
+	}
+	sc.fresh, sc.scales = fresh, scales
 }
 
 // search leaves in sc.res the best ef nodes for vec that q accepts, and

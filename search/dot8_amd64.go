@@ -1,6 +1,10 @@
 package search
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // haveDot8 says whether dot8SIMD runs here, and haveVNNI whether
 // dot8x4VNNI, dot8Gather4VNNI and dot8x8Gather4VNNI do.
@@ -42,3 +46,9 @@ func dot8x8Gather4VNNI(base, v *int8, nodes *uint32, dim, n int, out *int32)
 //
 //go:noescape
 func scanMaskAVX512(dots *int32, scale, resid *float32, n int, c *[6]float32, mask *uint16)
+
+// prefetch3 asks for the three cache lines from p on, without waiting for
+// them (dot8_amd64.s); p need not be valid.
+//
+//go:noescape
+func prefetch3(p unsafe.Pointer)

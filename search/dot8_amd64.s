@@ -297,3 +297,13 @@ mend:
 	KXORW K3, K3, K3
 	VZEROUPPER
 	RET
+
+// func prefetch3(p unsafe.Pointer)
+//
+// Asks for the three cache lines from p on, without waiting for them.
+TEXT ·prefetch3(SB), NOSPLIT, $0-8
+	MOVQ       p+0(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 128(AX)
+	RET
