@@ -1,7 +1,6 @@
 package search
 
 import (
-	"cmp"
 	"context"
 	"math"
 	"math/rand/v2"
@@ -143,6 +142,18 @@ type annCand struct {
 	node uint32
 }
 
+// bestFirst orders candidates by similarity, best first (similarities are
+// never NaN, which cmp.Compare would spend time on).
+func bestFirst(a, b annCand) int {
+	switch {
+	case a.sim > b.sim:
+		return -1
+	case a.sim < b.sim:
+		return 1
+	}
+	return 0
+}
+
 // annScratch is a search's working memory, part of the pooled
 // accumulator, so that a query allocates nothing.
 type annScratch struct {
@@ -169,10 +180,8 @@ type annScratch struct {
 	fresh  []uint32
 	dots   []int32
 	scales []float32
-	// kept and pairs are the nodes kept so far while choosing links and
-	// their int8 dot products with the candidate at hand.
-	kept  []uint32
-	pairs []int32
+	// kept are the nodes kept so far while choosing links.
+	kept []uint32
 }
 
 // visit reports whether node is seen for the first time this search.
@@ -262,7 +271,18 @@ func (g *hnsw) sim(vec []float32, node uint32, sc *annScratch) float32 {
 func (g *hnsw) greedy(vec []float32, ep annCand, layer int, sc *annScratch) annCand {
 	for moved := true; moved; {
 		moved = false
-		for _, nb := range g.read(ep.node, layer, sc) {
+		nbs := g.read(ep.node, layer, sc)
+		if sc.use8 { // while linking: all the links at once, as in searchLayer
+			sc.dots = slices.Grow(sc.dots[:0], len(nbs))[:len(nbs)]
+			dot8Nodes(g.q8, g.sum8, g.dim, nbs, &sc.qq, sc.dots)
+			for i, nb := range nbs {
+				if sim := float32(sc.dots[i]) * sc.qq.scale * g.s8[nb]; sim > ep.sim {
+					ep, moved = annCand{sim, nb}, true
+				}
+			}
+			continue
+		}
+		for _, nb := range nbs {
 			if sim := g.sim(vec, nb, sc); sim > ep.sim {
 				ep, moved = annCand{sim, nb}, true
 			}
@@ -429,7 +449,7 @@ func (g *hnsw) connect(node uint32, sc *annScratch) {
 		// Their int8 similarities also choose the links: taking them again
 		// in float32 cost a tenth of the build and gained no recall.
 		eps = append(eps[:0], sc.res...)
-		slices.SortFunc(eps, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
+		slices.SortFunc(eps, bestFirst)
 		sc.sel = g.selectNeighbours(sc.sel[:0], eps, annM, sc)
 		g.setNeighbours(node, l, sc.sel)
 		maxLinks := annM
@@ -525,12 +545,17 @@ func (g *hnsw) closerToKept(c annCand, kept []annCand, sc *annScratch) bool {
 	if len(kept) == 0 {
 		return false
 	}
-	sc.pairs = slices.Grow(sc.pairs[:0], len(kept))[:len(kept)]
-	dot8Pairs(g.q8, g.sum8, g.dim, c.node, sc.kept, sc.pairs)
+	// Eight at a time, nearest kept first: most candidates left out are
+	// closer to one of the first kept.
+	var pairs [8]int32
 	sc8 := g.s8[c.node]
-	for i, r := range kept {
-		if float32(sc.pairs[i])*sc8*g.s8[r.node] > c.sim {
-			return true
+	for from := 0; from < len(kept); from += len(pairs) {
+		n := min(len(pairs), len(kept)-from)
+		dot8Pairs(g.q8, g.sum8, g.dim, c.node, sc.kept[from:from+n], pairs[:n])
+		for i, r := range kept[from : from+n] {
+			if float32(pairs[i])*sc8*g.s8[r.node] > c.sim {
+				return true
+			}
 		}
 	}
 	return false
@@ -563,7 +588,7 @@ func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *ann
 			cands = append(cands, annCand{vek32.Dot(g.vecs[node], g.vecs[x]), x})
 		}
 	}
-	slices.SortFunc(cands, func(a, b annCand) int { return cmp.Compare(b.sim, a.sim) })
+	slices.SortFunc(cands, bestFirst)
 	sc.pick = g.selectNeighbours(sc.pick[:0], cands, maxLinks, sc)
 	l[0] = uint32(len(sc.pick))
 	for i, c := range sc.pick {
