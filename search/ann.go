@@ -33,8 +33,8 @@ import (
 // cost build time or query time.
 const (
 	annM        = 16  // links per node on the upper layers; twice as many on layer 0
-	annEfBuild  = 128 // candidates kept while linking a new node
-	annEfSearch = 320 // candidates kept while searching (at least the number wanted)
+	annEfBuild  = 112 // candidates kept while linking a new node
+	annEfSearch = 400 // candidates kept while searching (at least the number wanted)
 	annMaxLevel = 16
 	// annBatch bounds how long the builder holds the index's lock at a
 	// time, so that searches wait at most about that long.
@@ -855,7 +855,7 @@ func (a *annIndex) step(scs []*annScratch) bool {
 
 // annChunk is how many nodes each builder links between two looks at the
 // clock: a node takes a few hundred microseconds at 100,000.
-const annChunk = 2
+const annChunk = 8
 
 // publish makes the graph being built the serving one once it lacks only
 // a few vectors. The caller holds mu and inMu.
