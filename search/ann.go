@@ -56,6 +56,13 @@ type hnsw struct {
 	// list need not compare the node with its links again.
 	links []uint32
 	sims0 []float32
+	// chosen0 says, by node, which of its layer-0 links the heuristic of
+	// selectNeighbours chose (bit i for link i; the others topped the list
+	// up), once listKnown is set: the list is then sorted best first, so
+	// that a new link changes the choice only below its place (see
+	// relink0). Set when the full list was chosen again, cleared when the
+	// node's links are set.
+	chosen0 []uint64
 	// upper holds layers 1 to the node's level: per layer a count, then up
 	// to annM neighbours; nil for the nine nodes in ten that have none.
 	upper [][]uint32
@@ -134,6 +141,7 @@ func (g *hnsw) setNeighbours(node uint32, layer int, nb []annCand) {
 		l[1+i] = c.node
 	}
 	if layer == 0 {
+		g.chosen0[node] = 0
 		sims := g.sims0[int(node)*stride0:]
 		for i, c := range nb {
 			sims[1+i] = c.sim
@@ -420,6 +428,7 @@ func (g *hnsw) alloc(vec []float32, slot uint32) uint32 {
 	g.s8, g.sum8 = append(g.s8, scale), append(g.sum8, sum8(q8))
 	g.links = append(g.links, make([]uint32, stride0)...)
 	g.sims0 = append(g.sims0, make([]float32, stride0)...)
+	g.chosen0 = append(g.chosen0, 0)
 	var up []uint32
 	if level > 0 {
 		up = make([]uint32, level*(annM+1))
@@ -585,6 +594,10 @@ func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *ann
 		l[0]++
 		return
 	}
+	if sims != nil && !g.float {
+		g.relink0(node, annCand{sim, peer}, l, sims, sc)
+		return
+	}
 	cands := append(sc.nbs[:0], annCand{sim, peer})
 	links := l[1 : 1+l[0]]
 	if sims == nil && !g.float {
@@ -613,6 +626,75 @@ func (g *hnsw) link(node, peer uint32, sim float32, layer, maxLinks int, sc *ann
 		}
 	}
 	sc.nbs = cands
+}
+
+// listKnown marks a node's chosen0 as valid.
+const listKnown = 1 << 63
+
+// relink0 chooses again the full layer-0 links l of node (similarities
+// sims) with peer added, as selectNeighbours would, under node's lock:
+// with one candidate too many, that keeps all but the least similar of
+// those the heuristic leaves out (or the least similar of all, if it
+// leaves none out). Whether the heuristic keeps a candidate depends only
+// on the more similar ones; so once the list is sorted and its choices
+// known (chosen0), only those below peer's place are examined again.
+func (g *hnsw) relink0(node uint32, peer annCand, l []uint32, sims []float32, sc *annScratch) {
+	n, known := int(l[0]), g.chosen0[node]
+	cands, from := sc.nbs[:0], 0
+	if known&listKnown != 0 {
+		for from < n && sims[1+from] >= peer.sim {
+			from++
+		}
+		for i := range n {
+			if i == from {
+				cands = append(cands, peer)
+			}
+			cands = append(cands, annCand{sims[1+i], l[1+i]})
+		}
+		if from == n {
+			cands = append(cands, peer)
+		}
+	} else {
+		cands = append(cands, peer)
+		for i := range n {
+			cands = append(cands, annCand{sims[1+i], l[1+i]})
+		}
+		slices.SortFunc(cands, bestFirst)
+		known = 0
+	}
+	kept, chosen := sc.pick[:0], uint64(0)
+	sc.kept = sc.kept[:0]
+	for i, c := range cands {
+		if i < from {
+			if known>>i&1 == 0 {
+				continue
+			}
+		} else if len(kept) == n || g.closerToKept(c, kept, sc) {
+			continue
+		}
+		chosen |= 1 << i
+		kept, sc.kept = append(kept, c), append(sc.kept, c.node)
+	}
+	drop := len(cands) - 1
+	for i := len(cands) - 1; i >= 0; i-- {
+		if chosen>>i&1 == 0 {
+			drop = i
+			break
+		}
+	}
+	j, out := 0, uint64(listKnown)
+	for i, c := range cands {
+		if i == drop {
+			continue
+		}
+		l[1+j], sims[1+j] = c.node, c.sim
+		if chosen>>i&1 != 0 {
+			out |= 1 << j
+		}
+		j++
+	}
+	l[0], g.chosen0[node] = uint32(j), out
+	sc.pick, sc.nbs = kept, cands
 }
 
 // remap follows a compaction of the shard's slots: nodes of dead slots
