@@ -235,6 +235,20 @@ func heapPop(h []annCand) (annCand, []annCand) {
 	n := len(h) - 1
 	h[0] = h[n]
 	h = h[:n]
+	siftDown(h)
+	return top, h
+}
+
+// heapReplaceTop puts c in the place of h's top, one sift instead of a
+// push and a pop.
+func heapReplaceTop(h []annCand, c annCand) {
+	h[0] = c
+	siftDown(h)
+}
+
+// siftDown restores the heap order of h from its top down.
+func siftDown(h []annCand) {
+	n := len(h)
 	for i := 0; ; {
 		l := 2*i + 1
 		if l >= n {
@@ -250,7 +264,6 @@ func heapPop(h []annCand) (annCand, []annCand) {
 		h[i], h[m] = h[m], h[i]
 		i = m
 	}
-	return top, h
 }
 
 // annQuery is what decides which nodes may be results: live records that
@@ -364,8 +377,10 @@ func (g *hnsw) searchLayer(vec []float32, eps []annCand, ef, layer int, sc *annS
 			if len(res) < ef || sim > res[0].sim {
 				cand = heapPush(cand, annCand{-sim, nb})
 				if g.accepts(nb, q) {
-					if res = heapPush(res, annCand{sim, nb}); len(res) > ef {
-						_, res = heapPop(res)
+					if len(res) < ef {
+						res = heapPush(res, annCand{sim, nb})
+					} else { // it takes the place of the worst kept
+						heapReplaceTop(res, annCand{sim, nb})
 					}
 				}
 			}
