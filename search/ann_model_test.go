@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -185,10 +186,11 @@ func percentile(d []time.Duration, p float64) float64 {
 }
 
 // BenchmarkHNSWBuild100k measures building the approximate index over the
-// built-in model's vectors of 100,000 records: as before (one builder,
-// float32) against one builder per processor, then with int8
-// similarities, then with fewer candidates per link, alternated in the
-// same run; each with the graph's recall@10 against the exact scan.
+// built-in model's vectors of 100,000 records: as in session 3 (one
+// builder, float32) against one builder per processor, then with int8
+// similarities and efConstruction 128 (sessions 4 and 5), then as now,
+// in the same run; each with the graph's recall@10 against the exact
+// scan (at the efSearch of now).
 //
 //	go test -run '^$' -bench HNSWBuild100k -benchtime 1x ./search/
 func BenchmarkHNSWBuild100k(b *testing.B) {
@@ -209,12 +211,25 @@ func BenchmarkHNSWBuild100k(b *testing.B) {
 		float             bool
 	}
 	runs := []run{{"builders=1/ef=128/float32", 1, 128, true}}
-	for _, r := range []run{{"ef=128/float32", procs, 128, true}, {"ef=128/int8", procs, 128, false}, {"ef=96/int8", procs, 96, false}} {
+	now := run{fmt.Sprintf("ef=%d/int8", search.ApproxEfBuild), procs, search.ApproxEfBuild, false}
+	for _, r := range []run{{"ef=128/float32", procs, 128, true}, {"ef=128/int8", procs, 128, false}, now} {
 		r.name = fmt.Sprintf("builders=%d/%s", procs, r.name)
 		runs = append(runs, r)
 	}
 	if os.Getenv("AGENTRY_BENCH_HNSW_CURRENT") != "" {
-		runs = runs[2:3] // only the way the index builds now, for a profile
+		runs = runs[len(runs)-1:] // only the way the index builds now, for a profile
+	}
+	// AGENTRY_BENCH_HNSW_EF=96,112 builds as now but with those numbers
+	// of candidates per link, to choose efConstruction.
+	if efs := os.Getenv("AGENTRY_BENCH_HNSW_EF"); efs != "" {
+		runs = nil
+		for _, f := range strings.Split(efs, ",") {
+			ef, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatalf("AGENTRY_BENCH_HNSW_EF: %v", err)
+			}
+			runs = append(runs, run{fmt.Sprintf("builders=%d/ef=%d/int8", procs, ef), procs, ef, false})
+		}
 	}
 	// CPU time as well as elapsed: on a shared machine the elapsed time
 	// says more about the other jobs than about the build.

@@ -484,9 +484,10 @@ func TestApproxIndexUnderConcurrentWrites(t *testing.T) {
 	}
 }
 
-// The similarities kept beside layer 0's links are those of the vectors,
-// bit for bit, after a parallel build in which lists fill and are chosen
-// again.
+// The similarities kept beside layer 0's links are those of the vectors
+// (from their int8 copies, as the builder compares), after a parallel
+// build in which lists fill and are chosen again; a list chosen again
+// incrementally (chosen0) is sorted, best first.
 func TestLinkSimsKept(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	g := newHNSW()
@@ -498,19 +499,77 @@ func TestLinkSimsKept(t *testing.T) {
 		}
 		g.connectAll(nodes, scs)
 	}
-	full := 0
+	full, known := 0, 0
 	for node := range uint32(g.len()) {
 		nb := g.neighbours(node, 0)
 		if len(nb) == 2*annM {
 			full++
 		}
+		sims := g.sims0[int(node)*stride0+1 : int(node)*stride0+1+len(nb)]
 		for i, x := range nb {
-			if got, want := g.sims0[int(node)*stride0+1+i], vek32.Dot(g.vecs[node], g.vecs[x]); got != want {
+			// int8 copies: within a hundredth of the float32 product,
+			// while two random vectors' products differ by a tenth.
+			if got, want := sims[i], vek32.Dot(g.vecs[node], g.vecs[x]); math.Abs(float64(got-want)) > 0.01 {
 				t.Fatalf("node %d link %d to %d: kept %v, dot %v", node, i, x, got, want)
 			}
 		}
+		if g.chosen0[node]&listKnown != 0 {
+			known++
+			if !slices.IsSortedFunc(sims, func(a, b float32) int { return bestFirst(annCand{sim: a}, annCand{sim: b}) }) {
+				t.Fatalf("node %d: list known but not sorted: %v", node, sims)
+			}
+		}
 	}
-	if full < 100 {
-		t.Fatalf("only %d full lists", full)
+	if full < 100 || known < 100 {
+		t.Fatalf("only %d full lists, %d known", full, known)
+	}
+}
+
+// relink0, which examines again only the candidates below a new link's
+// place, keeps the links that selectNeighbours over all of them keeps.
+func TestRelinkChoosesAsSelect(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	g := newHNSW()
+	sc := new(annScratch)
+	var nodes []uint32
+	for range 2000 {
+		nodes = append(nodes, g.alloc(randomUnit(r, 64), uint32(g.len())))
+	}
+	g.connectAll(nodes, []*annScratch{sc})
+	tried := 0
+	for range 3000 {
+		node := uint32(r.IntN(g.len()))
+		l := g.list(node, 0)
+		if int(l[0]) < 2*annM {
+			continue
+		}
+		peer := uint32(r.IntN(g.len()))
+		if peer == node || slices.Contains(g.neighbours(node, 0), peer) {
+			continue
+		}
+		var dots [1]int32
+		dot8Pairs(g.q8, g.sum8, g.dim, node, []uint32{peer}, dots[:])
+		sim := float32(dots[0]) * g.s8[node] * g.s8[peer]
+		cands := []annCand{{sim, peer}}
+		for i, x := range g.neighbours(node, 0) {
+			cands = append(cands, annCand{g.sims0[int(node)*stride0+1+i], x})
+		}
+		slices.SortStableFunc(cands, bestFirst)
+		ref := new(annScratch)
+		var want []uint32
+		for _, c := range g.selectNeighbours(nil, cands, 2*annM, ref) {
+			want = append(want, c.node)
+		}
+		g.link(node, peer, sim, 0, 2*annM, sc)
+		got := slices.Clone(g.neighbours(node, 0))
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("node %d, new link to %d: links %v, selectNeighbours keeps %v", node, peer, got, want)
+		}
+		tried++
+	}
+	if tried < 1000 {
+		t.Fatalf("only %d full lists tried", tried)
 	}
 }

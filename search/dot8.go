@@ -221,6 +221,43 @@ func dot8Nodes(q8 []int8, sums []int32, dim int, nodes []uint32, qq *query16, ou
 	}
 }
 
+// dot8Pairs writes to out[i] the dot product of the int8 vector of node a
+// with that of nodes[i], in q8 (vectors of dim back to back, sums their
+// sums): four at a time with AVX-512 VNNI where the processor has it. The
+// graph builder compares nodes with each other this way.
+func dot8Pairs(q8 []int8, sums []int32, dim int, a uint32, nodes []uint32, out []int32) {
+	out = out[:len(nodes)]
+	v := q8[int(a)*dim : int(a+1)*dim]
+	if haveVNNI && len(nodes) > 0 && dim%64 == 0 {
+		n := len(nodes) &^ 3
+		if n > 0 {
+			dot8x8Gather4VNNI(&q8[0], &v[0], &nodes[0], dim, n, &out[0])
+		}
+		if rest := nodes[n:]; len(rest) > 0 {
+			// The last one to three, padded with the last.
+			var pad [4]uint32
+			var res [4]int32
+			for i := range pad {
+				pad[i] = rest[min(i, len(rest)-1)]
+			}
+			dot8x8Gather4VNNI(&q8[0], &v[0], &pad[0], dim, 4, &res[0])
+			copy(out[n:], res[:len(rest)])
+		}
+		for j, node := range nodes {
+			out[j] -= 128 * sums[node]
+		}
+		return
+	}
+	for i, node := range nodes {
+		w := q8[int(node)*dim : int(node+1)*dim]
+		var sum int32
+		for k, x := range v {
+			sum += int32(x) * int32(w[k])
+		}
+		out[i] = sum
+	}
+}
+
 // dot8Go is dot8 in plain Go.
 func dot8Go(v []int8, q []int16) int32 {
 	q = q[:len(v)]

@@ -178,6 +178,69 @@ gend:
 	VZEROUPPER
 	RET
 
+// func dot8x8Gather4VNNI(base, v *int8, nodes *uint32, dim, n int, out *int32)
+//
+// The dot products of the int8 vector v with the int8 vectors of the
+// given nodes, vector i at base + nodes[i]*dim (n a multiple of 4, dim of
+// 64), four at a time: v's bytes XOR 0x80 are v+128 unsigned, which
+// VPDPBUSD multiplies with the nodes' signed bytes, so out[i] is the dot
+// product plus 128 times the sum of node i's entries (dot8Pairs takes it
+// off). The sums go in Z1, Z3, Z5 and Z7, so that STORE_SUMS4 adds zeros
+// for the high bytes.
+TEXT ·dot8x8Gather4VNNI(SB), NOSPLIT, $0-48
+	MOVQ base+0(FP), SI
+	MOVQ v+8(FP), R10
+	MOVQ nodes+16(FP), DX
+	MOVQ dim+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), DI
+	MOVL $0x80808080, AX
+	VPBROADCASTD AX, Z15
+
+pvec4:
+	CMPQ CX, $4
+	JL   pend
+	MOVL (DX), R12
+	IMULQ R8, R12
+	ADDQ SI, R12
+	MOVL 4(DX), R13
+	IMULQ R8, R13
+	ADDQ SI, R13
+	MOVL 8(DX), R14
+	IMULQ R8, R14
+	ADDQ SI, R14
+	MOVL 12(DX), R9
+	IMULQ R8, R9
+	ADDQ SI, R9
+	ZERO_SUMS
+	XORQ   AX, AX
+
+pchunk:
+	VMOVDQU64 (R10)(AX*1), Z8
+	VPXORD    Z15, Z8, Z8
+	VMOVDQU64 (R12)(AX*1), Z10
+	VMOVDQU64 (R13)(AX*1), Z11
+	VMOVDQU64 (R14)(AX*1), Z12
+	VMOVDQU64 (R9)(AX*1), Z13
+	VPDPBUSD  Z10, Z8, Z1
+	VPDPBUSD  Z11, Z8, Z3
+	VPDPBUSD  Z12, Z8, Z5
+	VPDPBUSD  Z13, Z8, Z7
+	ADDQ      $64, AX
+	CMPQ      AX, R8
+	JL        pchunk
+
+	STORE_SUMS4(DI)
+
+	ADDQ $16, DX
+	ADDQ $16, DI
+	SUBQ $4, CX
+	JMP  pvec4
+
+pend:
+	VZEROUPPER
+	RET
+
 // func scanMaskAVX512(dots *int32, scale, resid *float32, n int, c *[6]float32, mask *uint16)
 //
 // The first stage's test, 16 records at a time: bit i of mask[j] is set
@@ -233,4 +296,14 @@ mend:
 	KXORW K2, K2, K2
 	KXORW K3, K3, K3
 	VZEROUPPER
+	RET
+
+// func prefetch3(p unsafe.Pointer)
+//
+// Asks for the three cache lines from p on, without waiting for them.
+TEXT ·prefetch3(SB), NOSPLIT, $0-8
+	MOVQ       p+0(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 128(AX)
 	RET

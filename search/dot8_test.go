@@ -116,7 +116,7 @@ func TestVecs8(t *testing.T) {
 // dot8Batch gives dot8Go's results, with the AVX-512 kernel where the
 // processor has it: at the extremes of both types, for any number of
 // vectors, at dimensions that are and are not multiples of 64, and at an
-// offset into the vectors.
+// offset into the vectors; and so do dot8Nodes and dot8Pairs.
 func TestDot8BatchMatchesGo(t *testing.T) {
 	if !haveVNNI {
 		t.Log("no AVX-512 VNNI here: dot8Batch falls back to dot8")
@@ -169,6 +169,19 @@ func TestDot8BatchMatchesGo(t *testing.T) {
 				d := int(nodes[i]) * dim
 				if want := dot8Go(v.q[d:d+dim], qq.q); got != want {
 					t.Fatalf("dim %d trial %d: node %d (%d of %d): %d, want %d", dim, trial, nodes[i], i, len(nodes), got, want)
+				}
+			}
+			// And the vectors with each other.
+			a := uint32(r.IntN(n))
+			dot8Pairs(v.q, v.sum, dim, a, nodes, out)
+			for i, got := range out {
+				d := int(nodes[i]) * dim
+				var want int32
+				for k, x := range v.q[int(a)*dim : int(a+1)*dim] {
+					want += int32(x) * int32(v.q[d+k])
+				}
+				if got != want {
+					t.Fatalf("dim %d trial %d: node %d with node %d (%d of %d): %d, want %d", dim, trial, a, nodes[i], i, len(nodes), got, want)
 				}
 			}
 		}

@@ -76,6 +76,9 @@ func ScanVariant(margin int) (restore func()) {
 	return func() { guessMargin = m }
 }
 
+// ApproxEfBuild is the efConstruction the approximate index builds with.
+const ApproxEfBuild = annEfBuild
+
 // BuildGraph builds a graph over a registry's vectors as the background
 // builder does, with the given number of builders and candidates per
 // link, in float32 or int8, and returns how long that took and the graph's recall@10 against
