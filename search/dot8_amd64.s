@@ -1,5 +1,21 @@
 #include "textflag.h"
 
+// NODE_ADDRS4 puts in R12, R13, R14 and R9 the addresses of the vectors
+// of the four nodes at DX: base SI + node * dim R8.
+#define NODE_ADDRS4 \
+	MOVL (DX), R12; \
+	IMULQ R8, R12; \
+	ADDQ SI, R12; \
+	MOVL 4(DX), R13; \
+	IMULQ R8, R13; \
+	ADDQ SI, R13; \
+	MOVL 8(DX), R14; \
+	IMULQ R8, R14; \
+	ADDQ SI, R14; \
+	MOVL 12(DX), R9; \
+	IMULQ R8, R9; \
+	ADDQ SI, R9
+
 // The four-vector VNNI kernels below share their sums: Z0-Z7 hold, for
 // vectors 0-3 in turn, the products with the query's high bytes (Z8) and
 // low bytes (Z9); the vectors' 64-byte chunks are in Z10-Z13.
@@ -140,18 +156,7 @@ TEXT ·dot8Gather4VNNI(SB), NOSPLIT, $0-56
 gvec4:
 	CMPQ CX, $4
 	JL   gend
-	MOVL (DX), R12
-	IMULQ R8, R12
-	ADDQ SI, R12
-	MOVL 4(DX), R13
-	IMULQ R8, R13
-	ADDQ SI, R13
-	MOVL 8(DX), R14
-	IMULQ R8, R14
-	ADDQ SI, R14
-	MOVL 12(DX), R9
-	IMULQ R8, R9
-	ADDQ SI, R9
+	NODE_ADDRS4
 	ZERO_SUMS
 	XORQ   AX, AX
 
@@ -200,18 +205,7 @@ TEXT ·dot8x8Gather4VNNI(SB), NOSPLIT, $0-48
 pvec4:
 	CMPQ CX, $4
 	JL   pend
-	MOVL (DX), R12
-	IMULQ R8, R12
-	ADDQ SI, R12
-	MOVL 4(DX), R13
-	IMULQ R8, R13
-	ADDQ SI, R13
-	MOVL 8(DX), R14
-	IMULQ R8, R14
-	ADDQ SI, R14
-	MOVL 12(DX), R9
-	IMULQ R8, R9
-	ADDQ SI, R9
+	NODE_ADDRS4
 	ZERO_SUMS
 	XORQ   AX, AX
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/agentry/agentry/internal/searcheval"
+	"github.com/agentry/agentry/registry"
 	"github.com/agentry/agentry/search"
 )
 
@@ -85,17 +86,7 @@ func TestScanMatchesFloatWithModel(t *testing.T) {
 func BenchmarkScan(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		recs, queries, _ := seedCorpus(b, n)
-		ix := search.NewIndex(search.Options{Embedder: builtinModel(b), ApproxThreshold: -1})
-		ix.PutMany(recs)
-		if err := ix.WaitVectors(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		var vecs [][]float32
-		for _, q := range queries {
-			if v := search.QueryVector(ix, q); v != nil {
-				vecs = append(vecs, v)
-			}
-		}
+		ix, vecs := scanIndex(b, recs, queries)
 		for _, float := range []bool{true, false} {
 			name := map[bool]string{true: "float32", false: "int8"}[float]
 			b.Run(fmt.Sprintf("%dk/%s", n/1000, name), func(b *testing.B) {
@@ -116,17 +107,7 @@ func BenchmarkScan(b *testing.B) {
 //	go test -run '^$' -bench ScanVariants -benchtime 3000x ./search/
 func BenchmarkScanVariants(b *testing.B) {
 	recs, queries := serverCorpus(b, 10_000)
-	ix := search.NewIndex(search.Options{Embedder: builtinModel(b), ApproxThreshold: -1})
-	ix.PutMany(recs)
-	if err := ix.WaitVectors(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	var vecs [][]float32
-	for _, q := range queries {
-		if v := search.QueryVector(ix, q); v != nil {
-			vecs = append(vecs, v)
-		}
-	}
+	ix, vecs := scanIndex(b, recs, queries)
 	var cpu [2]time.Duration // without and with the guess
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -141,4 +122,21 @@ func BenchmarkScanVariants(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpu[0].Nanoseconds())/1e3/float64(b.N), "no-guess-cpu-us")
 	b.ReportMetric(float64(cpu[1].Nanoseconds())/1e3/float64(b.N), "guess-cpu-us")
+}
+
+// scanIndex indexes recs with the built-in model and no approximate index,
+// and returns it with the vectors of the queries that have one.
+func scanIndex(b *testing.B, recs []registry.Record, queries []string) (*search.Index, [][]float32) {
+	ix := search.NewIndex(search.Options{Embedder: builtinModel(b), ApproxThreshold: -1})
+	ix.PutMany(recs)
+	if err := ix.WaitVectors(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	var vecs [][]float32
+	for _, q := range queries {
+		if v := search.QueryVector(ix, q); v != nil {
+			vecs = append(vecs, v)
+		}
+	}
+	return ix, vecs
 }
