@@ -142,7 +142,7 @@ func TestCutOffCalibration(t *testing.T) {
 	var cands []cand
 	// The per-record threshold (MinSimilarity) is swept too: another
 	// model has other cosines.
-	for mi, ms := range []float64{0.16, 0.22, 0.28, 0.34} {
+	for mi, ms := range []float64{0.08, 0.12, 0.16, 0.22, 0.28} {
 		ms := float32(ms)
 		perHit := func(h featHit) bool { return h.sem < ms && h.lexCov < 0.02 }
 		for _, l := range []float64{0.02} {
