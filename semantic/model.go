@@ -88,7 +88,8 @@ type ContrastiveInfo struct {
 	FixedRows    bool    `json:"fixed_rows,omitempty"`  // only the weights learnt
 	Anchored     float64 `json:"anchored,omitempty"`    // share of batches drawn from contexts sharing a frequent word
 	AnchorWords  int     `json:"anchor_words,omitempty"`
-	Candidates   int     `json:"candidates"` // contexts that could give a pair
+	Disjoint     bool    `json:"disjoint,omitempty"` // a pair's second text without the first's words
+	Candidates   int     `json:"candidates"`         // contexts that could give a pair
 	Loss         float64 `json:"last_epoch_loss"`
 	Base         string  `json:"base"` // fingerprint of the model it started from
 }

@@ -33,6 +33,10 @@ type ContrastConfig struct {
 	// training rewards them.
 	Anchored    float64
 	AnchorWords int
+	// Disjoint drops from a pair's second text the words its first has,
+	// so that a pair is matched by what it does not share: BM25 already
+	// finds shared words, the semantic leg is there for the rest.
+	Disjoint bool
 	// FixedRows keeps the rows as they are (with Weights: only the weights
 	// are learnt).
 	FixedRows bool
@@ -243,6 +247,16 @@ func Contrast(ctx context.Context, c *Corpus, base *semantic.Model, cfg Contrast
 					b = append(b, body...)
 					texts[i], texts[B+i] = a, b
 				}
+				if cfg.Disjoint {
+					first := texts[i]
+					kept := texts[B+i][:0]
+					for _, w := range texts[B+i] {
+						if !slices.Contains(first, w) {
+							kept = append(kept, w)
+						}
+					}
+					texts[B+i] = kept
+				}
 				store[i], store[B+i] = a, b
 			}
 			// Forward: the unit vectors.
@@ -388,7 +402,7 @@ func Contrast(ctx context.Context, c *Corpus, base *semantic.Model, cfg Contrast
 		Epochs: cfg.Epochs, Pairs: cfg.Pairs, Batch: cfg.Batch, Temperature: cfg.Temperature,
 		LearningRate: cfg.LearningRate, Seed: cfg.Seed, Candidates: len(cands),
 		Weights: cfg.Weights, WeightRate: cfg.WeightRate, FixedRows: cfg.FixedRows,
-		Anchored: cfg.Anchored, AnchorWords: cfg.AnchorWords,
+		Anchored: cfg.Anchored, AnchorWords: cfg.AnchorWords, Disjoint: cfg.Disjoint,
 		Loss: math.Round(lastLoss*1e4) / 1e4, Base: base.Fingerprint(),
 	}
 	out.Info = info

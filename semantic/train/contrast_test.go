@@ -109,9 +109,9 @@ func TestContrast(t *testing.T) {
 	if f, g := factor("tool"), factor("postgres"); f >= g {
 		t.Errorf("weight factors: filler %q %.3f, topic word %q %.3f", "tool", f, "postgres", g)
 	}
-	// Anchored batches: another model, as deterministic.
+	// Anchored batches and disjoint pairs: another model, as deterministic.
 	acfg := smallContrast(1)
-	acfg.Anchored = 1
+	acfg.Anchored, acfg.Disjoint = 1, true
 	a1, err := Contrast(context.Background(), c, base, acfg)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func TestContrast(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(encoded(t, a1), encoded(t, a4)) || bytes.Equal(encoded(t, a1), encoded(t, m1)) {
-		t.Error("anchored batches: models differ by workers, or equal the unanchored one")
+		t.Error("anchored batches, disjoint pairs: models differ by workers, or equal the unanchored one")
 	}
 	bad := smallContrast(1)
 	bad.Temperature = 0
