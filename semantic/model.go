@@ -89,6 +89,7 @@ type ContrastiveInfo struct {
 	Anchored     float64 `json:"anchored,omitempty"`    // share of batches drawn from contexts sharing a frequent word
 	AnchorWords  int     `json:"anchor_words,omitempty"`
 	Disjoint     bool    `json:"disjoint,omitempty"` // a pair's second text without the first's words
+	Spread       float64 `json:"spread,omitempty"`   // weight of the mean squared cosine of non-pairs
 	Candidates   int     `json:"candidates"`         // contexts that could give a pair
 	Loss         float64 `json:"last_epoch_loss"`
 	Base         string  `json:"base"` // fingerprint of the model it started from

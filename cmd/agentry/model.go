@@ -196,6 +196,7 @@ Flags:
 	fixedRows := fs.Bool("contrastive-fixed-rows", false, "the contrastive stage learns only the weights (with --contrastive-weights)")
 	anchored := fs.Float64("contrastive-anchored", cdef.Anchored, "`share` of contrastive batches drawn from contexts that share one frequent word")
 	disjoint := fs.Bool("contrastive-disjoint", false, "drop from each pair's second text the words of its first")
+	spread := fs.Float64("contrastive-spread", 0, "add `S` times the mean squared cosine of unrelated texts to the contrastive loss")
 	initModel := fs.String("init", "", "skip the SVD: start the contrastive stage from the model `FILE` (made by train from the same corpus)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -258,7 +259,7 @@ Flags:
 		ccfg.Epochs, ccfg.Pairs, ccfg.Batch, ccfg.Temperature, ccfg.LearningRate = *epochs, *pairs, *batch, *temperature, *lr
 		ccfg.Seed, ccfg.Logf = *seed, cfg.Logf
 		ccfg.Weights, ccfg.WeightRate, ccfg.FixedRows, ccfg.Anchored = *learnWeights, *weightRate, *fixedRows, *anchored
-		ccfg.Disjoint = *disjoint
+		ccfg.Disjoint, ccfg.Spread = *disjoint, *spread
 		if model, err = train.Contrast(context.Background(), corpus, model, ccfg); err != nil {
 			return err
 		}

@@ -37,6 +37,10 @@ type ContrastConfig struct {
 	// so that a pair is matched by what it does not share: BM25 already
 	// finds shared words, the semantic leg is there for the rest.
 	Disjoint bool
+	// Spread adds Spread times the mean squared cosine of a batch's
+	// texts that are not pairs to the loss: InfoNCE only needs the
+	// unrelated below the related, the cut-off needs them low.
+	Spread float64
 	// FixedRows keeps the rows as they are (with Weights: only the weights
 	// are learnt).
 	FixedRows bool
@@ -65,6 +69,8 @@ func (c ContrastConfig) check() error {
 		return fmt.Errorf("train: learning rates %v and %v are not within (0, 1]", c.LearningRate, c.WeightRate)
 	case !(c.Anchored >= 0 && c.Anchored <= 1) || c.AnchorWords < 0:
 		return fmt.Errorf("train: anchored share %v (want 0 to 1) or %d anchor words", c.Anchored, c.AnchorWords)
+	case !(c.Spread >= 0 && c.Spread <= 1000):
+		return fmt.Errorf("train: spread %v is not within 0 to 1000", c.Spread)
 	case c.FixedRows && !c.Weights:
 		return fmt.Errorf("train: fixed rows and no weights: nothing to learn")
 	}
@@ -297,6 +303,10 @@ func Contrast(ctx context.Context, c *Corpus, base *semantic.Model, cfg Contrast
 			// dL/dsim_ij = (rowP + colP - 2[i=j]) / 2B; then to the unit
 			// vectors, through the normalisation and the projection.
 			scale := invT / float32(2*B)
+			// The spread penalty, Spread times the mean squared cosine of
+			// the batch's non-pairs: d/dcos = 2 Spread cos / (B(B-1)),
+			// with cos = sims / invT.
+			spread := float32(2*cfg.Spread/float64(B*(B-1))) / invT
 			parallelRange(2*B, 16, workers, func(lo, hi int) {
 				for t := lo; t < hi; t++ {
 					g := gvec[t*dim : (t+1)*dim]
@@ -308,7 +318,11 @@ func Contrast(ctx context.Context, c *Corpus, base *semantic.Model, cfg Contrast
 							if i == j {
 								d -= 2
 							}
-							axpy(g, d*scale, vecs[(B+j)*dim:(B+j+1)*dim])
+							c := d * scale
+							if i != j {
+								c += spread * sims[i*B+j]
+							}
+							axpy(g, c, vecs[(B+j)*dim:(B+j+1)*dim])
 						}
 					} else {
 						j := t - B
@@ -317,7 +331,11 @@ func Contrast(ctx context.Context, c *Corpus, base *semantic.Model, cfg Contrast
 							if i == j {
 								d -= 2
 							}
-							axpy(g, d*scale, vecs[i*dim:(i+1)*dim])
+							c := d * scale
+							if i != j {
+								c += spread * sims[i*B+j]
+							}
+							axpy(g, c, vecs[i*dim:(i+1)*dim])
 						}
 					}
 					if norms[t] == 0 {
@@ -402,7 +420,7 @@ func Contrast(ctx context.Context, c *Corpus, base *semantic.Model, cfg Contrast
 		Epochs: cfg.Epochs, Pairs: cfg.Pairs, Batch: cfg.Batch, Temperature: cfg.Temperature,
 		LearningRate: cfg.LearningRate, Seed: cfg.Seed, Candidates: len(cands),
 		Weights: cfg.Weights, WeightRate: cfg.WeightRate, FixedRows: cfg.FixedRows,
-		Anchored: cfg.Anchored, AnchorWords: cfg.AnchorWords, Disjoint: cfg.Disjoint,
+		Anchored: cfg.Anchored, AnchorWords: cfg.AnchorWords, Disjoint: cfg.Disjoint, Spread: cfg.Spread,
 		Loss: math.Round(lastLoss*1e4) / 1e4, Base: base.Fingerprint(),
 	}
 	out.Info = info

@@ -124,6 +124,16 @@ func TestContrast(t *testing.T) {
 	if !bytes.Equal(encoded(t, a1), encoded(t, a4)) || bytes.Equal(encoded(t, a1), encoded(t, m1)) {
 		t.Error("anchored batches, disjoint pairs: models differ by workers, or equal the unanchored one")
 	}
+	// The spread penalty lowers the cosines between clusters.
+	scfg := smallContrast(1)
+	scfg.Spread = 50
+	ms, err := Contrast(context.Background(), c, base, scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with, without := crossCosine(t, ms), crossCosine(t, m1); with >= without {
+		t.Errorf("mean cosine between clusters %.3f with the spread penalty, %.3f without", with, without)
+	}
 	bad := smallContrast(1)
 	bad.Temperature = 0
 	if _, err := Contrast(context.Background(), c, base, bad); err == nil {
@@ -137,4 +147,26 @@ func int8Bytes(a []int8) []byte {
 		b[i] = byte(x)
 	}
 	return b
+}
+
+// crossCosine is the mean cosine between sentences of different clusters.
+func crossCosine(t *testing.T, m *semantic.Model) float64 {
+	t.Helper()
+	var texts []string
+	for _, words := range clusters {
+		texts = append(texts, words[3]+" "+words[4]+" "+words[5])
+	}
+	v, err := m.Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	var n int
+	for i := range v {
+		for j := i + 1; j < len(v); j++ {
+			sum += dot(v[i], v[j])
+			n++
+		}
+	}
+	return sum / float64(n)
 }
