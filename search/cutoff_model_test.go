@@ -4,13 +4,20 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 	"testing"
 
 	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/search"
+	"github.com/agentry/agentry/semantic"
 )
 
-var calibrate = flag.Bool("calibrate", false, "print the cut-off calibration sweep (TestCutOffCalibration)")
+var (
+	calibrate      = flag.Bool("calibrate", false, "print the cut-off calibration sweep (TestCutOffCalibration)")
+	calibrateModel = flag.String("calibrate-model", "", "calibrate for this model file instead of the built-in one")
+)
 
 type featHit struct {
 	r           searcheval.Ranked
@@ -24,6 +31,17 @@ func TestCutOffCalibration(t *testing.T) {
 		t.Skip("run with -calibrate")
 	}
 	m := builtinModel(t)
+	if *calibrateModel != "" {
+		f, err := os.Open(*calibrateModel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err = semantic.Load(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	dir := evalDir
 	single, multi, err := searcheval.LoadMetaTool(dir)
 	if err != nil {
@@ -122,17 +140,22 @@ func TestCutOffCalibration(t *testing.T) {
 		weak rule
 	}
 	var cands []cand
-	session4 := func(h featHit) bool { return h.sem < 0.16 && h.lexCov < 0.02 }
-	for _, l := range []float64{0.02} {
-		for t := 0.30; t <= 0.50; t += 0.02 {
-			for m := 1; m <= 3; m++ {
-				cands = append(cands, cand{m, fmt.Sprintf("session 4, or at most %d when the first has cos < %.2f and lex < %.2f", m, t, l), func(i int, h, top featHit) bool {
-					return session4(h) || (i >= m && float64(top.sem) < t && float64(top.lexCov) < l)
-				}})
-				for t0 := 0.20; t0 < t; t0 += 0.02 {
-					cands = append(cands, cand{10 + m, fmt.Sprintf("session 4, or none when the first has cos < %.2f, at most %d when < %.2f, lex < %.2f", t0, m, t, l), func(i int, h, top featHit) bool {
-						return session4(h) || (float64(top.lexCov) < l && (float64(top.sem) < t0 || (i >= m && float64(top.sem) < t)))
+	// The per-record threshold (MinSimilarity) is swept too: another
+	// model has other cosines.
+	for mi, ms := range []float64{0.08, 0.12, 0.16, 0.22, 0.28} {
+		ms := float32(ms)
+		perHit := func(h featHit) bool { return h.sem < ms && h.lexCov < 0.02 }
+		for _, l := range []float64{0.02} {
+			for t := 0.30; t <= 0.70; t += 0.04 {
+				for m := 1; m <= 3; m++ {
+					cands = append(cands, cand{100*mi + m, fmt.Sprintf("cos < %.2f, or at most %d when the first has cos < %.2f and lex < %.2f", ms, m, t, l), func(i int, h, top featHit) bool {
+						return perHit(h) || (i >= m && float64(top.sem) < t && float64(top.lexCov) < l)
 					}})
+					for t0 := 0.16; t0 < t; t0 += 0.04 {
+						cands = append(cands, cand{100*mi + 10 + m, fmt.Sprintf("cos < %.2f, or none when the first has cos < %.2f, at most %d when < %.2f, lex < %.2f", ms, t0, m, t, l), func(i int, h, top featHit) bool {
+							return perHit(h) || (float64(top.lexCov) < l && (float64(top.sem) < t0 || (i >= m && float64(top.sem) < t)))
+						}})
+					}
 				}
 			}
 		}
@@ -148,7 +171,8 @@ func TestCutOffCalibration(t *testing.T) {
 			}
 		}
 	}
-	for fam := range best {
+	fams := slices.Sorted(maps.Keys(best))
+	for _, fam := range fams {
 		row(bestName[fam], bestRes[fam])
 	}
 }

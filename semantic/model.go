@@ -70,6 +70,29 @@ type Info struct {
 	Tokens       int64   `json:"tokens"`
 	TrainedWords int     `json:"trained_words"` // vocabulary of the SVD
 	Words        int     `json:"words"`         // kept in the model
+	// Contrastive is the supervised stage that followed, if any.
+	Contrastive *ContrastiveInfo `json:"contrastive,omitempty"`
+}
+
+// ContrastiveInfo records the contrastive stage of training (package
+// semantic/train, Contrast): its settings and how many pairs it saw.
+type ContrastiveInfo struct {
+	Epochs       int     `json:"epochs"`
+	Pairs        int     `json:"pairs_per_epoch"`
+	Batch        int     `json:"batch"`
+	Temperature  float64 `json:"temperature"`
+	LearningRate float64 `json:"learning_rate"`
+	Seed         uint64  `json:"seed"`
+	Weights      bool    `json:"weights,omitempty"`     // a factor per word on its SIF weight learnt too
+	WeightRate   float64 `json:"weight_rate,omitempty"` // the step size of those factors
+	FixedRows    bool    `json:"fixed_rows,omitempty"`  // only the weights learnt
+	Anchored     float64 `json:"anchored,omitempty"`    // share of batches drawn from contexts sharing a frequent word
+	AnchorWords  int     `json:"anchor_words,omitempty"`
+	Disjoint     bool    `json:"disjoint,omitempty"` // a pair's second text without the first's words
+	Spread       float64 `json:"spread,omitempty"`   // weight of the mean squared cosine of non-pairs
+	Candidates   int     `json:"candidates"`         // contexts that could give a pair
+	Loss         float64 `json:"last_epoch_loss"`
+	Base         string  `json:"base"` // fingerprint of the model it started from
 }
 
 // Dimension is the length of every vector.
@@ -418,6 +441,19 @@ func Build(p Parts) (*Model, error) {
 		return nil, err
 	}
 	return Load(bytes.NewReader(data))
+}
+
+// Parts returns what m is made of (copies), so that training can start
+// from an existing model.
+func (m *Model) Parts() Parts {
+	return Parts{
+		Info:    m.info,
+		Words:   append([]string(nil), m.words...),
+		Weights: append([]float32(nil), m.weight...),
+		Scales:  append([]float32(nil), m.scale...),
+		Rows:    append([]int8(nil), m.rows...),
+		PC:      append([]float32(nil), m.pc...),
+	}
 }
 
 // Quantize writes v as int8 into dst, scaled so that its largest entry is

@@ -123,7 +123,9 @@ func TestQualityFloors(t *testing.T) {
 	servers, tools := liveMCPSets(t)
 	opts := search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}}
 	// Requests no server of the seed answers get few results.
-	if res := noAnswerSet(t).run(t, opts); res.Returned > 5 {
+	res := noAnswerSet(t).run(t, opts)
+	t.Logf("%-20s queries=%d results=%.2f", "no-answer", res.Queries, res.Returned)
+	if res.Returned > 5 {
 		t.Errorf("no-answer set: %.2f results on average, want at most 5", res.Returned)
 	}
 	for _, c := range []struct {

@@ -185,6 +185,19 @@ Flags:
 	sigmaPower := fs.Float64("sigma-power", def.SigmaPower, "word vectors are U Sigma^`P`")
 	smoothing := fs.Float64("smoothing", def.Smoothing, "context-distribution smoothing `exponent` of PPMI")
 	shift := fs.Float64("shift", def.Shift, "subtract `log(k)` from every PMI (shifted PPMI)")
+	cdef := train.DefaultContrastConfig()
+	epochs := fs.Int("contrastive-epochs", cdef.Epochs, "then train the rows for retrieval for `N` contrastive epochs (0: none)")
+	pairs := fs.Int("contrastive-pairs", cdef.Pairs, "`N` pairs per contrastive epoch")
+	batch := fs.Int("contrastive-batch", cdef.Batch, "`N` pairs per contrastive step (in-batch negatives)")
+	temperature := fs.Float64("temperature", cdef.Temperature, "softmax `temperature` of the contrastive loss")
+	lr := fs.Float64("contrastive-lr", cdef.LearningRate, "Adam step `size` of the contrastive stage")
+	learnWeights := fs.Bool("contrastive-weights", false, "the contrastive stage learns a weight per word too")
+	weightRate := fs.Float64("contrastive-weight-rate", cdef.WeightRate, "Adam step `size` of the log of those weights")
+	fixedRows := fs.Bool("contrastive-fixed-rows", false, "the contrastive stage learns only the weights (with --contrastive-weights)")
+	anchored := fs.Float64("contrastive-anchored", cdef.Anchored, "`share` of contrastive batches drawn from contexts that share one frequent word")
+	disjoint := fs.Bool("contrastive-disjoint", false, "drop from each pair's second text the words of its first")
+	spread := fs.Float64("contrastive-spread", 0, "add `S` times the mean squared cosine of unrelated texts to the contrastive loss")
+	initModel := fs.String("init", "", "skip the SVD: start the contrastive stage from the model `FILE` (made by train from the same corpus)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -229,9 +242,27 @@ Flags:
 	}
 	fmt.Fprintf(stdout, "corpus: %s (read in %.1fs)\n", corpus.Stats(), time.Since(start).Seconds())
 
-	model, err := train.Run(context.Background(), corpus, cfg)
+	var model *semantic.Model
+	if *initModel != "" {
+		if *epochs == 0 {
+			return errors.New("model train: --init needs --contrastive-epochs")
+		}
+		model, err = loadModelFlag(*initModel)
+	} else {
+		model, err = train.Run(context.Background(), corpus, cfg)
+	}
 	if err != nil {
 		return err
+	}
+	if *epochs > 0 {
+		ccfg := cdef
+		ccfg.Epochs, ccfg.Pairs, ccfg.Batch, ccfg.Temperature, ccfg.LearningRate = *epochs, *pairs, *batch, *temperature, *lr
+		ccfg.Seed, ccfg.Logf = *seed, cfg.Logf
+		ccfg.Weights, ccfg.WeightRate, ccfg.FixedRows, ccfg.Anchored = *learnWeights, *weightRate, *fixedRows, *anchored
+		ccfg.Disjoint, ccfg.Spread = *disjoint, *spread
+		if model, err = train.Contrast(context.Background(), corpus, model, ccfg); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err

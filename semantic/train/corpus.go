@@ -381,6 +381,7 @@ type Corpus struct {
 	counts []int64
 	tokens []uint32
 	ends   []int
+	heads  []int32 // per context, how many of its first tokens are its name
 	dedup  *Dedup
 	decon  *Decontaminator
 	stats  CorpusStats
@@ -405,8 +406,14 @@ func (c *Corpus) Add(r Record) bool {
 		return false
 	}
 	toks := body
+	head := 0
 	if r.Name != "" {
 		toks = append(search.Tokenize(r.Name), body...)
+		head = len(toks) - len(body)
+	} else if first, _, ok := strings.Cut(strings.TrimSpace(r.Body), " "); ok {
+		// A plain-text line as "agentry model corpus" writes it: the
+		// name, then the body.
+		head = min(len(search.Tokenize(first)), len(toks)-1)
 	}
 	if c.decon.Contaminated(toks) {
 		c.stats.Contaminated++
@@ -424,6 +431,7 @@ func (c *Corpus) Add(r Record) bool {
 		c.tokens = append(c.tokens, id)
 	}
 	c.ends = append(c.ends, len(c.tokens))
+	c.heads = append(c.heads, int32(head))
 	c.stats.Contexts++
 	c.stats.Tokens += int64(len(toks))
 	return true
