@@ -307,35 +307,26 @@ func Contrast(ctx context.Context, c *Corpus, base *semantic.Model, cfg Contrast
 			// the batch's non-pairs: d/dcos = 2 Spread cos / (B(B-1)),
 			// with cos = sims / invT.
 			spread := float32(2*cfg.Spread/float64(B*(B-1))) / invT
+			// coef is the coefficient of text B+j in text i's gradient and of
+			// text i in text B+j's.
+			coef := func(i, j int) float32 {
+				d := rowP[i*B+j] + colP[i*B+j]
+				if i == j {
+					return (d - 2) * scale
+				}
+				return d*scale + spread*sims[i*B+j]
+			}
 			parallelRange(2*B, 16, workers, func(lo, hi int) {
 				for t := lo; t < hi; t++ {
 					g := gvec[t*dim : (t+1)*dim]
 					clear(g)
 					if t < B {
-						i := t
 						for j := range B {
-							d := rowP[i*B+j] + colP[i*B+j]
-							if i == j {
-								d -= 2
-							}
-							c := d * scale
-							if i != j {
-								c += spread * sims[i*B+j]
-							}
-							axpy(g, c, vecs[(B+j)*dim:(B+j+1)*dim])
+							axpy(g, coef(t, j), vecs[(B+j)*dim:(B+j+1)*dim])
 						}
 					} else {
-						j := t - B
 						for i := range B {
-							d := rowP[i*B+j] + colP[i*B+j]
-							if i == j {
-								d -= 2
-							}
-							c := d * scale
-							if i != j {
-								c += spread * sims[i*B+j]
-							}
-							axpy(g, c, vecs[i*dim:(i+1)*dim])
+							axpy(g, coef(i, t-B), vecs[i*dim:(i+1)*dim])
 						}
 					}
 					if norms[t] == 0 {
