@@ -63,15 +63,6 @@ type shard struct {
 	chunk                   []byte    // where keep puts packed revisions
 	vec8                    vecs8     // the vectors in int8, for the scan
 	ann                     *annIndex // nil below the approximate index's threshold
-
-	// normGen counts refreshNorms calls: what termMax caches is valid
-	// for one value of it (see termMaxTF).
-	normGen uint32
-	// termMax caches, by term id, the largest frequency a record has for
-	// the term (BM25F: the sum over its fields of tf times the norm): the
-	// generation in the high 32 bits, the float32 in the low. Searches
-	// fill it under the read lock, hence atomic access.
-	termMax []uint64
 }
 
 // postings list, for one term, the slots that contain it, in slot order,
@@ -118,13 +109,6 @@ func lengthOf(code uint8) float64 {
 // division and a random memory access per posting at query time.
 func (s *shard) refreshNorms() {
 	set := s.set
-	if s.normGen++; s.normGen == 0 { // wrapped: forget everything cached
-		clear(s.termMax)
-		s.normGen = 1
-	}
-	if n := len(s.postings); len(s.termMax) < n {
-		s.termMax = append(s.termMax, make([]uint64, n-len(s.termMax)+n/4)...)
-	}
 	for f := range NumFields {
 		n := s.withField[f]
 		if set.exp.flatAvg {

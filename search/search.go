@@ -7,7 +7,6 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/agentry/agentry/registry"
@@ -341,15 +340,7 @@ func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f 
 		// Before a costly term, see whether pruning applies: it costs a
 		// pass over the records seen so far.
 		if i > 0 && len(acc.touched) >= k && !set.exp.noPrune && remainingCost(terms[i:]) > len(acc.touched) {
-			theta, rest := s.kthScore(acc, f, k), rest
-			if rest >= theta && theta > 0 {
-				// The weights alone do not allow it: bound what the terms
-				// left can add by the largest frequency a record has for
-				// each, which at k = 100 lets a hybrid search's lexical
-				// leg prune in most queries instead of a third.
-				rest = s.restBound(set, terms[i:], theta)
-			}
-			if pruned || rest < theta {
+			if theta := s.kthScore(acc, f, k); pruned || rest < theta {
 				pruned = true
 				s.keepContenders(acc, f, theta, rest)
 			}
@@ -425,56 +416,6 @@ func (s *shard) scoreAll(set *settings, acc *accumulator, t qterm) {
 		score[slot] += idf * tf / (k1 + tf)
 	}
 	acc.touched, acc.tfSlots = touched, tfSlots[:0]
-}
-
-// restBound returns at least what the terms can add to a record's score
-// in all: for each, its weight times BM25's saturation of the largest
-// frequency any record has for it (its synonyms' largest frequencies
-// added up). Float32 rounding differs between that sum and a record's
-// score by a few units in the last place of theta: the margins cover
-// them, so that the ranking is exactly that without pruning.
-func (s *shard) restBound(set *settings, terms []qterm, theta float32) float32 {
-	k1 := float64(set.k1)
-	rest := float64(theta) * 1e-5
-	for _, t := range terms {
-		var b float32
-		for _, id := range t.ids {
-			b += s.termMaxTF(id)
-		}
-		rest += math.Min(float64(t.idf), float64(t.idf)*float64(b)/(k1+float64(b))*(1+1e-4))
-	}
-	return float32(rest)
-}
-
-// termMaxTF returns the largest frequency of a term in a record, tf times
-// the norm summed over the record's fields as scoreAll sums it (dead
-// records included: a bound need not be tight). It is cached until the
-// norms change, that is until the next write: a search after a write
-// reads the whole postings of its terms once more.
-func (s *shard) termMaxTF(id uint32) float32 {
-	gen := uint64(s.normGen) << 32
-	if int(id) < len(s.termMax) {
-		if v := atomic.LoadUint64(&s.termMax[id]); v&^math.MaxUint32 == gen {
-			return math.Float32frombits(uint32(v))
-		}
-	}
-	norm := &s.norm
-	p := &s.postings[id]
-	slots, meta := p.slots, p.meta
-	var most float32
-	for i := 0; i < len(slots); {
-		slot := slots[i]
-		var tf float32
-		for ; i < len(slots) && slots[i] == slot; i++ {
-			m := meta[i]
-			tf += float32(m>>metaTFShift&maxTF) * norm[m>>metaFieldShift<<8|m&0xff]
-		}
-		most = max(most, tf)
-	}
-	if int(id) < len(s.termMax) {
-		atomic.StoreUint64(&s.termMax[id], gen|uint64(math.Float32bits(most)))
-	}
-	return most
 }
 
 func remainingCost(terms []qterm) int {
