@@ -382,7 +382,8 @@ func (s *shard) nearest(acc *accumulator, qvec []float32, f *Filter, k int) []sc
 // rank in the top k: one whose upper bound reaches the k-th best lower
 // bound seen so far, since at least k records score at least that. The
 // second computes the float32 dot product of the records whose upper bound
-// reaches the final k-th best lower bound.
+// reaches the final k-th best lower bound, best bound first, until the
+// bounds fall below the k-th best float32 score.
 //
 // The k-th best lower bound rises as the first stage goes, so it let
 // through most of the first blocks, six times as many records as the
