@@ -382,7 +382,8 @@ func (s *shard) nearest(acc *accumulator, qvec []float32, f *Filter, k int) []sc
 // rank in the top k: one whose upper bound reaches the k-th best lower
 // bound seen so far, since at least k records score at least that. The
 // second computes the float32 dot product of the records whose upper bound
-// reaches the final k-th best lower bound.
+// reaches the final k-th best lower bound, best bound first, until the
+// bounds fall below the k-th best float32 score.
 //
 // The k-th best lower bound rises as the first stage goes, so it let
 // through most of the first blocks, six times as many records as the
@@ -411,20 +412,34 @@ func (s *shard) scan(acc *accumulator, qvec []float32, f *Filter, k int) []score
 		st.first, st.lower, st.floor = st.first[:0], st.lower[:0], float32(math.Inf(-1))
 		st.run(dots, acc.mask)
 	}
+	// The second stage goes through the candidates by decreasing upper
+	// bound and stops at the first whose bound is below the k-th best
+	// float32 score so far: it and the rest cannot rank. At 10,000
+	// records and k = 100 it computes 125 of the 147 candidates (mean
+	// over the queries of BenchmarkHybridCost10k).
 	first, kth := st.first, st.kth
-	acc.lower = st.lower
-	top := newTopK(acc, k, s)
+	order := acc.order[:0]
 	for _, c := range first {
-		if c.score < kth {
-			continue
-		}
-		// vek32.Dot uses the processor's vector instructions (AVX2) where
-		// it has them: some fifty times faster than a plain loop.
-		if dot := vek32.Dot(v8.f[c.slot], qvec); dot > 0 {
-			top.add(c.slot, dot)
+		if c.score >= kth {
+			order = append(order, uint64(^scoreBits(c.score))<<32|uint64(c.slot))
 		}
 	}
-	acc.first = first
+	slices.Sort(order)
+	top := newTopK(acc, k, s)
+	best := st.lower[:0] // a min-heap of the k best float32 scores
+	for _, o := range order {
+		if len(best) == k && ^uint32(o>>32) < scoreBits(best[0]) { // its bound < the k-th best
+			break
+		}
+		slot := uint32(o)
+		// vek32.Dot uses the processor's vector instructions (AVX2) where
+		// it has them: some fifty times faster than a plain loop.
+		if dot := vek32.Dot(v8.f[slot], qvec); dot > 0 {
+			top.add(slot, dot)
+			best, _ = pushLower(best, dot, k)
+		}
+	}
+	acc.first, acc.lower, acc.order = first, best, order
 	acc.sem = top.sorted(acc, acc.sem)
 	return acc.sem
 }
