@@ -16,6 +16,14 @@
 	IMULQ R8, R9; \
 	ADDQ SI, R9
 
+// NODE_CHUNKS4 loads into Z10-Z13 the AX-th 64 bytes of the four
+// vectors whose addresses NODE_ADDRS4 put in R12, R13, R14 and R9.
+#define NODE_CHUNKS4 \
+	VMOVDQU64 (R12)(AX*1), Z10; \
+	VMOVDQU64 (R13)(AX*1), Z11; \
+	VMOVDQU64 (R14)(AX*1), Z12; \
+	VMOVDQU64 (R9)(AX*1), Z13
+
 // The four-vector VNNI kernels below share their sums: Z0-Z7 hold, for
 // vectors 0-3 in turn, the products with the query's high bytes (Z8) and
 // low bytes (Z9); the vectors' 64-byte chunks are in Z10-Z13.
@@ -163,10 +171,7 @@ gvec4:
 gchunk:
 	VMOVDQU64 (R10)(AX*1), Z8
 	VMOVDQU64 (R11)(AX*1), Z9
-	VMOVDQU64 (R12)(AX*1), Z10
-	VMOVDQU64 (R13)(AX*1), Z11
-	VMOVDQU64 (R14)(AX*1), Z12
-	VMOVDQU64 (R9)(AX*1), Z13
+	NODE_CHUNKS4
 	MULTIPLY_ADD4
 	ADDQ      $64, AX
 	CMPQ      AX, R8
@@ -212,10 +217,7 @@ pvec4:
 pchunk:
 	VMOVDQU64 (R10)(AX*1), Z8
 	VPXORD    Z15, Z8, Z8
-	VMOVDQU64 (R12)(AX*1), Z10
-	VMOVDQU64 (R13)(AX*1), Z11
-	VMOVDQU64 (R14)(AX*1), Z12
-	VMOVDQU64 (R9)(AX*1), Z13
+	NODE_CHUNKS4
 	VPDPBUSD  Z10, Z8, Z1
 	VPDPBUSD  Z11, Z8, Z3
 	VPDPBUSD  Z12, Z8, Z5
