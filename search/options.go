@@ -86,7 +86,6 @@ type Ablation struct {
 	SingleField           bool // one bag of words, as plain BM25 (weights and b of FieldDescription)
 	NoPruning             bool // score every posting (to check that pruning is exact)
 	NoPathHint            bool // a file path in a query does not also search for files
-	NoSteps               bool // a request of several sentences is ranked as one text (hybrid search)
 }
 
 // experiment is the part of Options.Ablation that the hot path reads.
@@ -96,7 +95,6 @@ type experiment struct {
 	singleField  bool
 	noPrune      bool
 	noPathHint   bool
-	noSteps      bool
 }
 
 // Tuned defaults (docs/search-quality.md shows how they were chosen). Names and tool
@@ -139,8 +137,7 @@ func resolve(o Options) settings {
 	ab := o.Ablation
 	s := settings{k1: defaultK1, an: &defaultAnalyzer, embedder: o.Embedder, onError: o.OnError, observe: o.Observe,
 		vectors: o.Vectors, deferVec: o.DeferVectors,
-		exp: experiment{countRepeats: ab.CountRepeats, flatAvg: ab.FlatAverageLength, singleField: ab.SingleField, noPrune: ab.NoPruning, noPathHint: ab.NoPathHint,
-			noSteps: ab.NoSteps}}
+		exp: experiment{countRepeats: ab.CountRepeats, flatAvg: ab.FlatAverageLength, singleField: ab.SingleField, noPrune: ab.NoPruning, noPathHint: ab.NoPathHint}}
 	if o.K1 > 0 {
 		s.k1 = float32(o.K1)
 	}

@@ -135,13 +135,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if len(acc.pos) < len(sh.docs) {
 			acc.pos = make([]int32, len(sh.docs)+len(sh.docs)/4)
 		}
-		known := acc.lexMax - acc.lexUnknown
-		if len(qvec.steps) < 2 || ix.set.exp.noSteps {
-			ranked = fuse(lex, sem, ix.set.fusion, k, known, acc.pos)
-		} else {
-			ranked = ix.fuseSteps(sh, acc, qvec, q.Filter, lex, sem, known, k, n)
-		}
-		ranked = capWeak(ranked, &ix.set.fusion, known)
+		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown, acc.pos)
+		ranked = capWeak(ranked, &ix.set.fusion, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
 		}

@@ -211,7 +211,6 @@ const maxQuerySentences = 8
 type queryVectors struct {
 	whole []float32
 	parts [][]float32
-	steps []string // the sentence of each of parts
 }
 
 // similarity is how close a record's vector v is to the query, given its
@@ -300,10 +299,9 @@ func (ix *Index) embedQuery(ctx context.Context, text string) *queryVectors {
 	if q.whole == nil {
 		return nil
 	}
-	for i, v := range vecs[1:] {
+	for _, v := range vecs[1:] {
 		if u := ix.unit(v); u != nil { // a sentence of unknown words has none
 			q.parts = append(q.parts, u)
-			q.steps = append(q.steps, texts[1+i])
 		}
 	}
 	return q
