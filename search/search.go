@@ -80,8 +80,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		k = defaultMaxResults
 	}
 	k = min(k, maxHits)
-	if !ix.set.exp.noPathHint && hasPath(q.Text) {
-		q.Text += ". " + pathHint
+	if hint := hintFor(q.Text); hint != "" && !ix.set.exp.noPathHint {
+		q.Text += ". " + hint
 	}
 	groups := ix.queryTerms(q.Text)
 	// Timing each leg costs a clock read per leg, only when observed.
