@@ -131,6 +131,7 @@ type settings struct {
 	fusion       Fusion
 	onError      func(error)
 	observe      func(Leg, time.Duration, int)
+	listObserver func(text string, features []float32) // tests: each hybrid list's features
 }
 
 func resolve(o Options) settings {
