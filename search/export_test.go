@@ -147,13 +147,3 @@ func PortableOnly(t testing.TB) {
 	haveDot8, haveVNNI, haveMask = false, false, false
 	t.Cleanup(func() { haveDot8, haveVNNI, haveMask = dot8, vnni, mask })
 }
-
-// NumListFeatures is how many features ObserveLists reports per list.
-const NumListFeatures = numListFeatures
-
-// ObserveLists makes every later hybrid search of ix report its query
-// text and list features (listfeatures.go) to fn, before the cut-off
-// caps the list; the index must not be searched concurrently meanwhile.
-func ObserveLists(ix *Index, fn func(text string, features []float32)) {
-	ix.set.listObserver = fn
-}

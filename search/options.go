@@ -131,7 +131,6 @@ type settings struct {
 	fusion       Fusion
 	onError      func(error)
 	observe      func(Leg, time.Duration, int)
-	listObserver func(text string, features []float32) // tests: each hybrid list's features
 }
 
 func resolve(o Options) settings {

@@ -125,7 +125,6 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	} else {
 		n := max(k, ix.set.fusion.Candidates)
 		lex := slices.Clone(sh.lexical(&ix.set, acc, groups, q.Filter, n))
-		lexMatched := len(acc.touched)
 		if ix.set.observe != nil {
 			lap = ix.observe(LegLexical, lap, len(lex))
 		}
@@ -137,13 +136,6 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			acc.pos = make([]int32, len(sh.docs)+len(sh.docs)/4)
 		}
 		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown, acc.pos)
-		if ix.set.listObserver != nil {
-			var lf listFeatures
-			computeListFeatures(&lf, lex, sem, ranked, lexStats{known: acc.lexMax - acc.lexUnknown, max: acc.lexMax,
-				unknown: acc.lexUnknown, rarest: acc.lexRarest, rarestMatched: acc.lexRarestMatched,
-				matched: lexMatched, live: sh.live, words: len(groups)})
-			ix.set.listObserver(q.Text, lf[:])
-		}
 		ranked = capWeak(ranked, &ix.set.fusion, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
@@ -271,9 +263,6 @@ type accumulator struct {
 	// the sum of the words' weights, a word no record has counting as
 	// the rarest; lexUnknown is the part of it that such words make up.
 	lexMax, lexUnknown float32
-	// lexRarest and lexRarestMatched are the largest weight of a query
-	// word, and of one that some record has (listFeatures).
-	lexRarest, lexRarestMatched float32
 }
 
 var accPool = sync.Pool{New: func() any { return new(accumulator) }}
@@ -309,7 +298,7 @@ type qterm struct {
 // their postings instead of a full scan. The ranking is exact; common
 // words in a large registry just stop costing a pass over their lists.
 func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f *Filter, k int) []scored {
-	acc.lexMax, acc.lexUnknown, acc.lexRarest, acc.lexRarestMatched = 0, 0, 0, 0
+	acc.lexMax, acc.lexUnknown = 0, 0
 	if s.live == 0 || len(groups) == 0 {
 		return nil
 	}
@@ -330,11 +319,8 @@ func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f 
 		}
 		idf := g.weight * bm25IDF(n, float64(df))
 		acc.lexMax += idf
-		acc.lexRarest = max(acc.lexRarest, idf)
 		if len(idBuf) == start {
 			acc.lexUnknown += idf
-		} else {
-			acc.lexRarestMatched = max(acc.lexRarestMatched, idf)
 		}
 		if len(idBuf) > start {
 			terms = append(terms, qterm{ids: idBuf[start:len(idBuf):len(idBuf)], idf: idf, cost: cost})
