@@ -147,3 +147,109 @@ func PortableOnly(t testing.TB) {
 	haveDot8, haveVNNI, haveMask = false, false, false
 	t.Cleanup(func() { haveDot8, haveVNNI, haveMask = dot8, vnni, mask })
 }
+
+// NumRerankFeatures is how many features the re-ranker reads.
+const NumRerankFeatures = numRerankFeatures
+
+// RerankDepth is how many fused records the re-ranker orders again.
+const RerankDepth = rerankDepth
+
+// RerankWeights are the frozen weights of the re-ranker.
+func RerankWeights() []float64 {
+	w := make([]float64, numRerankFeatures)
+	for i, v := range metaToolRerank.w {
+		w[i] = float64(v)
+	}
+	return w
+}
+
+// SetRerank makes ix re-rank with the weights w (nil: not at all).
+func SetRerank(ix *Index, w []float64) {
+	if w == nil {
+		ix.set.rerank = nil
+		return
+	}
+	m := new(rerankModel)
+	for i := range m.w {
+		m.w[i] = float32(w[i])
+	}
+	ix.set.rerank = m
+}
+
+// RerankCandidates returns the first depth records of the fused ranking
+// of text (no cut-off, no re-ranking) with their re-ranker features, as
+// the hybrid Search computes them.
+func RerankCandidates(ix *Index, registryID, text string, depth int) (ids []string, feats [][]float32) {
+	sh := ix.shard(registryID, false)
+	if !ix.set.exp.noPathHint && hasPath(text) {
+		text += ". " + pathHint
+	}
+	groups := ix.queryTerms(text)
+	qvec := ix.embedQuery(context.Background(), text)
+	if sh == nil || qvec == nil {
+		return nil, nil
+	}
+	acc := accPool.Get().(*accumulator)
+	defer accPool.Put(acc)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	n := max(depth, ix.set.fusion.Candidates)
+	lex := slices.Clone(sh.lexical(&ix.set, acc, groups, nil, n))
+	sem := slices.Clone(sh.semantic(acc, qvec, nil, n))
+	if len(acc.pos) < len(sh.docs) {
+		acc.pos = make([]int32, len(sh.docs)+len(sh.docs)/4)
+	}
+	f := ix.set.fusion
+	f.MinSimilarity = -1
+	lexKnown := acc.lexMax - acc.lexUnknown
+	ranked := fuse(lex, sem, f, depth, lexKnown, acc.pos)
+	var lexBest, semBest float32
+	if len(lex) > 0 {
+		lexBest = lex[0].score
+	}
+	if len(sem) > 0 {
+		semBest = sem[0].score
+	}
+	fs := make([]rerankFeatures, len(ranked))
+	sh.features(&ix.set, acc, ranked, lexBest, semBest, lexKnown, fs)
+	for i, r := range ranked {
+		ids = append(ids, sh.docs[r.slot].recordID)
+		feats = append(feats, fs[i][:])
+	}
+	return ids, feats
+}
+
+// RerankStep prepares the hybrid search of text as Search does, up to
+// the fused ranking's first RerankDepth records, and returns a function
+// that re-ranks a copy of them with the weights w: what the re-ranker
+// adds to a search, for its benchmark.
+func RerankStep(ix *Index, registryID, text string, w []float64) func() {
+	sh := ix.shard(registryID, false)
+	groups := ix.queryTerms(text)
+	qvec := ix.embedQuery(context.Background(), text)
+	if sh == nil || qvec == nil {
+		return func() {}
+	}
+	m := new(rerankModel)
+	for i := range m.w {
+		m.w[i] = float32(w[i])
+	}
+	acc := new(accumulator)
+	n := ix.set.fusion.Candidates
+	sh.mu.RLock()
+	lex := slices.Clone(sh.lexical(&ix.set, acc, groups, nil, n))
+	sem := slices.Clone(sh.semantic(acc, qvec, nil, n))
+	acc.pos = make([]int32, len(sh.docs))
+	f := ix.set.fusion
+	f.MinSimilarity = -1
+	lexKnown := acc.lexMax - acc.lexUnknown
+	ranked := fuse(lex, sem, f, rerankDepth, lexKnown, acc.pos)
+	sh.mu.RUnlock()
+	work := make([]fused, len(ranked))
+	return func() {
+		copy(work, ranked)
+		sh.mu.RLock()
+		sh.rerank(&ix.set, acc, m, work, lex[0].score, sem[0].score, lexKnown)
+		sh.mu.RUnlock()
+	}
+}
