@@ -12,10 +12,12 @@ import (
 
 	"github.com/agentry/agentry/internal/searcheval"
 	"github.com/agentry/agentry/search"
+	"github.com/agentry/agentry/semantic"
 )
 
 var (
 	rerankTrain = flag.Bool("rerank-train", false, "train and measure the re-ranker (TestTrainReranker)")
+	rerankOnly  = flag.String("rerank-only", "", "run only TestTrainReranker's variants whose name contains this")
 	rerankDepth = flag.Int("rerank-depth", search.RerankDepth, "fused records kept per query for TestTrainReranker's variants")
 )
 
@@ -83,17 +85,17 @@ func rrScore(w []float64, x []float32) float64 {
 	return v
 }
 
-// rrOrder returns the candidates' indexes, best first: by the model's
-// score (ties in fused order), or in fused order when w is nil.
-func rrOrder(q rrQuery, w []float64) []int {
+// rrOrder returns the candidates' indexes, best first: by score (ties in
+// fused order), or in fused order when score is nil.
+func rrOrder(q rrQuery, score func([]float32) float64) []int {
 	idx := make([]int, len(q.ids))
 	for i := range idx {
 		idx[i] = i
 	}
-	if w != nil {
+	if score != nil {
 		s := make([]float64, len(idx))
 		for i := range idx {
-			s[i] = float32Round(rrScore(w, q.feats[i]))
+			s[i] = score(q.feats[i])
 		}
 		slices.SortStableFunc(idx, func(a, b int) int {
 			switch {
@@ -115,6 +117,15 @@ func float32Round(v float64) float64 { return float64(float32(v)) }
 // rrEvaluate scores the re-ranked candidates (first 10, no cut-off) on
 // the queries of s whose index keep says to keep.
 func rrEvaluate(t *testing.T, s searcheval.Set, qs []rrQuery, w []float64, keep func(i int) bool) searcheval.Result {
+	var score func([]float32) float64
+	if w != nil {
+		score = func(x []float32) float64 { return float32Round(rrScore(w, x)) }
+	}
+	return rrEvaluateBy(t, s, qs, score, keep)
+}
+
+// rrEvaluateBy is rrEvaluate for any score.
+func rrEvaluateBy(t *testing.T, s searcheval.Set, qs []rrQuery, score func([]float32) float64, keep func(i int) bool) searcheval.Result {
 	lists := map[string][]searcheval.Ranked{}
 	var queries []searcheval.Query
 	for i, q := range qs {
@@ -123,7 +134,7 @@ func rrEvaluate(t *testing.T, s searcheval.Set, qs []rrQuery, w []float64, keep 
 		}
 		queries = append(queries, s.Queries[i])
 		var r []searcheval.Ranked
-		for _, j := range rrOrder(q, w)[:min(10, len(q.ids))] {
+		for _, j := range rrOrder(q, score)[:min(10, len(q.ids))] {
 			r = append(r, searcheval.Ranked{ID: q.ids[j], Name: q.names[j]})
 		}
 		lists[q.text] = r
@@ -154,7 +165,7 @@ type rrPart struct {
 // fused ranking would change the DCG (LambdaRank's weights), so that
 // pairs near the top count more.
 func rrTrain(parts []rrPart, use []bool, lambda float64, iters int, top bool) []float64 {
-	nf := search.NumRerankFeatures
+	nf := len(use)
 	mean, sd := make([]float64, nf), make([]float64, nf)
 	count := 0
 	for _, p := range parts {
@@ -249,6 +260,54 @@ func rrTrain(parts []rrPart, use []bool, lambda float64, iters int, top bool) []
 	return raw
 }
 
+// rrTextCosines appends to each candidate's features its cosine with the
+// query of its name alone and of its description alone: features the
+// index does not have (a second and third vector per record), measured
+// here to see whether they would be worth having.
+func rrTextCosines(t *testing.T, m *semantic.Model, s searcheval.Set, qs []rrQuery) {
+	ctx := context.Background()
+	unit := func(text string) []float32 {
+		vs, err := m.Embed(ctx, []string{text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := vs[0]
+		var n float64
+		for _, x := range v {
+			n += float64(x) * float64(x)
+		}
+		if n == 0 {
+			return nil
+		}
+		out := make([]float32, len(v))
+		for i, x := range v {
+			out[i] = x / float32(math.Sqrt(n))
+		}
+		return out
+	}
+	cos := func(a, b []float32) float32 {
+		if a == nil || b == nil {
+			return 0
+		}
+		var d float32
+		for i := range a {
+			d += a[i] * b[i]
+		}
+		return d
+	}
+	names, descs := map[string][]float32{}, map[string][]float32{}
+	for _, r := range s.Records {
+		names[r.ID], descs[r.ID] = unit(r.Approved.Name), unit(r.Approved.Description)
+	}
+	for qi := range qs {
+		q := &qs[qi]
+		qv := unit(q.text)
+		for j, id := range q.ids {
+			q.feats[j] = append(q.feats[j], cos(qv, names[id]), cos(qv, descs[id]))
+		}
+	}
+}
+
 // rrToolName is the name of the record id in s.
 func rrToolName(t *testing.T, s searcheval.Set, id string) string {
 	for _, r := range s.Records {
@@ -269,7 +328,8 @@ func rrFold(group string) int {
 }
 
 var rrFeatureNames = []string{"fused", "lexShare", "lexCov", "sem", "semGap", "idfShare", "rareShare",
-	"nameScore", "toolScore", "descScore", "nameWords", "length", "lexRank", "semRank"}
+	"nameScore", "toolScore", "descScore", "nameWords", "length", "lexRank", "semRank",
+	"nameCos", "descCos"} // the last two computed by the test alone (rrTextCosines)
 
 // TestTrainReranker prints the error analysis of the fused ranking on
 // MetaTool (single-tool queries), trains the re-ranker with five folds
@@ -280,7 +340,7 @@ func TestTrainReranker(t *testing.T) {
 	if !*rerankTrain {
 		t.Skip("run with -rerank-train")
 	}
-	if len(rrFeatureNames) != search.NumRerankFeatures {
+	if len(rrFeatureNames) != search.NumRerankFeatures+2 {
 		t.Fatalf("%d feature names for %d features", len(rrFeatureNames), search.NumRerankFeatures)
 	}
 	m := builtinModel(t)
@@ -305,6 +365,7 @@ func TestTrainReranker(t *testing.T) {
 	allCands := make([][]rrQuery, len(sets))
 	for i, s := range sets {
 		allCands[i] = rrCandidates(t, s, opts, *rerankDepth)
+		rrTextCosines(t, m, s, allCands[i])
 	}
 	mt := rrTruncate(allCands[0], search.RerankDepth, nil)
 	all := func(int) bool { return true }
@@ -370,7 +431,7 @@ func TestTrainReranker(t *testing.T) {
 		return func(i int) bool { return (rrFold(qs[i].group) == fold) == held }
 	}
 	use := func(off ...int) []bool {
-		u := make([]bool, search.NumRerankFeatures)
+		u := make([]bool, search.NumRerankFeatures+2)
 		for j := range u {
 			u[j] = !slices.Contains(off, j)
 		}
@@ -384,10 +445,13 @@ func TestTrainReranker(t *testing.T) {
 		withServer bool // LiveMCPBench server is a second training set
 		top        bool // LambdaRank's pair weights
 	}{
-		{"N=30, all features", 30, nil, use(), false, false},
-		{"N=30, all features, LambdaRank weights", 30, nil, use(), false, true},
-		{"N=30, no length, LambdaRank weights", 30, nil, use(11), false, true},
+		{"N=30, all features", 30, nil, use(14, 15), false, false},
+		{"N=30, all features, + name and description cosines", 30, nil, use(), false, false},
+		{"N=30, no length, + name and description cosines", 30, nil, use(11), false, false},
 	} {
+		if !strings.Contains(v.name, *rerankOnly) {
+			continue
+		}
 		const lambda, iters = 0.01, 200
 		cands := make([][]rrQuery, len(sets))
 		for i := range sets {
@@ -419,7 +483,7 @@ func TestTrainReranker(t *testing.T) {
 		w := rrTrain(parts, v.use, lambda, iters, v.top)
 		if v.name == "N=30, all features" {
 			// The frozen weights are these, to the digits printed.
-			for j, x := range search.RerankWeights() {
+			for j, x := range search.RerankWeights()[:search.NumRerankFeatures] {
 				if math.Abs(x-w[j]) > 1e-4 {
 					t.Errorf("weight of %s: trained %.4f, frozen %.4f", rrFeatureNames[j], w[j], x)
 				}
@@ -437,6 +501,47 @@ func TestTrainReranker(t *testing.T) {
 		for i, s := range sets {
 			base := rrEvaluate(t, s, cands[i], nil, all)
 			res := rrEvaluate(t, s, cands[i], w, all)
+			fmt.Printf("  %-32s fused %.3f / %.3f  re-ranked %.3f / %.3f  (%+.3f)\n", s.Name, base.NDCG10, base.Recall10, res.NDCG10, res.Recall10, res.NDCG10-base.NDCG10)
+		}
+	}
+
+	// The tree set, on the same 30 candidates.
+	rows := func(qs []rrQuery, keep func(int) bool) (x [][]float32, y []bool) {
+		for i, q := range qs {
+			if keep(i) && slices.Contains(q.relevant, true) {
+				x = append(x, q.feats...)
+				y = append(y, q.relevant...)
+			}
+		}
+		return x, y
+	}
+	for _, v := range []struct {
+		name string
+		use  []bool
+	}{
+		{"trees, all features", use(14, 15)},
+		{"trees, no length", use(11, 14, 15)},
+		{"trees, all features, + name and description cosines", use()},
+	} {
+		if !strings.Contains(v.name, *rerankOnly) {
+			continue
+		}
+		const rounds, rate = 60, 0.2
+		var ndcg, recall float64
+		for fold := range 5 {
+			x, y := rows(mt, folds(mt, fold, false))
+			gb := gbTrain(x, y, v.use, rounds, rate)
+			res := rrEvaluateBy(t, sets[0], mt, gb.score, folds(mt, fold, true))
+			ndcg += res.NDCG10 / 5
+			recall += res.Recall10 / 5
+		}
+		x, y := rows(mt, all)
+		gb := gbTrain(x, y, v.use, rounds, rate)
+		fmt.Printf("%s: MetaTool single held out (mean of 5 folds by tool) %.3f / %.3f\n", v.name, ndcg, recall)
+		for i, s := range sets {
+			cands := rrTruncate(allCands[i], 30, nil)
+			base := rrEvaluate(t, s, cands, nil, all)
+			res := rrEvaluateBy(t, s, cands, gb.score, all)
 			fmt.Printf("  %-32s fused %.3f / %.3f  re-ranked %.3f / %.3f  (%+.3f)\n", s.Name, base.NDCG10, base.Recall10, res.NDCG10, res.Recall10, res.NDCG10-base.NDCG10)
 		}
 	}
