@@ -448,6 +448,9 @@ func TestTrainReranker(t *testing.T) {
 		{"N=30, all features", 30, nil, use(14, 15), false, false},
 		{"N=30, all features, + name and description cosines", 30, nil, use(), false, false},
 		{"N=30, no length, + name and description cosines", 30, nil, use(11), false, false},
+		{"N=30, + name cosine only", 30, nil, use(15), false, false},
+		{"N=30, + name and description cosines, no tool score, + LiveMCPBench server", 30, nil, use(8), true, false},
+		{"N=30, no length, + name and description cosines, no tool score, + LiveMCPBench server", 30, nil, use(8, 11), true, false},
 	} {
 		if !strings.Contains(v.name, *rerankOnly) {
 			continue
