@@ -129,7 +129,6 @@ type settings struct {
 	approx       int // vectors from which a shard has an approximate index; -1: never
 	queryTimeout time.Duration
 	fusion       Fusion
-	rerank       *rerankModel // nil: the fused ranking stands
 	onError      func(error)
 	observe      func(Leg, time.Duration, int)
 }
@@ -166,9 +165,6 @@ func resolve(o Options) settings {
 		s.synonyms = buildSynonyms(s.an)
 	}
 	s.fusion = o.Fusion.resolve()
-	if o.Fusion.Rerank && s.fusion.Method == FusionConvex {
-		s.rerank = &metaToolRerank
-	}
 	if s.queryTimeout = o.QueryEmbedTimeout; s.queryTimeout <= 0 {
 		s.queryTimeout = DefaultQueryEmbedTimeout
 	}

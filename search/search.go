@@ -135,26 +135,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if len(acc.pos) < len(sh.docs) {
 			acc.pos = make([]int32, len(sh.docs)+len(sh.docs)/4)
 		}
-		lexKnown := acc.lexMax - acc.lexUnknown
-		if m := ix.set.rerank; m != nil {
-			// The re-ranker sees the first rerankDepth records before the
-			// cut-off, which then judges the new order on its own signals.
-			f := ix.set.fusion
-			f.MinSimilarity = -1
-			ranked = fuse(lex, sem, f, max(k, rerankDepth), lexKnown, acc.pos)
-			var lexBest, semBest float32
-			if len(lex) > 0 {
-				lexBest = lex[0].score
-			}
-			if len(sem) > 0 {
-				semBest = sem[0].score
-			}
-			sh.rerank(&ix.set, acc, m, ranked, lexBest, semBest, lexKnown)
-			ranked = cutOff(ranked[:min(k, len(ranked))], &ix.set.fusion, lexKnown)
-		} else {
-			ranked = fuse(lex, sem, ix.set.fusion, k, lexKnown, acc.pos)
-		}
-		ranked = capWeak(ranked, &ix.set.fusion, lexKnown)
+		ranked = fuse(lex, sem, ix.set.fusion, k, acc.lexMax-acc.lexUnknown, acc.pos)
+		ranked = capWeak(ranked, &ix.set.fusion, acc.lexMax-acc.lexUnknown)
 		if ix.set.observe != nil {
 			ix.observe(LegFusion, lap, len(ranked))
 		}
@@ -275,11 +257,6 @@ type accumulator struct {
 	lower    []float32 // and a min-heap of the k best lower bounds
 	dots     []int32   // and a block of its dot products
 	mask     []uint16  // and which of them may rank (scanMaskAVX512)
-	rrOrder  []uint64  // the re-ranker's: candidates by slot, then by score
-	rrTF     []float32 // and their term frequencies by field
-	rrCount  []float32 // and their query words in name or title
-	rrFeats  []rerankFeatures
-	rrCands  []fused
 
 	// lexMax is what the lexical leg's score of the last query would be
 	// for a record that matched every query word as strongly as BM25 can:

@@ -65,11 +65,6 @@ type Fusion struct {
 	// (search/cutoff.go); a negative WeakSimilarity turns it off.
 	WeakSimilarity float64
 	WeakResults    int
-	// Rerank orders the convex fusion's first 30 records again with a
-	// linear model learnt on MetaTool (rerank.go). Experimental and off:
-	// it did not pay (docs/search-quality.md, "A learned re-ranker,
-	// session 7").
-	Rerank bool
 }
 
 func (f Fusion) resolve() Fusion {
@@ -606,7 +601,6 @@ func (s *shard) scanFloat(acc *accumulator, qvec []float32, f *Filter, k int) []
 type fused struct {
 	slot                 uint32
 	score, rel, lex, sem float32
-	lexRank, semRank     int32 // 1 for a leg's first, 0 when it did not return the record
 }
 
 // fuse combines two rankings (best first) into the best k, ending at the
@@ -626,7 +620,7 @@ func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32, pos []int32) []f
 		}
 	}
 	for i, c := range lex {
-		all = append(all, fused{slot: c.slot, lex: c.score, lexRank: int32(i + 1)})
+		all = append(all, fused{slot: c.slot, lex: c.score})
 		pos[c.slot] = int32(i + 1)
 	}
 	semAt := make([]int, len(sem))
@@ -637,7 +631,7 @@ func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32, pos []int32) []f
 		} else {
 			all = append(all, fused{slot: c.slot})
 		}
-		all[j].sem, all[j].semRank = c.score, int32(i+1)
+		all[j].sem = c.score
 		semAt[i] = j
 	}
 	for _, c := range lex {
@@ -683,12 +677,8 @@ func fuse(lex, sem []scored, f Fusion, k int, lexKnown float32, pos []int32) []f
 	for i := range out {
 		out[i] = all[uint32(order[i])]
 	}
-	return cutOff(out, &f, lexKnown)
-}
-
-// cutOff ends ranked at the first record that is neither close in meaning
-// nor shares enough of the query's words.
-func cutOff(out []fused, f *Fusion, lexKnown float32) []fused {
+	// The cut-off: the results end at the first record that is neither
+	// close in meaning nor shares enough of the query's words.
 	for i, r := range out {
 		if f.MinSimilarity >= 0 && float64(r.sem) < f.MinSimilarity &&
 			(lexKnown <= 0 || float64(r.lex/lexKnown) < f.MinCoverage) {

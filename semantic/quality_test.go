@@ -173,7 +173,6 @@ func TestQualityTable(t *testing.T) {
 		{"lexical only (BM25F)", search.Options{}},
 		{"RRF, k=60, equal weights", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionRRF}}},
 		{"**convex, 0.45 lexical, cut-off (default)**", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex}}},
-		{"convex, 0.45 lexical, cut-off, re-ranker (session 7, off by default)", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex, Rerank: true}}},
 		{"convex, 0.45 lexical, no cut-off", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex, MinSimilarity: -1}}},
 		{"semantic only (lexical weight 1e-6)", search.Options{Embedder: m, Fusion: search.Fusion{Method: search.FusionConvex, LexicalWeight: 1e-6}}},
 	} {
