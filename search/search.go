@@ -251,15 +251,16 @@ type accumulator struct {
 	terms    []qterm
 	ids      []uint32
 	kth      []float32
-	hist     [scoreBuckets]uint32 // cutScores', zero between calls
-	sure     []scored             // the lexical leg's records certain to rank
-	scale    float32              // a score's bucket is its score times scale
 	bits     []uint64  // zero; sortSlots' bitmap
 	q16      query16   // the query of the semantic scan, in int16
 	first    []scored  // the scan's first stage: candidates and their upper bounds
 	lower    []float32 // and a min-heap of the k best lower bounds
 	dots     []int32   // and a block of its dot products
 	mask     []uint16  // and which of them may rank (scanMaskAVX512)
+
+	hist  [scoreBuckets]uint32 // cutScores', zero between calls
+	sure  []scored             // the lexical leg's records certain to rank
+	scale float32              // a score's bucket is its score times scale
 
 	// lexMax is what the lexical leg's score of the last query would be
 	// for a record that matched every query word as strongly as BM25 can:
