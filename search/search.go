@@ -250,7 +250,6 @@ type accumulator struct {
 	ann      annScratch
 	terms    []qterm
 	ids      []uint32
-	kth      []float32
 	bits     []uint64  // zero; sortSlots' bitmap
 	q16      query16   // the query of the semantic scan, in int16
 	first    []scored  // the scan's first stage: candidates and their upper bounds
@@ -349,7 +348,7 @@ func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f 
 		// Before a costly term, see whether pruning applies: it costs a
 		// pass over the records seen so far.
 		if i > 0 && len(acc.touched) >= k && !set.exp.noPrune && remainingCost(terms[i:]) > len(acc.touched) {
-			if theta := s.kthScore(acc, f, k); pruned || rest < theta {
+			if theta := s.kthBound(acc, f, k); pruned || rest < theta {
 				pruned = true
 				s.keepContenders(acc, f, theta, rest)
 			}
@@ -391,8 +390,9 @@ func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f 
 }
 
 // scoreBuckets is how many buckets cutScores sorts the scores of a
-// query's records into, by value from 0 to the most a record can score.
-const scoreBuckets = 512
+// query's records into, by value from 0 to the most a record can score: a
+// power of two.
+const scoreBuckets = 2048
 
 // bucketOf is the bucket of a score: a higher score is never in a lower
 // bucket, and equal scores share theirs.
@@ -407,23 +407,29 @@ func bucketOf(v, scale float32) int {
 // bucket, without the comparisons of a heap.
 func (s *shard) cutScores(acc *accumulator, f *Filter, k int) (cut, above int) {
 	hist, score, scale := &acc.hist, acc.score, acc.scale
-	n := 0
+	// Buckets are never negative: the mask only spares a bounds check.
+	const mask = scoreBuckets - 1
+	n, top := 0, 0 // top: the highest bucket used, where the search starts
 	if f == nil && s.deadSlots == 0 {
 		for _, slot := range acc.touched {
-			hist[bucketOf(score[slot], scale)]++
+			b := bucketOf(score[slot], scale) & mask
+			hist[b]++
+			top = max(top, b)
 		}
 		n = len(acc.touched)
 	} else {
 		for _, slot := range acc.touched {
 			if !s.dead[slot] && f.matchDoc(&s.docs[slot]) {
-				hist[bucketOf(score[slot], scale)]++
+				b := bucketOf(score[slot], scale) & mask
+				hist[b]++
+				top = max(top, b)
 				n++
 			}
 		}
 	}
 	cut = -1
 	if n >= k {
-		for b := scoreBuckets - 1; b >= 0; b-- {
+		for b := top; b >= 0; b-- {
 			if above+int(hist[b]) >= k {
 				cut = b
 				break
@@ -431,7 +437,7 @@ func (s *shard) cutScores(acc *accumulator, f *Filter, k int) (cut, above int) {
 			above += int(hist[b])
 		}
 	}
-	clear(hist[:])
+	clear(hist[:top+1])
 	return cut, above
 }
 
@@ -442,7 +448,8 @@ func (s *shard) scoreAll(set *settings, acc *accumulator, t qterm) {
 	if len(t.ids) == 1 {
 		// The common case: one term, scored straight from its postings.
 		p := &s.postings[t.ids[0]]
-		slots, meta := p.slots, p.meta
+		slots := p.slots
+		meta := p.meta[:len(slots)] // one bounds check, not one a posting
 		for i := 0; i < len(slots); {
 			slot := slots[i]
 			var tf float32
@@ -603,62 +610,24 @@ func gallop(slots []uint32, from int, target uint32) int {
 	return lo
 }
 
-// kthScore returns the k-th best score among the live records seen so far
-// that pass the filter, or 0 (nothing can be pruned) when fewer than k do.
-func (s *shard) kthScore(acc *accumulator, f *Filter, k int) float32 {
-	cut, above := s.cutScores(acc, f, k)
-	if cut < 0 {
+// kthBound returns a score below the k-th best among the live records
+// seen so far that pass the filter: the top of the buckets under the one
+// that holds it (cutScores). Pruning with it is as exact as with the k-th
+// score itself, which cost a second pass and a heap; the buckets are
+// narrow enough that it prunes about as much. It is 0 (nothing can be
+// pruned) when fewer than k records qualify.
+func (s *shard) kthBound(acc *accumulator, f *Filter, k int) float32 {
+	cut, _ := s.cutScores(acc, f, k)
+	if cut <= 0 {
 		return 0
 	}
-	// The k-th best is the (k-above)-th best of the cut bucket.
-	k -= above
-	h := acc.kth[:0]
-	for _, slot := range acc.touched {
-		v := acc.score[slot]
-		if bucketOf(v, acc.scale) != cut || s.dead[slot] || !f.matchDoc(&s.docs[slot]) {
-			continue
-		}
-		if len(h) < k {
-			h = append(h, v)
-			if len(h) == k {
-				heapifyMin(h)
-			}
-			continue
-		}
-		if v > h[0] {
-			h[0] = v
-			siftDownMin(h, 0)
-		}
+	// A score whose bucket is below cut: every record of the cut bucket
+	// or above scores more (bucketOf never ranks a lower score higher).
+	v := float32(cut) / acc.scale
+	for v > 0 && bucketOf(v, acc.scale) >= cut {
+		v = math.Nextafter32(v, 0)
 	}
-	acc.kth = h
-	if len(h) < k {
-		return 0
-	}
-	return h[0]
-}
-
-func heapifyMin(h []float32) {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		siftDownMin(h, i)
-	}
-}
-
-func siftDownMin(h []float32, i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h[r] < h[l] {
-			m = r
-		}
-		if h[i] <= h[m] {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+	return v
 }
 
 // bm25IDF is Lucene's variant, which is never negative.
