@@ -300,6 +300,8 @@ type qterm struct {
 // only update the records already seen, found by galloping search in
 // their postings instead of a full scan. The ranking is exact; common
 // words in a large registry just stop costing a pass over their lists.
+// Both the k-th score and the final top k are found through a histogram
+// of the scores (cutScores): a pass that counts, not a heap that compares.
 func (s *shard) lexical(set *settings, acc *accumulator, groups []queryGroup, f *Filter, k int) []scored {
 	acc.lexMax, acc.lexUnknown = 0, 0
 	if s.live == 0 || len(groups) == 0 {
