@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -738,14 +739,17 @@ func (t *topK) sorted(acc *accumulator, dst []scored) []scored {
 		}
 		run := order[i:j]
 		if len(run) > 1 {
+			// Equal scores: by key, then record id (worse's order), in one
+			// comparison where two calls of worse cost twice as much.
 			slices.SortFunc(run, func(a, b uint64) int {
-				switch {
-				case t.worse(&t.h[uint32(b)], &t.h[uint32(a)]):
-					return -1
-				case t.worse(&t.h[uint32(a)], &t.h[uint32(b)]):
+				x, y := &t.h[uint32(a)], &t.h[uint32(b)]
+				if x.key != y.key {
+					if x.key.less(y.key) {
+						return -1
+					}
 					return 1
 				}
-				return 0
+				return strings.Compare(t.docs[x.slot].recordID, t.docs[y.slot].recordID)
 			})
 		}
 		for _, o := range run {
