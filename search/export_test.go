@@ -147,3 +147,18 @@ func PortableOnly(t testing.TB) {
 	haveDot8, haveVNNI, haveMask = false, false, false
 	t.Cleanup(func() { haveDot8, haveVNNI, haveMask = dot8, vnni, mask })
 }
+
+// LexicalLeg runs the lexical leg alone for text in a registry, as a
+// hybrid search does with k candidates, and returns how many it found.
+func LexicalLeg(ix *Index, registryID, text string, k int) int {
+	sh := ix.shard(registryID, false)
+	if sh == nil {
+		return 0
+	}
+	groups := ix.queryTerms(text)
+	acc := accPool.Get().(*accumulator)
+	defer accPool.Put(acc)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return len(sh.lexical(&ix.set, acc, groups, nil, k))
+}

@@ -122,3 +122,31 @@ func BenchmarkHybridCost10k(b *testing.B) {
 		b.ReportMetric(us(time.Duration(legs[l].Load())), search.Leg(l).String()+"-us")
 	}
 }
+
+// BenchmarkLexicalLeg10k measures the lexical leg alone on the corpus and
+// queries of BenchmarkHybridCost10k: with k = 100, the candidates a hybrid
+// search asks it for, and with k = 10, a lexical-only search's. For
+// instruction counts, run its test binary under callgrind.
+//
+//	go test -run '^$' -bench LexicalLeg10k -benchtime 20000x ./search/
+func BenchmarkLexicalLeg10k(b *testing.B) {
+	recs, queries := serverCorpus(b, 10_000)
+	ix := search.NewIndex(search.Options{})
+	ix.PutMany(recs)
+	for _, k := range []int{10, 100} {
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			found := 0
+			c0 := threadCPU()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				found += search.LexicalLeg(ix, searcheval.RegistryID, queries[i%len(queries)], k)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64((threadCPU()-c0).Nanoseconds())/1e3/float64(b.N), "cpu-us")
+			b.ReportMetric(float64(found)/float64(b.N), "found")
+			b.ReportMetric(0, "errors")
+		})
+	}
+}

@@ -59,7 +59,7 @@ type shard struct {
 	sumLen                  [NumFields]uint64
 	withField               [NumFields]uint32 // live records with a non-empty field
 	vectors                 int               // live records with a vector
-	norm                    [NumFields << 8]float32
+	norm                    [8 << 8]float32
 	chunk                   []byte    // where keep puts packed revisions
 	vec8                    vecs8     // the vectors in int8, for the scan
 	ann                     *annIndex // nil below the approximate index's threshold
@@ -105,7 +105,9 @@ func lengthOf(code uint8) float64 {
 
 // refreshNorms recomputes the BM25F length normalisation of every field
 // and length code, w / (1 - b + b*len/avgLen), after the statistics
-// changed. It costs a couple of microseconds per write and saves a
+// changed. The table has room for the 8 fields a meta's 3 bits can name,
+// not just NumFields, so that indexing it by a meta needs no bounds check.
+// It costs a couple of microseconds per write and saves a
 // division and a random memory access per posting at query time.
 func (s *shard) refreshNorms() {
 	set := s.set

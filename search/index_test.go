@@ -439,6 +439,69 @@ func TestPruningIsExact(t *testing.T) {
 	}
 }
 
+// TestLexicalTopKIsExact checks the lexical leg's pruning and top-k
+// selection against the plain exhaustive ranking (every posting scored,
+// every record sorted) on random queries, for k up to 150 as a hybrid
+// search asks: with many ties (records of the same text, ranked by id),
+// dead slots and filters.
+func TestLexicalTopKIsExact(t *testing.T) {
+	recs := syntheticRecords(t, 500, 11)
+	for i := range 300 { // copies: equal scores, ranked by record id
+		r := recs[(i*7)%len(recs)]
+		r.ID = fmt.Sprintf("c%d-%s", i%5, r.ID)
+		recs = append(recs, r)
+	}
+	pruned, full := NewIndex(Options{}), NewIndex(Options{Ablation: Ablation{NoPruning: true}})
+	for _, ix := range []*Index{pruned, full} {
+		ix.PutMany(recs)
+		for i := 0; i < len(recs); i += 9 { // dead slots, left until compaction
+			ix.Remove(testRegistry, recs[i].ID)
+		}
+	}
+	filters := []*Filter{nil}
+	for _, s := range []string{`{"descriptorType": {"$eq": "CUSTOM"}}`, `{"descriptorType": {"$ne": "CUSTOM"}}`} {
+		f, err := ParseFilter(json.RawMessage(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		filters = append(filters, f)
+	}
+	g := newCorpusGen(t)
+	g.rnd = rand.New(rand.NewPCG(12, 13))
+	ctx := context.Background()
+	ties := 0
+	for i := range 400 {
+		text, f := g.text(1, 6), filters[i%3]
+		k := 1 + g.rnd.IntN(150)
+		// The reference: every record that matches, in the exhaustive
+		// index (k above the registry's size: no selection), cut to k.
+		want, _ := full.Search(ctx, Query{RegistryID: testRegistry, Text: text, Filter: f, MaxResults: maxHits})
+		if len(want) >= maxHits {
+			t.Fatalf("%q: %d hits, the reference must see them all", text, len(want))
+		}
+		want = want[:min(k, len(want))]
+		for j := 1; j < len(want); j++ {
+			if want[j].Score == want[j-1].Score {
+				ties++
+			}
+		}
+		for _, ix := range []*Index{pruned, full} {
+			got, _ := ix.Search(ctx, Query{RegistryID: testRegistry, Text: text, Filter: f, MaxResults: k})
+			if len(got) != len(want) {
+				t.Fatalf("%q k=%d: %d hits, want %d", text, k, len(got), len(want))
+			}
+			for j := range got {
+				if got[j].RecordID != want[j].RecordID || got[j].Score != want[j].Score {
+					t.Fatalf("%q k=%d hit %d: %s %v, want %s %v", text, k, j, got[j].RecordID, got[j].Score, want[j].RecordID, want[j].Score)
+				}
+			}
+		}
+	}
+	if ties < 1000 {
+		t.Errorf("only %d ties in the rankings compared: the test should have many", ties)
+	}
+}
+
 // TestConcurrentSearchAndWrites runs searches while records change; with
 // -race it checks the locking, and it checks that a Put is visible to
 // the next Search of the goroutine that made it.
