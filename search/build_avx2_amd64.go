@@ -9,3 +9,10 @@ package search
 //
 //go:noescape
 func dot8x8Gather4AVX2(base, v *int8, nodes *uint32, dim, n int, out *int32)
+
+// prefetchNodes asks for the cache lines of the vectors of n nodes, vector
+// i at base + nodes[i]*dim, without waiting for them
+// (build_avx2_amd64.s); base need not be valid, dim must be positive.
+//
+//go:noescape
+func prefetchNodes(base *int8, nodes *uint32, n, dim int)

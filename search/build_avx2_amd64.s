@@ -91,3 +91,33 @@ chunk:
 end:
 	VZEROUPPER
 	RET
+
+// func prefetchNodes(base *int8, nodes *uint32, n, dim int)
+//
+// Asks for the cache lines of the vectors of n nodes, vector i at
+// base + nodes[i]*dim (dim > 0), without waiting for them.
+TEXT ·prefetchNodes(SB), NOSPLIT, $0-32
+	MOVQ base+0(FP), SI
+	MOVQ nodes+8(FP), DX
+	MOVQ n+16(FP), CX
+	MOVQ dim+24(FP), R8
+	TESTQ CX, CX
+	JLE  pend
+
+pnode:
+	MOVL  (DX), AX
+	IMULQ R8, AX
+	ADDQ  SI, AX
+	MOVQ  R8, BX
+
+pline:
+	PREFETCHT0 (AX)
+	ADDQ       $64, AX
+	SUBQ       $64, BX
+	JG         pline
+	ADDQ       $4, DX
+	DECQ       CX
+	JNZ        pnode
+
+pend:
+	RET
