@@ -2,6 +2,7 @@ package search
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -111,6 +112,42 @@ func TestDot8PairsAVX2(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// A graph built by one builder is the same, link for link and similarity
+// for similarity, whichever kernels compare the vectors: AVX-512 VNNI
+// where the processor has it, AVX2, or plain Go.
+func TestGraphSameWithEveryKernel(t *testing.T) {
+	build := func() *hnsw {
+		r := rand.New(rand.NewPCG(16, 9))
+		g := newHNSW()
+		var nodes []uint32
+		for range 1500 {
+			nodes = append(nodes, g.alloc(randomUnit(r, 256), uint32(g.len())))
+		}
+		g.connectAll(nodes, []*annScratch{new(annScratch)})
+		return g
+	}
+	dot8, vnni := haveDot8, haveVNNI
+	t.Cleanup(func() { haveDot8, haveVNNI = dot8, vnni })
+	haveDot8, haveVNNI = false, false
+	want := build()
+	kernels := []struct {
+		name       string
+		dot8, vnni bool
+	}{{"AVX2", dot8, false}, {"AVX-512 VNNI", dot8, vnni}}
+	for _, k := range kernels {
+		if !k.dot8 || k.name == "AVX-512 VNNI" && !k.vnni {
+			t.Logf("no %s here", k.name)
+			continue
+		}
+		haveDot8, haveVNNI = k.dot8, k.vnni
+		got := build()
+		if !slices.Equal(got.links, want.links) || !slices.Equal(got.sims0, want.sims0) ||
+			!slices.EqualFunc(got.upper, want.upper, slices.Equal) || got.entry != want.entry {
+			t.Errorf("%s: the graph differs from the one built in Go", k.name)
 		}
 	}
 }
