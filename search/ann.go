@@ -396,13 +396,20 @@ func (g *hnsw) searchLayer(vec []float32, eps []annCand, ef, layer int, sc *annS
 
 // collectFresh appends to sc.fresh the neighbours of node on a layer not
 // seen yet, marking them seen, and their scales to sc.scales: read now, so
-// that the memory fetches them while the products are computed.
+// that the memory fetches them while the products are computed. Their
+// vectors are asked for too: the products then wait for all of them
+// together instead of four at a time (on a processor without AVX-512,
+// the build's CPU fell by about a twentieth).
 func (g *hnsw) collectFresh(node uint32, layer int, sc *annScratch) {
 	fresh, scales := sc.fresh, sc.scales
+	from := len(fresh)
 	for _, nb := range g.read(node, layer, sc) {
 		if sc.visit(nb) {
 			fresh, scales = append(fresh, nb), append(scales, g.s8[nb])
 		}
+	}
+	if n := len(fresh) - from; n > 0 && g.dim > 0 {
+		prefetchNodes(&g.q8[0], &fresh[from], n, g.dim)
 	}
 	sc.fresh, sc.scales = fresh, scales
 }

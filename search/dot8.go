@@ -223,15 +223,16 @@ func dot8Nodes(q8 []int8, sums []int32, dim int, nodes []uint32, qq *query16, ou
 
 // dot8Pairs writes to out[i] the dot product of the int8 vector of node a
 // with that of nodes[i], in q8 (vectors of dim back to back, sums their
-// sums): four at a time with AVX-512 VNNI where the processor has it. The
-// graph builder compares nodes with each other this way.
+// sums): four at a time with AVX-512 VNNI or AVX2 where the processor has
+// it. The graph builder compares nodes with each other this way.
 func dot8Pairs(q8 []int8, sums []int32, dim int, a uint32, nodes []uint32, out []int32) {
 	out = out[:len(nodes)]
 	v := q8[int(a)*dim : int(a+1)*dim]
-	if haveVNNI && len(nodes) > 0 && dim%64 == 0 {
+	vnni := haveVNNI && dim%64 == 0
+	if len(nodes) > 0 && (vnni || haveDot8 && dim%32 == 0) {
 		n := len(nodes) &^ 3
 		if n > 0 {
-			dot8x8Gather4VNNI(&q8[0], &v[0], &nodes[0], dim, n, &out[0])
+			dot8Pairs4(vnni, q8, v, nodes, dim, n, out)
 		}
 		if rest := nodes[n:]; len(rest) > 0 {
 			// The last one to three, padded with the last.
@@ -240,11 +241,13 @@ func dot8Pairs(q8 []int8, sums []int32, dim int, a uint32, nodes []uint32, out [
 			for i := range pad {
 				pad[i] = rest[min(i, len(rest)-1)]
 			}
-			dot8x8Gather4VNNI(&q8[0], &v[0], &pad[0], dim, 4, &res[0])
+			dot8Pairs4(vnni, q8, v, pad[:], dim, 4, res[:])
 			copy(out[n:], res[:len(rest)])
 		}
-		for j, node := range nodes {
-			out[j] -= 128 * sums[node]
+		if vnni {
+			for j, node := range nodes {
+				out[j] -= 128 * sums[node] // see dot8x8Gather4VNNI
+			}
 		}
 		return
 	}
@@ -255,6 +258,16 @@ func dot8Pairs(q8 []int8, sums []int32, dim int, a uint32, nodes []uint32, out [
 			sum += int32(x) * int32(w[k])
 		}
 		out[i] = sum
+	}
+}
+
+// dot8Pairs4 is dot8Pairs's kernel call for the first n of nodes (a
+// multiple of 4): AVX-512 VNNI (with an offset) when vnni, else AVX2.
+func dot8Pairs4(vnni bool, q8, v []int8, nodes []uint32, dim, n int, out []int32) {
+	if vnni {
+		dot8x8Gather4VNNI(&q8[0], &v[0], &nodes[0], dim, n, &out[0])
+	} else {
+		dot8x8Gather4AVX2(&q8[0], &v[0], &nodes[0], dim, n, &out[0])
 	}
 }
 
