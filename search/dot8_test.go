@@ -290,5 +290,16 @@ func BenchmarkDot8Batch(b *testing.B) {
 				dot8Batch(&v, 0, &qq, out)
 			}
 		})
+		// As the approximate search compares the query with a node's
+		// neighbours: 32 nodes scattered over the vectors.
+		nodes := make([]uint32, 32)
+		b.Run(c.name+"/nodes", func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				for j := range nodes {
+					nodes[j] = uint32((i*7919 + j*104729) % n)
+				}
+				dot8Nodes(v.q, v.sum, dim, nodes, &qq, out)
+			}
+		})
 	}
 }
