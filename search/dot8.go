@@ -173,8 +173,8 @@ func dot8(v []int8, q []int16) int32 {
 
 // dot8Batch writes to out[i] the dot product of qq.q with the int8
 // vector of slot from+i of v, for len(out) slots: four at a time with
-// AVX-512 VNNI where the processor has it, one at a time with dot8
-// elsewhere. The results are the same either way.
+// AVX-512 VNNI or else AVX2 where the processor has them, one at a time
+// with dot8 for the rest. The results are the same either way.
 func dot8Batch(v *vecs8, from int, qq *query16, out []int32) {
 	dim, i := v.dim, 0
 	if n := len(out) &^ 3; haveVNNI && n > 0 && dim%64 == 0 && len(qq.hi) == dim {
@@ -182,6 +182,9 @@ func dot8Batch(v *vecs8, from int, qq *query16, out []int32) {
 		for j, s := range v.sum[from : from+n] {
 			out[j] -= 32896 * s // the offsets of hi and lo: 256*128 + 128
 		}
+		i = n
+	} else if haveDot8 && n > 0 && dim%16 == 0 && len(qq.q) == dim {
+		dot8x4AVX2(&v.q[from*dim], &qq.q[0], dim, n, &out[0])
 		i = n
 	}
 	for ; i < len(out); i++ {
@@ -192,7 +195,7 @@ func dot8Batch(v *vecs8, from int, qq *query16, out []int32) {
 
 // dot8Nodes writes to out[i] the dot product of qq.q with the int8 vector
 // of nodes[i] in q8 (vectors of dim back to back, sums their sums), as
-// dot8Batch does.
+// dot8Batch does: with AVX2 the last one to three one at a time.
 func dot8Nodes(q8 []int8, sums []int32, dim int, nodes []uint32, qq *query16, out []int32) {
 	out = out[:len(nodes)]
 	if haveVNNI && len(nodes) > 0 && dim%64 == 0 && len(qq.hi) == dim {
@@ -215,8 +218,15 @@ func dot8Nodes(q8 []int8, sums []int32, dim int, nodes []uint32, qq *query16, ou
 		}
 		return
 	}
-	for i, node := range nodes {
-		d := int(node) * dim
+	i := 0
+	if n := len(nodes) &^ 3; haveDot8 && len(nodes) > 0 && dim%16 == 0 && len(qq.q) == dim {
+		if n > 0 {
+			dot8Gather4AVX2(&q8[0], &nodes[0], dim, n, &qq.q[0], &out[0])
+		}
+		i = n
+	}
+	for ; i < len(nodes); i++ {
+		d := int(nodes[i]) * dim
 		out[i] = dot8(q8[d:d+dim], qq.q)
 	}
 }

@@ -6,8 +6,9 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// haveDot8 says whether dot8SIMD runs here, and haveVNNI whether
-// dot8x4VNNI, dot8Gather4VNNI and dot8x8Gather4VNNI do.
+// haveDot8 says whether the AVX2 kernels run here (dot8SIMD and those of
+// scan_avx2_amd64.s), and haveVNNI whether dot8x4VNNI, dot8Gather4VNNI
+// and dot8x8Gather4VNNI do.
 var (
 	haveDot8 = cpu.X86.HasAVX2
 	haveVNNI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI

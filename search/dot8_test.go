@@ -113,17 +113,40 @@ func TestVecs8(t *testing.T) {
 	}
 }
 
-// dot8Batch gives dot8Go's results, with the AVX-512 kernel where the
-// processor has it: at the extremes of both types, for any number of
-// vectors, at dimensions that are and are not multiples of 64, and at an
-// offset into the vectors; and so do dot8Nodes and dot8Pairs.
+// kernelChoices runs f with each set of kernels this processor can run:
+// its best, AVX2 only (as without AVX-512), and plain Go.
+func kernelChoices(t *testing.T, f func(t *testing.T)) {
+	dot8, vnni, mask := haveDot8, haveVNNI, haveMask
+	defer func() { haveDot8, haveVNNI, haveMask = dot8, vnni, mask }()
+	choices := []struct {
+		name             string
+		dot8, vnni, mask bool
+	}{{"best", dot8, vnni, mask}, {"AVX2", dot8, false, false}, {"Go", false, false, false}}
+	for _, c := range choices {
+		if c.name == "AVX2" && !dot8 {
+			t.Log("no AVX2 here: its kernels are not tested")
+			continue
+		}
+		haveDot8, haveVNNI, haveMask = c.dot8, c.vnni, c.mask
+		t.Run(c.name, f)
+	}
+}
+
+// dot8Batch gives dot8Go's results, with each set of kernels: at the
+// extremes of both types, for any number of vectors, at dimensions that
+// are and are not multiples of 16, 32 and 64, and at an offset into the
+// vectors; and so do dot8Nodes and dot8Pairs.
 func TestDot8BatchMatchesGo(t *testing.T) {
 	if !haveVNNI {
-		t.Log("no AVX-512 VNNI here: dot8Batch falls back to dot8")
+		t.Log("no AVX-512 VNNI here")
 	}
+	kernelChoices(t, testDot8Batch)
+}
+
+func testDot8Batch(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	var qq query16
-	for _, dim := range []int{64, 100, 256, 384, 1024} {
+	for _, dim := range []int{16, 48, 64, 100, 256, 384, 1024} {
 		for trial := range 6 {
 			var v vecs8
 			n := 1 + r.IntN(40)
@@ -185,5 +208,98 @@ func TestDot8BatchMatchesGo(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The first stage's test in SIMD sets exactly the bits of the records
+// whose upper bound, computed as in the kernels (each product rounded to
+// float32), passes: with and without a vector, at random and at the
+// thresholds' edges.
+func TestScanMaskMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	kernels := map[string]func(dots *int32, scale, resid *float32, n int, c *[6]float32, mask *uint16){}
+	if haveMask {
+		kernels["AVX-512"] = scanMaskAVX512
+	}
+	if haveDot8 {
+		kernels["AVX2"] = scanMaskAVX2
+	}
+	if len(kernels) == 0 {
+		t.Skip("no SIMD test on this machine")
+	}
+	const n = 256
+	dots, scale, resid := make([]int32, n), make([]float32, n), make([]float32, n)
+	mask := make([]uint16, n/16)
+	for trial := range 200 {
+		c := [6]float32{1e-9 * float32(1+r.IntN(100)), 1e-3 * r.Float32(), 1e-2 * r.Float32(), 1e-4, 0.3 * r.Float32(), -1e-5}
+		for i := range dots {
+			dots[i] = int32(r.IntN(1<<29) - 1<<28)
+			scale[i], resid[i] = r.Float32()/127, r.Float32()/100
+			if i%7 == 0 {
+				scale[i] = 0
+			}
+		}
+		upper := func(i int) float32 {
+			approx := float32(float32(dots[i])*c[0]) * scale[i]
+			return approx + (min(float32(c[1]*scale[i]), float32(c[2]*resid[i])) + c[3])
+		}
+		if trial%2 == 0 { // some records exactly at the threshold
+			for i := 0; i < n; i += 5 {
+				c[4] = upper(i)
+			}
+		}
+		for name, kernel := range kernels {
+			clear(mask)
+			kernel(&dots[0], &scale[0], &resid[0], n, &c, &mask[0])
+			for i := range n {
+				hi := upper(i)
+				want := scale[i] != 0 && hi >= c[4] && hi > c[5]
+				if got := mask[i/16]>>(i%16)&1 == 1; got != want {
+					t.Fatalf("%s trial %d record %d: bit %v, want %v (upper %v, threshold %v)", name, trial, i, got, want, hi, c[4])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkDot8Batch measures the first stage's products alone, for
+// 10,000 vectors of 256 entries, with each set of kernels.
+//
+//	go test -run '^$' -bench Dot8Batch -benchtime 2000x ./search/
+func BenchmarkDot8Batch(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const n, dim = 10_000, 256
+	var v vecs8
+	for slot := range n {
+		v.set(slot, randomUnit(r, dim))
+	}
+	var qq query16
+	if !quantizeQuery(&qq, randomUnit(r, dim)) {
+		b.Fatal("query refused")
+	}
+	out := make([]int32, n)
+	dot8, vnni := haveDot8, haveVNNI
+	defer func() { haveDot8, haveVNNI = dot8, vnni }()
+	for _, c := range []struct {
+		name       string
+		dot8, vnni bool
+	}{{"best", dot8, vnni}, {"AVX2", dot8, false}, {"Go", false, false}} {
+		haveDot8, haveVNNI = c.dot8, c.vnni
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				dot8Batch(&v, 0, &qq, out)
+			}
+		})
+		// As the approximate search compares the query with a node's
+		// neighbours: 32 nodes scattered over the vectors.
+		nodes := make([]uint32, 32)
+		b.Run(c.name+"/nodes", func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				for j := range nodes {
+					nodes[j] = uint32((i*7919 + j*104729) % n)
+				}
+				dot8Nodes(v.q, v.sum, dim, nodes, &qq, out)
+			}
+		})
 	}
 }

@@ -148,6 +148,15 @@ func PortableOnly(t testing.TB) {
 	t.Cleanup(func() { haveDot8, haveVNNI, haveMask = dot8, vnni, mask })
 }
 
+// AVX2Only makes the rest of the test use the AVX2 kernels where the
+// processor has AVX-512 too, as on a processor without it; the test must
+// not run in parallel with others.
+func AVX2Only(t testing.TB) {
+	vnni, mask := haveVNNI, haveMask
+	haveVNNI, haveMask = false, false
+	t.Cleanup(func() { haveVNNI, haveMask = vnni, mask })
+}
+
 // LexicalLeg runs the lexical leg alone for text in a registry, as a
 // hybrid search does with k candidates, and returns how many it found.
 func LexicalLeg(ix *Index, registryID, text string, k int) int {

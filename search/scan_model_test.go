@@ -74,7 +74,10 @@ func TestScanMatchesFloatWithModel(t *testing.T) {
 	restore := search.ScanVariant(1)
 	check("guess too high")
 	restore()
-	// The same on a processor without the SIMD kernels.
+	// The same with the AVX2 kernels only, as on a processor without
+	// AVX-512, and without any SIMD kernel.
+	search.AVX2Only(t)
+	check("AVX2 only")
 	search.PortableOnly(t)
 	check("without SIMD")
 }

@@ -496,13 +496,17 @@ func (st *stage1) run(dots []int32, mask []uint16) {
 	for from := 0; from < len(dots); from += scanBlock {
 		block := dots[from:min(from+scanBlock, len(dots))]
 		i := 0
-		if n := len(block) &^ 15; haveMask && n > 0 {
+		if n := len(block) &^ 15; (haveMask || haveDot8) && n > 0 {
 			// The test in SIMD first, against the k-th best lower bound
 			// as the block starts (it only rises) less a margin for
 			// rounding; the records it lets through are tested again.
 			const margin = 1e-5
 			c := [6]float32{qq.scale, qq.byScale, qq.byResid, qq.slack, st.kth - margin, -margin}
-			scanMaskAVX512(&block[0], &v8.scale[from], &v8.resid[from], n, &c, &mask[0])
+			if haveMask {
+				scanMaskAVX512(&block[0], &v8.scale[from], &v8.resid[from], n, &c, &mask[0])
+			} else {
+				scanMaskAVX2(&block[0], &v8.scale[from], &v8.resid[from], n, &c, &mask[0])
+			}
 			for j, m := range mask[:n/16] {
 				for ; m != 0; m &= m - 1 {
 					i := j*16 + bits.TrailingZeros16(m)
