@@ -415,14 +415,7 @@ func TestPruningIsExact(t *testing.T) {
 	pruned, full := NewIndex(Options{}), NewIndex(Options{Ablation: Ablation{NoPruning: true}})
 	pruned.PutMany(recs)
 	full.PutMany(recs)
-	filters := []*Filter{nil}
-	for _, s := range []string{`{"descriptorType": {"$eq": "CUSTOM"}}`, `{"descriptorType": {"$ne": "CUSTOM"}}`} {
-		f, err := ParseFilter(json.RawMessage(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		filters = append(filters, f)
-	}
+	filters := someFilters(t)
 	g := newCorpusGen(t)
 	for i := range 300 {
 		q := Query{RegistryID: testRegistry, Text: g.text(1, 7), Filter: filters[i%3], MaxResults: 1 + i%20}
@@ -437,6 +430,21 @@ func TestPruningIsExact(t *testing.T) {
 			}
 		}
 	}
+}
+
+// someFilters returns no filter, one that keeps the CUSTOM records and one
+// that keeps the others.
+func someFilters(t *testing.T) []*Filter {
+	t.Helper()
+	filters := []*Filter{nil}
+	for _, s := range []string{`{"descriptorType": {"$eq": "CUSTOM"}}`, `{"descriptorType": {"$ne": "CUSTOM"}}`} {
+		f, err := ParseFilter(json.RawMessage(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		filters = append(filters, f)
+	}
+	return filters
 }
 
 // TestLexicalTopKIsExact checks the lexical leg's pruning and top-k
@@ -458,14 +466,7 @@ func TestLexicalTopKIsExact(t *testing.T) {
 			ix.Remove(testRegistry, recs[i].ID)
 		}
 	}
-	filters := []*Filter{nil}
-	for _, s := range []string{`{"descriptorType": {"$eq": "CUSTOM"}}`, `{"descriptorType": {"$ne": "CUSTOM"}}`} {
-		f, err := ParseFilter(json.RawMessage(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		filters = append(filters, f)
-	}
+	filters := someFilters(t)
 	g := newCorpusGen(t)
 	g.rnd = rand.New(rand.NewPCG(12, 13))
 	ctx := context.Background()
