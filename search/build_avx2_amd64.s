@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "dot8_amd64.h"
 
 // func dot8x8Gather4AVX2(base, v *int8, nodes *uint32, dim, n int, out *int32)
 //
@@ -25,19 +26,7 @@ vec4:
 	CMPQ CX, $4
 	JL   end
 
-	// The addresses of the four nodes' vectors.
-	MOVL  (DX), R12
-	IMULQ R8, R12
-	ADDQ  SI, R12
-	MOVL  4(DX), R13
-	IMULQ R8, R13
-	ADDQ  SI, R13
-	MOVL  8(DX), R14
-	IMULQ R8, R14
-	ADDQ  SI, R14
-	MOVL  12(DX), R9
-	IMULQ R8, R9
-	ADDQ  SI, R9
+	NODE_ADDRS4(DX) // the addresses of the four nodes' vectors
 
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1

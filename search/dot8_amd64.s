@@ -1,20 +1,5 @@
 #include "textflag.h"
-
-// NODE_ADDRS4 puts in R12, R13, R14 and R9 the addresses of the vectors
-// of the four nodes at DX: base SI + node * dim R8.
-#define NODE_ADDRS4 \
-	MOVL (DX), R12; \
-	IMULQ R8, R12; \
-	ADDQ SI, R12; \
-	MOVL 4(DX), R13; \
-	IMULQ R8, R13; \
-	ADDQ SI, R13; \
-	MOVL 8(DX), R14; \
-	IMULQ R8, R14; \
-	ADDQ SI, R14; \
-	MOVL 12(DX), R9; \
-	IMULQ R8, R9; \
-	ADDQ SI, R9
+#include "dot8_amd64.h"
 
 // NODE_CHUNKS4 loads into Z10-Z13 the AX-th 64 bytes of the four
 // vectors whose addresses NODE_ADDRS4 put in R12, R13, R14 and R9.
@@ -164,7 +149,7 @@ TEXT ·dot8Gather4VNNI(SB), NOSPLIT, $0-56
 gvec4:
 	CMPQ CX, $4
 	JL   gend
-	NODE_ADDRS4
+	NODE_ADDRS4(DX)
 	ZERO_SUMS
 	XORQ   AX, AX
 
@@ -210,7 +195,7 @@ TEXT ·dot8x8Gather4VNNI(SB), NOSPLIT, $0-48
 pvec4:
 	CMPQ CX, $4
 	JL   pend
-	NODE_ADDRS4
+	NODE_ADDRS4(DX)
 	ZERO_SUMS
 	XORQ   AX, AX
 

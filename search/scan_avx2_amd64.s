@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "dot8_amd64.h"
 
 // The AVX2 kernels of the exact scan and the approximate search, for
 // processors without AVX-512 (dot8_amd64.s has those with it).
@@ -103,18 +104,7 @@ TEXT ·dot8Gather4AVX2(SB), NOSPLIT, $0-48
 gvec4:
 	CMPQ  CX, $4
 	JL    gend
-	MOVL  (R10), R12
-	IMULQ R8, R12
-	ADDQ  SI, R12
-	MOVL  4(R10), R13
-	IMULQ R8, R13
-	ADDQ  SI, R13
-	MOVL  8(R10), R14
-	IMULQ R8, R14
-	ADDQ  SI, R14
-	MOVL  12(R10), R9
-	IMULQ R8, R9
-	ADDQ  SI, R9
+	NODE_ADDRS4(R10)
 	DOT4
 	STORE4(DX)
 	ADDQ  $16, R10
